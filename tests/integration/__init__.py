@@ -1,0 +1,1 @@
+"""Tests that run the integration inside a real Home Assistant."""
