@@ -1,0 +1,73 @@
+"""Injectable time source, so that tests and benchmarks never sleep."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+import time
+from typing import Protocol
+
+from .models import PARIS
+
+
+class Clock(Protocol):
+    """What the library needs to know about time."""
+
+    def monotonic(self) -> float:
+        """Seconds on a monotonic scale (quotas, token expiry)."""
+
+    def now(self) -> datetime:
+        """Current aware UTC time (date limits, ``nextAccessTime``)."""
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait (the rate limiter's short waits)."""
+
+
+class SystemClock:
+    """The real clock."""
+
+    def monotonic(self) -> float:
+        """Return `time.monotonic`."""
+        return time.monotonic()
+
+    def now(self) -> datetime:
+        """Return the current UTC time."""
+        return datetime.now(UTC)
+
+    async def sleep(self, seconds: float) -> None:
+        """Sleep with asyncio."""
+        await asyncio.sleep(seconds)
+
+
+class ManualClock:
+    """A clock that only moves when told to (``sleep`` advances it instantly)."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        """Start at ``start`` (aware), default 2026-11-22 12:00 UTC."""
+        self._now = start or datetime(2026, 11, 22, 12, tzinfo=UTC)
+        self._mono = 1000.0
+        self.slept: float = 0.0
+
+    def monotonic(self) -> float:
+        """Return the manual monotonic time."""
+        return self._mono
+
+    def now(self) -> datetime:
+        """Return the manual UTC time."""
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward."""
+        self._mono += seconds
+        self._now = datetime.fromtimestamp(self._now.timestamp() + seconds, UTC)
+
+    async def sleep(self, seconds: float) -> None:
+        """Advance instead of waiting."""
+        self.slept += max(0.0, seconds)
+        self.advance(max(0.0, seconds))
+        await asyncio.sleep(0)
+
+
+def paris_today(clock: Clock) -> date:
+    """Today's date in Paris, the calendar Enedis counts days in."""
+    return clock.now().astimezone(PARIS).date()

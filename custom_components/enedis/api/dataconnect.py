@@ -1,0 +1,230 @@
+"""Enedis Data Connect, with the application's own DataHub credentials (client_credentials)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date
+import re
+
+import aiohttp
+
+from .base import REQUEST_TIMEOUT, USER_AGENT, MeteringSource
+from .consent import CONSENT_URL, build_authorize_url
+from .errors import ApiNotSubscribedError, AuthError, NoDataError, RequestError, UnsupportedError
+from .limiter import ENEDIS_QUOTAS, LimiterRegistry
+from .models import Address, ApiFlavor, Contract, Direction, Measure, SubscribedService
+from .parsers import (
+    parse_address_2026,
+    parse_contract_2026,
+    parse_contract_v5,
+    parse_subscribed_services,
+    parse_token,
+)
+from .resources import DC2026_MAX_POWER_PARAMS, DC2026_RESOURCES, V5_PATHS
+
+PRODUCTION_URL = "https://gw.ext.prod.api.enedis.fr"
+SANDBOX_URL = "https://gw.ext.prod-sandbox.api.enedis.fr"
+ENVIRONMENTS = {"production": PRODUCTION_URL, "sandbox": SANDBOX_URL}
+TOKEN_MARGIN = 60.0
+"""Renew the application token this many seconds before ``expires_in`` runs out."""
+
+_PRM = re.compile(r"^\d{14}$")
+
+
+def _basic_auth(client_id: str, client_secret: str) -> str:
+    """HTTP Basic client authentication, as the token endpoint expects."""
+    return "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode("ascii")
+
+
+def check_prm(prm: str) -> str:
+    """Return ``prm`` if it is 14 digits, else raise `RequestError` (no request is sent)."""
+    if not _PRM.match(prm):
+        raise RequestError("a PRM is exactly 14 digits", code="invalid_prm")
+    return prm
+
+
+class DataConnect(MeteringSource):
+    """Enedis Data Connect: Data Connect 2026 (default) or legacy v5 metering APIs.
+
+    One application token (``POST /oauth2/v3/token``, HTTP Basic client auth) serves every PRM; it is cached
+    until 60 s before ``expires_in`` and renewed once when a call answers 401.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        client_id: str,
+        client_secret: str,
+        *,
+        environment: str = "production",
+        base_url: str | None = None,
+        flavor: ApiFlavor = ApiFlavor.DC2026,
+        prms: tuple[str, ...] = (),
+        authorization_ids: tuple[str, ...] = (),
+        consent_url: str | None = None,
+        registry: LimiterRegistry | None = None,
+        user_agent: str = USER_AGENT,
+        request_timeout: float = REQUEST_TIMEOUT,
+    ) -> None:
+        """Configure the source; nothing is sent until the first call."""
+        super().__init__(
+            session,
+            base_url=base_url or ENVIRONMENTS[environment],
+            registry=registry,
+            user_agent=user_agent,
+            request_timeout=request_timeout,
+        )
+        self._client_id = client_id
+        self._client_secret = client_secret
+        self.flavor = flavor
+        self._prms = prms
+        self._authorization_ids = authorization_ids
+        self._token: str | None = None
+        self._token_expires = 0.0
+        if consent_url is None:
+            # Production consent pages; the sandbox has none (its fake clients are always shared) and a
+            # custom base URL (a test gateway) serves its own.
+            consent_url = CONSENT_URL if base_url is None and environment == "production" else self._base_url
+        self._consent_url = consent_url
+
+    def authorize_url(self, state: str, *, duration: str = "P3Y", version: int = 2) -> str:
+        """Where to send the PRM holder to give consent (v2: back with ``autorisation_id`` and ``state``)."""
+        return build_authorize_url(
+            self._client_id, state, duration=duration, version=version, base_url=self._consent_url
+        )
+
+    def _secrets(self) -> tuple[str | None, ...]:
+        return (self._client_secret, self._token)
+
+    # --- token -------------------------------------------------------------------------------------
+
+    async def _async_token(self) -> str:
+        if self._token and self.clock.monotonic() < self._token_expires - TOKEN_MARGIN:
+            return self._token
+        try:
+            body = await self._async_request(
+                "POST",
+                "/oauth2/v3/token",
+                api="oauth2/v3",
+                quotas=ENEDIS_QUOTAS,
+                data={"grant_type": "client_credentials"},
+                headers={"Authorization": _basic_auth(self._client_id, self._client_secret)},
+            )
+        except RequestError as err:
+            # 400 invalid_client / unauthorized_client: the DataHub credentials are wrong.
+            raise AuthError(err.description, code=err.code, status=err.status) from err
+        token, expires_in = parse_token(body)
+        self._token = token
+        self._token_expires = self.clock.monotonic() + expires_in
+        return token
+
+    async def _async_api(
+        self,
+        method: str,
+        path: str,
+        *,
+        api: str,
+        params: dict[str, str] | None = None,
+        json_body: object = None,
+    ) -> object:
+        """An authenticated call; a 401 renews the token once and retries."""
+        for attempt in range(2):
+            token = await self._async_token()
+            try:
+                return await self._async_request(
+                    method,
+                    path,
+                    api=api,
+                    quotas=ENEDIS_QUOTAS,
+                    params=params,
+                    json_body=json_body,
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+            except AuthError as err:
+                if attempt or type(err) is not AuthError or err.status != 401:
+                    raise
+                self._token = None
+        raise AssertionError  # pragma: no cover - the loop returns or raises
+
+    # --- measures ----------------------------------------------------------------------------------
+
+    async def _async_fetch_body(
+        self, prm: str, direction: Direction, measure: Measure, start: date, end: date
+    ) -> object:
+        check_prm(prm)
+        if self.flavor is ApiFlavor.DC2026:
+            resource = DC2026_RESOURCES.get((direction, measure))
+            if resource is None:
+                raise UnsupportedError(f"Data Connect has no {direction} {measure}")
+            params = {"pointId": prm, "dateDebut": start.isoformat(), "dateFin": end.isoformat()}
+            if measure is Measure.MAX_POWER:
+                params.update(DC2026_MAX_POWER_PARAMS)
+            return await self._async_api(
+                "GET", f"/mesure_synchrone_auto/v2/{resource}", api="mesure_synchrone_auto/v2", params=params
+            )
+        path = V5_PATHS.get((direction, measure))
+        if path is None:
+            raise UnsupportedError(f"Data Connect v5 has no {direction} {measure}")
+        params = {"usage_point_id": prm, "start": start.isoformat(), "end": end.isoformat()}
+        return await self._async_api("GET", f"/{path}", api=path.rsplit("/", 1)[0], params=params)
+
+    # --- PRMs, contract ----------------------------------------------------------------------------
+
+    async def async_get_subscribed_services(self, authorization_id: str) -> list[SubscribedService]:
+        """The PRMs a consent v2 (``autorisation_id``) shares with the application."""
+        body = await self._async_api(
+            "POST",
+            "/subscribed_services/v1",
+            api="subscribed_services/v1",
+            json_body={
+                "autorisationId": int(authorization_id) if authorization_id.isdigit() else authorization_id,
+                "comptage": False,
+            },
+        )
+        return parse_subscribed_services(body)
+
+    async def async_get_prms(self) -> list[str]:
+        """PRMs of the consents given (active services), or the PRMs configured (v1 consent, sandbox)."""
+        prms: list[str] = list(self._prms)
+        for authorization_id in self._authorization_ids:
+            for service in await self.async_get_subscribed_services(authorization_id):
+                if service.active and service.prm not in prms:
+                    prms.append(service.prm)
+        return prms
+
+    async def async_get_contract(self, prm: str) -> Contract:
+        """Contract of a PRM.
+
+        Data Connect 2026: ``situation_contrat_auto`` plus, when the application subscribed them,
+        ``synth_contrat_auto`` (activation dates) and ``comptage_auto`` (off-peak hours).
+        v5: ``customers_upc``.
+        """
+        check_prm(prm)
+        if self.flavor is ApiFlavor.V5:
+            body = await self._async_api(
+                "GET",
+                "/customers_upc/v5/usage_points/contracts",
+                api="customers_upc/v5",
+                params={"usage_point_id": prm},
+            )
+            return parse_contract_v5(body, prm)
+        situation = await self._async_api(
+            "GET", f"/situation_contrat_auto/v1/{prm}", api="situation_contrat_auto/v1"
+        )
+        optional: dict[str, object] = {}
+        for api in ("synth_contrat_auto/v1", "comptage_auto/v1"):
+            try:
+                optional[api] = await self._async_api("GET", f"/{api}/{prm}", api=api)
+            except (ApiNotSubscribedError, NoDataError):
+                optional[api] = None
+        return parse_contract_2026(
+            situation, optional["synth_contrat_auto/v1"], optional["comptage_auto/v1"], prm=prm
+        )
+
+    async def async_get_address(self, prm: str) -> Address:
+        """Postal address of the PRM (``donnees_generales_auto``): personal data, never log it."""
+        check_prm(prm)
+        body = await self._async_api(
+            "GET", f"/donnees_generales_auto/v1/{prm}", api="donnees_generales_auto/v1"
+        )
+        return parse_address_2026(body)
