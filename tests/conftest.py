@@ -12,3 +12,5 @@ import custom_components  # noqa: F401  (must be imported before HA puts its tes
 
 # phcc sets sqlalchemy.engine to INFO: every SQL statement of the recorder would be logged and captured.
 logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+# The fake gateway's access log is noise in test output (and breaks under the freezer).
+logging.getLogger("aiohttp.access").setLevel(logging.WARNING)

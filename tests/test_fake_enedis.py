@@ -85,9 +85,7 @@ async def _get(  # noqa: PLR0917 - positional shorthand keeps the tests readable
 # ------------------------------------------------------------------------------------- ground truth
 
 
-@pytest.mark.parametrize(
-    ("day", "count"), [(date(2026, 3, 29), 46), (date(2026, 10, 25), 50), (date(2026, 1, 15), 48)]
-)
+@pytest.mark.parametrize(("day", "count"), [(date(2026, 3, 29), 46), (date(2026, 10, 25), 50), (date(2026, 1, 15), 48)])
 def test_curve_daily_integral_and_dst(day: date, count: int) -> None:
     pts = data.curve_points(P0, CONS, day)
     assert len(pts) == count
@@ -177,9 +175,7 @@ async def test_token(client: TestClient[Any, Any], state: FakeState, clock: Fake
     status, _ = await _get(client, hdr, "consommation_quotidienne", P0, date(2026, 11, 1), date(2026, 11, 2))
     assert status == 200
     clock.now += 12600
-    status, err = await _get(
-        client, hdr, "consommation_quotidienne", P0, date(2026, 11, 1), date(2026, 11, 2)
-    )
+    status, err = await _get(client, hdr, "consommation_quotidienne", P0, date(2026, 11, 1), date(2026, 11, 2))
     assert status == 401
     assert err == {
         "fault": {
@@ -201,9 +197,7 @@ async def test_token(client: TestClient[Any, Any], state: FakeState, clock: Fake
 # ------------------------------------------------------------------------------------- measures
 
 
-async def test_daily_curve_pmax_match_ground_truth(
-    client: TestClient[Any, Any], auth: dict[str, str]
-) -> None:
+async def test_daily_curve_pmax_match_ground_truth(client: TestClient[Any, Any], auth: dict[str, str]) -> None:
     start, end = date(2026, 10, 24), date(2026, 10, 27)
     status, daily = await _get(client, auth, "consommation_quotidienne", P0, start, end)
     assert status == 200
@@ -272,9 +266,7 @@ async def test_daily_curve_pmax_match_ground_truth(
 
 
 async def test_spring_curve(client: TestClient[Any, Any], auth: dict[str, str]) -> None:
-    status, curve = await _get(
-        client, auth, "courbe_de_charge_consommation", P0, date(2026, 3, 29), date(2026, 3, 30)
-    )
+    status, curve = await _get(client, auth, "courbe_de_charge_consommation", P0, date(2026, 3, 29), date(2026, 3, 30))
     assert status == 200
     pts = curve["grandeur"][0]["points"]
     assert len(pts) == 46
@@ -314,18 +306,14 @@ async def test_index(client: TestClient[Any, Any], auth: dict[str, str]) -> None
 
 async def test_publication_hour(client: TestClient[Any, Any], auth: dict[str, str], state: FakeState) -> None:
     yesterday = TODAY - timedelta(days=1)
-    status, body = await _get(
-        client, auth, "consommation_quotidienne", P0, yesterday - timedelta(days=1), TODAY
-    )
+    status, body = await _get(client, auth, "consommation_quotidienne", P0, yesterday - timedelta(days=1), TODAY)
     assert status == 200
     assert [p["d"] for p in body["grandeur"][0]["points"]] == [
         str(yesterday - timedelta(days=1)),
         str(yesterday),
     ]
     state.time_of_day = time(7, 59)
-    status, body = await _get(
-        client, auth, "consommation_quotidienne", P0, yesterday - timedelta(days=1), TODAY
-    )
+    status, body = await _get(client, auth, "consommation_quotidienne", P0, yesterday - timedelta(days=1), TODAY)
     assert [p["d"] for p in body["grandeur"][0]["points"]] == [str(yesterday - timedelta(days=1))]
     status, body = await _get(client, auth, "consommation_quotidienne", P0, yesterday, TODAY)
     assert status == 404
@@ -418,23 +406,17 @@ async def test_measure_errors(
     assert await resp.json() == {"error": error, ERR: desc}
 
 
-async def test_activation_client1(
-    auth: dict[str, str], client: TestClient[Any, Any], state: FakeState
-) -> None:
+async def test_activation_client1(auth: dict[str, str], client: TestClient[Any, Any], state: FakeState) -> None:
     state.today = date(2020, 1, 10)
     prm = "11453290002823"
-    status, body = await _get(
-        client, auth, "consommation_quotidienne", prm, date(2019, 8, 20), date(2019, 9, 1)
-    )
+    status, body = await _get(client, auth, "consommation_quotidienne", prm, date(2019, 8, 20), date(2019, 9, 1))
     assert status == 400
     assert body == {
         "error": "ADAM-ERR0123",
         ERR: "La demande ne peut pas aboutir, la période demandée est antérieure à la date de "
         "dernière mise en service du point.",
     }
-    status, body = await _get(
-        client, auth, "consommation_quotidienne", prm, date(2019, 8, 27), date(2019, 9, 1)
-    )
+    status, body = await _get(client, auth, "consommation_quotidienne", prm, date(2019, 8, 27), date(2019, 9, 1))
     assert status == 200
     assert len(body["grandeur"][0]["points"]) == 5
     resp = await client.get(
@@ -453,9 +435,7 @@ async def test_holes_client4(client: TestClient[Any, Any], auth: dict[str, str])
     days = [p["d"] for p in body["grandeur"][0]["points"]]
     assert status == 200
     assert days == [str(start + timedelta(days=i)) for i in (0, 3, 4, 5, 6)]
-    status, body = await _get(
-        client, auth, "courbe_de_charge_consommation", prm, start, start + timedelta(days=3)
-    )
+    status, body = await _get(client, auth, "courbe_de_charge_consommation", prm, start, start + timedelta(days=3))
     # Monday only: its 48 points end with "2026-10-27 00:00:00"; Tuesday and Wednesday are holes
     assert [p["d"] for p in body["grandeur"][0]["points"]] == [
         data.local_stamp(e) for e, _ in data.curve_points(prm, CONS, start)
@@ -507,9 +487,7 @@ async def test_v5(client: TestClient[Any, Any], auth: dict[str, str]) -> None:
     }
     resp = await client.get("/metering_data_dc/v5/daily_consumption", params=params, headers=auth)
     mr = (await resp.json())["meter_reading"]
-    assert mr["interval_reading"] == [
-        {"value": str(data.daily_wh(P0, CONS, date(2026, 10, 25))), "date": "2026-10-25"}
-    ]
+    assert mr["interval_reading"] == [{"value": str(data.daily_wh(P0, CONS, date(2026, 10, 25))), "date": "2026-10-25"}]
     assert mr["reading_type"]["measuring_period"] == "P1D"
     resp = await client.get("/metering_data_dcmp/v5/daily_consumption_max_power", params=params, headers=auth)
     assert (await resp.json())["meter_reading"]["reading_type"]["unit"] == "VA"
@@ -557,9 +535,7 @@ async def test_contracts(client: TestClient[Any, Any], auth: dict[str, str], sta
         "message": "Resource forbidden ",
         "description": "User is NOT authorized to access the Resource. API Subscription validation failed.",
     }
-    resp = await client.get(
-        "/customers_upc/v5/usage_points/contracts", params={"usage_point_id": P0}, headers=auth
-    )
+    resp = await client.get("/customers_upc/v5/usage_points/contracts", params={"usage_point_id": P0}, headers=auth)
     c = (await resp.json())["customer"]["usage_points"][0]
     assert c["usage_point"] == {"usage_point_id": P0, "usage_point_status": "com", "meter_type": "AMM"}
     assert c["contracts"]["offpeak_hours"] == "HC (22H00-6H00)"
@@ -641,9 +617,7 @@ async def test_consent_v1_v2(client: TestClient[Any, Any], auth: dict[str, str],
         ({"state": "x" * 101}, "State"),
     ],
 )
-async def test_consent_validation(
-    client: TestClient[Any, Any], override: dict[str, str], desc_part: str
-) -> None:
+async def test_consent_validation(client: TestClient[Any, Any], override: dict[str, str], desc_part: str) -> None:
     resp = await client.get("/dataconnect/v2/oauth2/authorize", params=_authorize_params("s1", **override))
     assert resp.status == 400
     body = await resp.json()
@@ -779,9 +753,7 @@ async def test_conso_api(client: TestClient[Any, Any], state: FakeState) -> None
     assert resp.status == 200
     body = await resp.json()
     assert body["idPrm"] == P0
-    assert body["grandeur"][0]["points"] == [
-        {"v": str(data.daily_wh(P0, CONS, date(2026, 10, 25))), "d": "2026-10-25"}
-    ]
+    assert body["grandeur"][0]["points"] == [{"v": str(data.daily_wh(P0, CONS, date(2026, 10, 25))), "d": "2026-10-25"}]
     resp = await client.get("/conso/api/consumption_load_curve", params=params, headers=hdr)
     body = await resp.json()
     assert set(body) == {"usage_point_id", "start", "end", "quality", "reading_type", "interval_reading"}
@@ -813,9 +785,7 @@ async def test_conso_api(client: TestClient[Any, Any], state: FakeState) -> None
         "/conso/api/consommation_quotidienne", params=params, headers={"Authorization": f"Bearer {expired}"}
     )
     assert resp.status == 401
-    resp = await client.get(
-        "/conso/api/consommation_quotidienne", params={**params, "prm": "123"}, headers=hdr
-    )
+    resp = await client.get("/conso/api/consommation_quotidienne", params={**params, "prm": "123"}, headers=hdr)
     assert resp.status == 400
     body = await resp.json()
     assert body["message"] == "Paramètres invalides"

@@ -109,11 +109,7 @@ def pt15m_gap(series: object) -> None:
     assert isinstance(series, Series)
     assert len(series.readings) == 5 * 96
     assert all(r.duration_h == 0.25 for r in series.readings)
-    gaps = [
-        (a.end, b.start)
-        for a, b in zip(series.readings, series.readings[1:], strict=False)
-        if a.end != b.start
-    ]
+    gaps = [(a.end, b.start) for a, b in zip(series.readings, series.readings[1:], strict=False) if a.end != b.start]
     assert gaps == [(paris(2022, 3, 3), paris(2022, 3, 5))]
 
 
@@ -201,9 +197,7 @@ BOKUB_PEAKS = peaks(
     (paris(2026, 4, 2, 4, 13, 22), 3092.0),
     (paris(2026, 4, 3, 4, 12, 39), 3494.0),
 )
-MASKED_ADDRESS = address_check(
-    street="<masque>", postal_code_city="<masque>", insee_code="<masque>", city=None
-)
+MASKED_ADDRESS = address_check(street="<masque>", postal_code_city="<masque>", insee_code="<masque>", city=None)
 
 CASES: dict[str, Ok | Err] = {
     # --- v5 / v4 measures (meter_reading)
@@ -225,39 +219,27 @@ CASES: dict[str, Ok | Err] = {
     "infodavide__consumption_load_curve_v5_sandbox_wrapped.json": Ok(measure(CURVE, CONS), count(48)),
     "infodavide__daily_consumption_max_power_v5_sandbox_wrapped.json": Ok(measure(PMAX, CONS), count(8)),
     "infodavide__daily_consumption_v5_sandbox_wrapped.json": Ok(measure(DAILY, CONS), count(8)),
-    "infodavide__daily_production_v5_sandbox_wrapped.json": Ok(
-        measure(DAILY, PROD, "24880057139941"), count(8)
-    ),
+    "infodavide__daily_production_v5_sandbox_wrapped.json": Ok(measure(DAILY, PROD, "24880057139941"), count(8)),
     "infodavide__production_load_curve_v5_sandbox_wrapped.json": Ok(measure(CURVE, PROD), count(48)),
     "med-new__v5_consumption_load_curve.json": Ok(measure(CURVE, CONS, "99999999999991"), count(96)),
     "med-new__v5_consumption_load_curve_prod_capture_2026-09-29.json": Ok(measure(CURVE, CONS), count(96)),
     "myelectricaldatapy__consumption_load_curve_v5_via_med.json": Ok(measure(CURVE, CONS), count(144)),
     "myelectricaldatapy__daily_consumption_v5_via_med.json": Ok(measure(DAILY, CONS), count(365)),
     # --- Data Connect 2026 measures
-    "bokub-linky__consommation_quotidienne_2026-04-01_2026-04-02.json": Ok(
-        measure(DAILY, CONS), values(9271.0)
-    ),
+    "bokub-linky__consommation_quotidienne_2026-04-01_2026-04-02.json": Ok(measure(DAILY, CONS), values(9271.0)),
     "bokub-linky__consommation_quotidienne_2026-04-01_2026-04-04.json": Ok(
         measure(DAILY, CONS), values(9271.0, 12724.0, 14054.0)
     ),
-    "bokub-linky__courbe_de_charge_consommation_2026-04-01_2026-04-02.json": Ok(
-        measure(CURVE, CONS), count(48)
-    ),
-    "bokub-linky__courbe_de_charge_production_2026-04-01_2026-04-02.json": Ok(
-        measure(CURVE, PROD), count(48)
-    ),
-    "bokub-linky__production_quotidienne_2026-04-01_2026-04-02.json": Ok(
-        measure(DAILY, PROD), values(1882.0)
-    ),
+    "bokub-linky__courbe_de_charge_consommation_2026-04-01_2026-04-02.json": Ok(measure(CURVE, CONS), count(48)),
+    "bokub-linky__courbe_de_charge_production_2026-04-01_2026-04-02.json": Ok(measure(CURVE, PROD), count(48)),
+    "bokub-linky__production_quotidienne_2026-04-01_2026-04-02.json": Ok(measure(DAILY, PROD), values(1882.0)),
     "bokub-linky__production_quotidienne_2026-04-01_2026-04-04.json": Ok(
         measure(DAILY, PROD), values(1882.0, 12072.0, 899.0)
     ),
     "bokub-linky__puissance_conso_max_quotidienne_2026-04-01_2026-04-02.json": Ok(
         measure(PMAX, CONS), peaks((paris(2026, 4, 1, 4, 18, 59), 3533.0))
     ),
-    "bokub-linky__puissance_conso_max_quotidienne_2026-04-01_2026-04-04.json": Ok(
-        measure(PMAX, CONS), BOKUB_PEAKS
-    ),
+    "bokub-linky__puissance_conso_max_quotidienne_2026-04-01_2026-04-04.json": Ok(measure(PMAX, CONS), BOKUB_PEAKS),
     "med-new__dc2026_consommation_quotidienne_prod_capture.json": Ok(
         measure(DAILY, CONS, "99999999999991"), values(33495.0, 38022.0)
     ),
@@ -265,9 +247,7 @@ CASES: dict[str, Ok | Err] = {
         measure(CURVE, CONS, "99999999999991"), count(96)
     ),
     "med-new__dc2026_courbe_de_charge_production_prod_capture.json": Ok(measure(CURVE, PROD), count(96)),
-    "med-new__dc2026_production_quotidienne_prod_capture.json": Ok(
-        measure(DAILY, PROD), values(8263.0, 941.0)
-    ),
+    "med-new__dc2026_production_quotidienne_prod_capture.json": Ok(measure(DAILY, PROD), values(8263.0, 941.0)),
     "med-new__dc2026_puissance_conso_max_quotidienne_prod_capture.json": Ok(measure(PMAX, CONS), MED_PEAKS),
     "med-new__mesure_consommation_quotidienne.json": Ok(measure(DAILY, CONS), values(33495.0, 38022.0)),
     "med-new__mesure_courbe_de_charge_consommation.json": Ok(measure(CURVE, CONS), count(96)),
@@ -290,9 +270,7 @@ CASES: dict[str, Ok | Err] = {
     ),
     "apiEnedis__contracts_v4_offpeak_HC_23H30-7H30.json": Ok(
         lambda b: parse_contract_v5(b, "12345678901234"),
-        contract_check(
-            offpeak_hours="HC (23H30-7H30)", subscribed_power_kva=9.0, contract_type="Contrat GRD-F"
-        ),
+        contract_check(offpeak_hours="HC (23H30-7H30)", subscribed_power_kva=9.0, contract_type="Contrat GRD-F"),
     ),
     "eddie__contracts_v5.json": Ok(
         lambda b: parse_contract_v5(b, "24115050XXXXXX"),
@@ -300,9 +278,7 @@ CASES: dict[str, Ok | Err] = {
     ),
     "myelectricaldatapy__contracts_v5_via_med.json": Ok(
         lambda b: parse_contract_v5(b, "01234567890"),
-        contract_check(
-            offpeak_hours="HC (1H30-8H00;12H30-14H00)", contract_type=None, contract_status="SERVC"
-        ),
+        contract_check(offpeak_hours="HC (1H30-8H00;12H30-14H00)", contract_type=None, contract_status="SERVC"),
     ),
     "med-new__dc2026_situation_contrat_auto_autoconsommation_prod_capture.json": Ok(
         situation_with("med-new__dc2026_synth_contrat_auto_autoconsommation_prod_capture.json"),
@@ -359,24 +335,16 @@ CASES: dict[str, Ok | Err] = {
     ),
     "apiEnedis__enedisgateway_error_ADAM-ERR0069.json": Err(400, errors.WrongDirectionError, "ADAM-ERR0069"),
     "apiEnedis__enedisgateway_error_client_not_found.json": Err(404, errors.ConsentError, "client_not_found"),
-    "apiEnedis__enedisgateway_error_invalid_request_14digits.json": Err(
-        400, errors.RequestError, "Invalid_request"
-    ),
+    "apiEnedis__enedisgateway_error_invalid_request_14digits.json": Err(400, errors.RequestError, "Invalid_request"),
     "apiEnedis__enedisgateway_error_limit_50_per_day.json": Err(500, errors.RateLimitError, "limit_reached"),
-    "apiEnedis__enedisgateway_error_nested_ADAM-ERR0069.json": Err(
-        500, errors.WrongDirectionError, "ADAM-ERR0069"
-    ),
-    "apiEnedis__enedisgateway_error_token_refresh_401.json": Err(
-        401, errors.ConsentError, "token_refresh_401"
-    ),
+    "apiEnedis__enedisgateway_error_nested_ADAM-ERR0069.json": Err(500, errors.WrongDirectionError, "ADAM-ERR0069"),
+    "apiEnedis__enedisgateway_error_token_refresh_401.json": Err(401, errors.ConsentError, "token_refresh_401"),
     "bokub-linky__error400_consommation_quotidienne_dateFin_avant_dateDebut.json": Err(
         400, errors.InvalidDatesError, "ADAM-ERR0002"
     ),
     "bokub-linky__error401_token_invalide.json": Err(401, errors.AuthError, None),
     "conso-api__error_404_no_data_found.json": Err(404, errors.NoDataError, "no_data_found"),
-    "esthesis-edge__mesure-v2-error-400_UNVERIFIED.json": Err(
-        400, errors.BeforeActivationError, "ADAM-ERR0123"
-    ),
+    "esthesis-edge__mesure-v2-error-400_UNVERIFIED.json": Err(400, errors.BeforeActivationError, "ADAM-ERR0123"),
     "infodavide__error_401_invalid_jwt_wrapped.json": Err(401, errors.AuthError, "900901"),
     "issue-apiEnedis-39__error_400_ADAM-ERR0123.json": Err(400, errors.BeforeActivationError, "ADAM-ERR0123"),
     "issue-apiEnedis-42__error_400_end_date_not_before_today.json": Err(
@@ -390,9 +358,7 @@ CASES: dict[str, Ok | Err] = {
     "issue-ha-linky-192__error_429_throttled_900804.json": Err(
         429, errors.RateLimitError, "900804", retry_at(datetime(2026, 7, 17, 5, 0, tzinfo=UTC), 3600.0)
     ),
-    "issue-linky-45__error_404_no_data_found_with_error_uri.json": Err(
-        404, errors.NoDataError, "no_data_found"
-    ),
+    "issue-linky-45__error_404_no_data_found_with_error_uri.json": Err(404, errors.NoDataError, "no_data_found"),
     "issue-linky-56__error_400_ADAM-ERR0069.json": Err(400, errors.WrongDirectionError, "ADAM-ERR0069"),
     "med-new__dc2026_error_403_900908_api_not_subscribed.json": Err(
         403, errors.ApiNotSubscribedError, "900908", api_is("comptage_auto/v1")
@@ -456,11 +422,7 @@ def test_every_json_fixture_is_covered() -> None:
     assert not set(CASES) & set(NON_RESPONSES)
     missing = names - set(CASES) - set(NON_RESPONSES)
     assert not missing, f"fixtures neither tested nor excluded: {sorted(missing)}"
-    assert (
-        not (set(CASES) | set(NON_RESPONSES))
-        - names
-        - {"issue-DomoticzLinky-84__error_429_quota_Q4_raw_http.txt"}
-    )
+    assert not (set(CASES) | set(NON_RESPONSES)) - names - {"issue-DomoticzLinky-84__error_429_quota_Q4_raw_http.txt"}
 
 
 def test_every_fixture_has_its_sidecar() -> None:
@@ -478,9 +440,7 @@ CURVE_FILES = (
 
 
 def test_v5_and_2026_load_curves_are_identical() -> None:
-    series = [
-        parse_measure(load(n), measure=CURVE, direction=CONS, prm="99999999999991") for n in CURVE_FILES
-    ]
+    series = [parse_measure(load(n), measure=CURVE, direction=CONS, prm="99999999999991") for n in CURVE_FILES]
     first = series[0]
     assert len(first.readings) == 96
     assert first.readings[0].start == paris(2026, 9, 29)

@@ -65,9 +65,7 @@ def body_2026(
     }
 
 
-def body_v5(
-    points: list[dict[str, Any]], *, unit: str | None = "W", aggregate: str = "average"
-) -> dict[str, Any]:
+def body_v5(points: list[dict[str, Any]], *, unit: str | None = "W", aggregate: str = "average") -> dict[str, Any]:
     reading: dict[str, Any] = {"usage_point_id": PRM, "start": "x", "end": "y", "quality": "BRUT"}
     if unit is not None:
         reading["reading_type"] = {"unit": unit, "measurement_kind": "power", "aggregate": aggregate}
@@ -131,9 +129,7 @@ def test_autumn_dst_day_has_50_ordered_half_hours() -> None:
     assert len(readings) == 50
     utc_ends = [r.end.astimezone(UTC) for r in readings]
     assert utc_ends == sorted(set(utc_ends))
-    assert utc_ends[3:7] == [
-        datetime(2026, 10, 25, h, m, tzinfo=UTC) for h, m in ((0, 0), (0, 30), (1, 0), (1, 30))
-    ]
+    assert utc_ends[3:7] == [datetime(2026, 10, 25, h, m, tzinfo=UTC) for h, m in ((0, 0), (0, 30), (1, 0), (1, 30))]
     assert all(a.end == b.start for a, b in itertools.pairwise(readings))
     assert readings[-1].end - readings[0].start == timedelta(hours=25)
     assert readings[0].start == paris(2026, 10, 25)
@@ -192,9 +188,7 @@ def test_overlapping_intervals_are_rejected() -> None:
 # ------------------------------------------------------------ steps
 
 
-@pytest.mark.parametrize(
-    ("step", "minutes"), [("PT5M", 5), ("PT10M", 10), ("PT15M", 15), ("PT60M", 60), ("PT1H", 60)]
-)
+@pytest.mark.parametrize(("step", "minutes"), [("PT5M", 5), ("PT10M", 10), ("PT15M", 15), ("PT60M", 60), ("PT1H", 60)])
 def test_explicit_steps(step: str, minutes: int) -> None:
     stamps = day_stamps(date(2026, 1, 10), minutes)
     series = parse_measure(body_2026(curve(stamps, step)), measure=CURVE, direction=CONS)
@@ -224,17 +218,13 @@ def test_missing_steps_are_inferred_from_spacing() -> None:
 
 
 def test_single_point_without_step_defaults_to_30_minutes() -> None:
-    series = parse_measure(
-        body_v5([{"value": "4", "date": "2026-01-10 00:30:00"}]), measure=CURVE, direction=CONS
-    )
+    series = parse_measure(body_v5([{"value": "4", "date": "2026-01-10 00:30:00"}]), measure=CURVE, direction=CONS)
     assert series.readings[0].start == paris(2026, 1, 10)
 
 
 def test_first_point_far_from_next_defaults_to_30_minutes() -> None:
     stamps = ["2026-01-10 00:30:00", "2026-01-12 00:30:00"]
-    series = parse_measure(
-        body_v5([{"value": "4", "date": s} for s in stamps]), measure=CURVE, direction=CONS
-    )
+    series = parse_measure(body_v5([{"value": "4", "date": s} for s in stamps]), measure=CURVE, direction=CONS)
     assert [r.duration_h for r in series.readings] == [0.5, 0.5]
 
 
@@ -243,8 +233,7 @@ def test_bad_curve_steps(step: object) -> None:
     with pytest.raises(InvalidResponseError):
         parse_measure(
             body_2026(
-                curve(["2026-01-10 10:00:00"], step=None)
-                and [{"v": "1", "d": "2026-01-10 10:00:00", "p": step}]
+                curve(["2026-01-10 10:00:00"], step=None) and [{"v": "1", "d": "2026-01-10 10:00:00", "p": step}]
             ),
             measure=CURVE,
             direction=CONS,
@@ -275,24 +264,18 @@ def test_null_or_empty_values_are_holes(hole: object) -> None:
 
 
 def test_missing_value_key_is_a_hole() -> None:
-    series = parse_measure(
-        body_2026([{"d": "2026-01-10 00:30:00", "p": "PT30M"}]), measure=CURVE, direction=CONS
-    )
+    series = parse_measure(body_2026([{"d": "2026-01-10 00:30:00", "p": "PT30M"}]), measure=CURVE, direction=CONS)
     assert series.readings == ()
     assert len(series.holes) == 1
 
 
 @pytest.mark.parametrize("value", [1234, 1234.0, "1234", "1234.0", " 1234 ", "1.234e3"])
 def test_numeric_values_are_accepted(value: object) -> None:
-    series = parse_measure(
-        body_2026(curve(["2026-01-10 00:30:00"], value=value)), measure=CURVE, direction=CONS
-    )
+    series = parse_measure(body_2026(curve(["2026-01-10 00:30:00"], value=value)), measure=CURVE, direction=CONS)
     assert series.readings[0].value == 1234.0
 
 
-@pytest.mark.parametrize(
-    "value", ["abc", "12,5", "nan", "inf", "-5", -5, True, [1], {"v": 1}, float("nan"), "1_000"]
-)
+@pytest.mark.parametrize("value", ["abc", "12,5", "nan", "inf", "-5", -5, True, [1], {"v": 1}, float("nan"), "1_000"])
 def test_bad_values_are_rejected(value: object) -> None:
     with pytest.raises(InvalidResponseError):
         parse_measure(body_2026(curve(["2026-01-10 00:30:00"], value=value)), measure=CURVE, direction=CONS)
@@ -321,14 +304,10 @@ def test_wrong_units_are_rejected(measure: Measure, unit: Any, stamp: str) -> No
 
 
 def test_kwh_daily_and_kva_max_power_are_converted() -> None:
-    daily = parse_measure(
-        body_2026([{"v": "1.5", "d": "2026-01-10"}], unite="kWh"), measure=DAILY, direction=CONS
-    )
+    daily = parse_measure(body_2026([{"v": "1.5", "d": "2026-01-10"}], unite="kWh"), measure=DAILY, direction=CONS)
     assert daily.readings[0].value == 1500
     assert daily.unit == "Wh"
-    peak = parse_measure(
-        body_2026([{"v": "6", "d": "2026-01-10 10:00:00"}], unite="kVA"), measure=PMAX, direction=CONS
-    )
+    peak = parse_measure(body_2026([{"v": "6", "d": "2026-01-10 10:00:00"}], unite="kVA"), measure=PMAX, direction=CONS)
     assert peak.readings[0].value == 6000
     assert peak.unit == "VA"
 
@@ -336,13 +315,9 @@ def test_kwh_daily_and_kva_max_power_are_converted() -> None:
 # ------------------------------------------------------------ daily and max power
 
 
-@pytest.mark.parametrize(
-    ("day", "hours"), [(date(2026, 3, 29), 23), (date(2026, 10, 25), 25), (date(2026, 6, 1), 24)]
-)
+@pytest.mark.parametrize(("day", "hours"), [(date(2026, 3, 29), 23), (date(2026, 10, 25), 25), (date(2026, 6, 1), 24)])
 def test_daily_readings_span_the_local_day(day: date, hours: int) -> None:
-    series = parse_measure(
-        body_2026([{"v": "1000", "d": day.isoformat()}], unite="Wh"), measure=DAILY, direction=CONS
-    )
+    series = parse_measure(body_2026([{"v": "1000", "d": day.isoformat()}], unite="Wh"), measure=DAILY, direction=CONS)
     reading = series.readings[0]
     assert reading.start == paris(day.year, day.month, day.day)
     assert reading.duration_h == hours
@@ -365,9 +340,7 @@ def test_daily_rejects_repeated_days_and_records_holes() -> None:
     points = [{"v": "1", "d": "2026-01-10"}, {"v": "1", "d": "2026-01-10"}]
     with pytest.raises(InvalidResponseError, match="repeats"):
         parse_measure(body_2026(points, unite="Wh"), measure=DAILY, direction=CONS)
-    holes = parse_measure(
-        body_2026([{"v": None, "d": "2026-03-29"}], unite="Wh"), measure=DAILY, direction=CONS
-    )
+    holes = parse_measure(body_2026([{"v": None, "d": "2026-03-29"}], unite="Wh"), measure=DAILY, direction=CONS)
     assert holes.holes == ((paris(2026, 3, 29), paris(2026, 3, 30)),)
 
 
@@ -435,9 +408,7 @@ def test_v5_aggregate_mismatch_is_rejected() -> None:
 
 def test_wrong_prm_is_rejected() -> None:
     with pytest.raises(InvalidResponseError, match="another PRM"):
-        parse_measure(
-            body_2026(curve(["2026-01-10 00:30:00"])), measure=CURVE, direction=CONS, prm="99999999999999"
-        )
+        parse_measure(body_2026(curve(["2026-01-10 00:30:00"])), measure=CURVE, direction=CONS, prm="99999999999999")
 
 
 def test_missing_prm_uses_the_requested_one_or_fails() -> None:
@@ -579,9 +550,7 @@ def sge_index_body(direction: str = "CONS") -> dict[str, Any]:
                                         "idClasseTemporelle": "BUHC",
                                         "libelleClasseTemporelle": "Bleu Heures Creuses",
                                         "codeCadran": "IDX_EAS_F1",
-                                        "valeur": values(
-                                            ("2023-04-01 00:00:00", 1000), ("2023-04-02 00:00:00", None)
-                                        ),
+                                        "valeur": values(("2023-04-01 00:00:00", 1000), ("2023-04-02 00:00:00", None)),
                                     },
                                 ],
                             },
@@ -600,9 +569,7 @@ def sge_index_body(direction: str = "CONS") -> dict[str, Any]:
                         ],
                         "cadranTotalisateur": {
                             "codeCadran": "IDX_EAS_T",
-                            "valeur": values(
-                                ("2023-04-01 00:00:00", 1423334), ("2023-04-02 00:00:00", 1440264.0)
-                            ),
+                            "valeur": values(("2023-04-01 00:00:00", 1423334), ("2023-04-02 00:00:00", 1440264.0)),
                         },
                     }
                 ],
@@ -655,18 +622,10 @@ def test_index_direction_prm_and_empty() -> None:
     "mutate",
     [
         lambda b: b["contexte"][0]["grandeur"][0].update(unite="kWh"),
-        lambda b: b["contexte"][0]["grandeur"][0]["calendrier"][0]["classeTemporelle"][0]["valeur"][0].update(
-            v="1.5"
-        ),
-        lambda b: b["contexte"][0]["grandeur"][0]["calendrier"][0]["classeTemporelle"][0]["valeur"][0].update(
-            v=-1
-        ),
-        lambda b: b["contexte"][0]["grandeur"][0]["calendrier"][0]["classeTemporelle"][0]["valeur"][0].update(
-            v=True
-        ),
-        lambda b: b["contexte"][0]["grandeur"][0]["calendrier"][0]["classeTemporelle"][0]["valeur"][0].update(
-            d=None
-        ),
+        lambda b: b["contexte"][0]["grandeur"][0]["calendrier"][0]["classeTemporelle"][0]["valeur"][0].update(v="1.5"),
+        lambda b: b["contexte"][0]["grandeur"][0]["calendrier"][0]["classeTemporelle"][0]["valeur"][0].update(v=-1),
+        lambda b: b["contexte"][0]["grandeur"][0]["calendrier"][0]["classeTemporelle"][0]["valeur"][0].update(v=True),
+        lambda b: b["contexte"][0]["grandeur"][0]["calendrier"][0]["classeTemporelle"][0]["valeur"][0].update(d=None),
         lambda b: b["contexte"][0]["grandeur"][0]["calendrier"][0]["classeTemporelle"][0].pop("codeCadran"),
         lambda b: b["contexte"][0]["grandeur"][0]["calendrier"][0].pop("idCalendrier"),
         lambda b: b["contexte"][0]["grandeur"][0]["cadranTotalisateur"].pop("codeCadran"),
@@ -1168,16 +1127,12 @@ def test_retry_after_header_without_zone_is_utc() -> None:
 
 
 def test_rate_limit_without_now_uses_the_clock() -> None:
-    error = parse_error(
-        429, json.dumps({"code": "900804", "nextAccessTime": "2000-Jan-01 00:00:00+0000 UTC"})
-    )
+    error = parse_error(429, json.dumps({"code": "900804", "nextAccessTime": "2000-Jan-01 00:00:00+0000 UTC"}))
     assert error.retry_after == 0
 
 
 def test_quota_without_429_status_is_still_a_rate_limit() -> None:
-    assert (
-        type(err(500, {"error": "x", "error_description": "Daily quota exceeded"})) is errors.RateLimitError
-    )
+    assert type(err(500, {"error": "x", "error_description": "Daily quota exceeded"})) is errors.RateLimitError
 
 
 def test_deeply_nested_wrappers_stop() -> None:

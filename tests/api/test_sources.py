@@ -48,14 +48,10 @@ def days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days)]
 
 
-def assert_curve_matches_ground_truth(
-    series_readings: object, prm: str, direction: str, start: date, end: date
-):
+def assert_curve_matches_ground_truth(series_readings: object, prm: str, direction: str, start: date, end: date):
     readings = list(series_readings)  # type: ignore[call-overload]
     expected = [
-        (end_utc, watts)
-        for day in days(start, end)
-        for end_utc, watts in data.curve_points(prm, direction, day)
+        (end_utc, watts) for day in days(start, end) for end_utc, watts in data.curve_points(prm, direction, day)
     ]
     assert [(r.end, r.value) for r in readings] == expected
     for reading in readings:
@@ -95,9 +91,7 @@ async def test_three_years_of_daily_energy_in_at_most_4_calls(gateway: Gateway) 
         assert reading.end.astimezone(PARIS).date() == day + timedelta(days=1)
 
 
-@pytest.mark.parametrize(
-    ("day", "points", "hours"), [(date(2026, 3, 29), 46, 23), (date(2026, 10, 25), 50, 25)]
-)
+@pytest.mark.parametrize(("day", "points", "hours"), [(date(2026, 3, 29), 46, 23), (date(2026, 10, 25), 50, 25)])
 async def test_dst_days(gateway: Gateway, day: date, points: int, hours: int) -> None:
     source = dataconnect(gateway)
     curve = await source.async_fetch_window(P0, C, Measure.LOAD_CURVE, day, day + timedelta(days=1))
@@ -113,9 +107,7 @@ async def test_dst_days(gateway: Gateway, day: date, points: int, hours: int) ->
 async def test_v5_and_2026_give_identical_series(gateway: Gateway) -> None:
     start, end = date(2026, 10, 22), date(2026, 10, 29)  # includes the autumn DST day
     new = await dataconnect(gateway).async_get_series(P0, C, Measure.LOAD_CURVE, start, end)
-    old = await dataconnect(gateway, flavor=ApiFlavor.V5).async_get_series(
-        P0, C, Measure.LOAD_CURVE, start, end
-    )
+    old = await dataconnect(gateway, flavor=ApiFlavor.V5).async_get_series(P0, C, Measure.LOAD_CURVE, start, end)
     assert new.readings == old.readings
     assert gateway.state.count("/metering_data_clc/v5/consumption_load_curve") == 1
     for measure in (Measure.DAILY_ENERGY, Measure.MAX_POWER):
@@ -168,9 +160,7 @@ async def test_token_cached_renewed_before_expiry_and_once_on_401(gateway: Gatew
 
 
 async def test_bad_client_credentials(gateway: Gateway) -> None:
-    source = DataConnect(
-        gateway.session, CLIENT_ID, "wrong-secret", base_url=gateway.url, registry=gateway.registry
-    )
+    source = DataConnect(gateway.session, CLIENT_ID, "wrong-secret", base_url=gateway.url, registry=gateway.registry)
     with pytest.raises(AuthError) as info:
         await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, TODAY - timedelta(days=2), TODAY)
     assert "wrong-secret" not in str(info.value)
@@ -192,9 +182,7 @@ async def test_sandbox_client_behaviours(
 ) -> None:
     prm = data.prms_for_client(client)[0]
     with pytest.raises(error):
-        await dataconnect(gateway).async_fetch_window(
-            prm, direction, measure, TODAY - timedelta(days=3), TODAY
-        )
+        await dataconnect(gateway).async_fetch_window(prm, direction, measure, TODAY - timedelta(days=3), TODAY)
 
 
 async def test_before_activation(gateway: Gateway) -> None:
@@ -204,9 +192,7 @@ async def test_before_activation(gateway: Gateway) -> None:
     source = dataconnect(gateway)
     with pytest.raises(BeforeActivationError):
         await source.async_fetch_window(prm, C, Measure.DAILY_ENERGY, date(2019, 8, 1), date(2019, 9, 1))
-    series = await source.async_fetch_window(
-        prm, C, Measure.DAILY_ENERGY, date(2019, 8, 27), date(2019, 9, 1)
-    )
+    series = await source.async_fetch_window(prm, C, Measure.DAILY_ENERGY, date(2019, 8, 27), date(2019, 9, 1))
     assert len(series.readings) == 5
 
 
@@ -357,9 +343,7 @@ async def test_invalid_prm_and_unsupported_measures_send_nothing(gateway: Gatewa
     with pytest.raises(UnsupportedError):
         await source.async_fetch_window(P0, P, Measure.MAX_POWER, TODAY - timedelta(days=2), TODAY)
     with pytest.raises(UnsupportedError):
-        await dataconnect(gateway, flavor=ApiFlavor.V5).async_get_index(
-            P0, C, TODAY - timedelta(days=2), TODAY
-        )
+        await dataconnect(gateway, flavor=ApiFlavor.V5).async_get_index(P0, C, TODAY - timedelta(days=2), TODAY)
     with pytest.raises(ValueError):
         await source.async_fetch_window(P0, C, Measure.INDEX, TODAY - timedelta(days=2), TODAY)
     assert gateway.state.count() == 0

@@ -36,9 +36,7 @@ def test_history_horizons() -> None:
 
 @pytest.mark.parametrize("newest_first", [False, True])
 def test_730_days_of_curve_is_105_calls(newest_first: bool) -> None:
-    windows = plan_windows(
-        Measure.LOAD_CURVE, TODAY - timedelta(days=730), TODAY, TODAY, newest_first=newest_first
-    )
+    windows = plan_windows(Measure.LOAD_CURVE, TODAY - timedelta(days=730), TODAY, TODAY, newest_first=newest_first)
     assert len(windows) == 105 == math.ceil(730 / 7)
     covered = sorted(windows)
     assert covered[0][0] == TODAY - timedelta(days=730)

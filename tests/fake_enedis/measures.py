@@ -230,7 +230,11 @@ def _parse_date(text: str) -> date | None:
 
 
 def _available_days(state: FakeState, req: MeasureRequest) -> list[date]:
-    return [d for d in _days(req.start, req.end) if data.has_data(req.prm, d) and state.is_published(d)]
+    return [
+        d
+        for d in _days(req.start, req.end)
+        if data.has_data(req.prm, d, ignore_holes=state.holes_filled) and state.is_published(d)
+    ]
 
 
 def build(state: FakeState, req: MeasureRequest) -> Reply:
@@ -240,12 +244,15 @@ def build(state: FakeState, req: MeasureRequest) -> Reply:
     days = _available_days(state, req)
     points: list[dict[str, str]] = []
     if req.kind == "daily":
-        points.extend({"v": str(data.daily_wh(req.prm, req.direction, d)), "d": d.isoformat()} for d in days)
+        points.extend(
+            {"v": str(data.daily_wh(req.prm, req.direction, d, ignore_holes=state.holes_filled)), "d": d.isoformat()}
+            for d in days
+        )
         if req.truncate and points:
             del points[-1:]
     elif req.kind == "curve":
         for i, d in enumerate(days):
-            day_points = data.curve_points(req.prm, req.direction, d)
+            day_points = data.curve_points(req.prm, req.direction, d, ignore_holes=state.holes_filled)
             if req.truncate and i == len(days) - 1:
                 day_points = day_points[: max(0, len(day_points) - req.truncate)]
             for end, watts in day_points:
@@ -260,7 +267,7 @@ def build(state: FakeState, req: MeasureRequest) -> Reply:
                     }
                 )
     else:
-        points = _pmax_points(req, days)
+        points = _pmax_points(req, days, ignore_holes=state.holes_filled)
         if req.truncate and points:
             del points[-1:]
     if not points:
@@ -270,10 +277,10 @@ def build(state: FakeState, req: MeasureRequest) -> Reply:
     return Reply(200, _v2_body(req, points))
 
 
-def _pmax_points(req: MeasureRequest, days: list[date]) -> list[dict[str, str]]:
+def _pmax_points(req: MeasureRequest, days: list[date], *, ignore_holes: bool = False) -> list[dict[str, str]]:
     peaks: list[tuple[date, int, datetime]] = []
     for d in days:
-        peak = data.max_power(req.prm, d)
+        peak = data.max_power(req.prm, d, ignore_holes=ignore_holes)
         if peak is not None:
             peaks.append((d, peak[0], peak[1]))
     if req.step == "P1M":

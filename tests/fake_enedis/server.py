@@ -37,9 +37,7 @@ HTML_ERROR = (
     "<body><center><h1>{status} Bad Gateway</h1></center><hr><center>nginx</center>"
     "</body></html>"
 )
-CONSO_BANNED_MESSAGE = (
-    "Trop de requêtes : limite de 100 requêtes par 12 heures atteinte pour votre adresse IP"
-)
+CONSO_BANNED_MESSAGE = "Trop de requêtes : limite de 100 requêtes par 12 heures atteinte pour votre adresse IP"
 
 type Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -188,9 +186,7 @@ def v2_producer(state: FakeState, resource: str, query: dict[str, str]) -> Calla
     allowed = V2_ALLOWED | ({"mesuresPas", "grandeurPhysique"} if kind == "pmax" else set())
     off_swagger = set(query) - allowed or not set(query) >= V2_ALLOWED
     if kind == "pmax" and not off_swagger:
-        off_swagger = (
-            query.get("mesuresPas") not in PMAX_STEPS or query.get("grandeurPhysique") not in PMAX_PHYSIQUES
-        )
+        off_swagger = query.get("mesuresPas") not in PMAX_STEPS or query.get("grandeurPhysique") not in PMAX_PHYSIQUES
     if off_swagger:
         return lambda _t: Reply(500, measures.TECHNICAL_ERROR)
     return measure_producer(

@@ -115,6 +115,8 @@ class FakeState:
     revoked_prms: set[str] = field(default_factory=set)
     #: Extra publication delay in hours for given days.
     late_days: dict[date, float] = field(default_factory=dict)
+    holes_filled: bool = False
+    """Serve client 4's Tuesday/Wednesday holes as ordinary days ("the data appears")."""
     faults: list[Fault] = field(default_factory=list)
     requests: list[RequestRecord] = field(default_factory=list)
     #: HS256 secret of the Conso API tokens.

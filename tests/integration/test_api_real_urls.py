@@ -42,9 +42,7 @@ async def test_data_connect_production_urls(hass: HomeAssistant, aioclient_mock:
         f"{PRODUCTION_URL}/mesure_synchrone_auto/v2/courbe_de_charge_consommation",
         json=fixture("med-new__dc2026_courbe_de_charge_consommation_prod_capture.json"),
     )
-    source = DataConnect(
-        async_get_clientsession(hass), "client-id", SECRET, registry=LimiterRegistry(ManualClock())
-    )
+    source = DataConnect(async_get_clientsession(hass), "client-id", SECRET, registry=LimiterRegistry(ManualClock()))
     series = await source.async_get_series(
         PRM, Direction.CONSUMPTION, Measure.LOAD_CURVE, date(2026, 9, 29), date(2026, 10, 1)
     )
@@ -58,14 +56,10 @@ async def test_data_connect_production_urls(hass: HomeAssistant, aioclient_mock:
     assert "enedis-linky-ha" in measure_call[3]["User-Agent"]
 
 
-async def test_conso_api_real_url_and_wrapped_errors(
-    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
-) -> None:
+async def test_conso_api_real_url_and_wrapped_errors(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
     token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOlsiOTk5OTk5OTk5OTk5OTEiXX0.sig"
     url = f"{CONSO_API_URL}/consommation_quotidienne"
-    aioclient_mock.get(
-        url, status=403, json=fixture("issue-conso-api-164__error_403_ADAM-DC-0008_inner.json")
-    )
+    aioclient_mock.get(url, status=403, json=fixture("issue-conso-api-164__error_403_ADAM-DC-0008_inner.json"))
     source = ConsoApi(async_get_clientsession(hass), token, registry=LimiterRegistry(ManualClock()))
     with pytest.raises(ConsentError) as info:
         await source.async_fetch_window(

@@ -71,6 +71,27 @@ class MeteringSource(ABC):
         """The clock used for quotas and dates."""
         return self._registry.clock
 
+    #: Limiter key and quotas of the metering API (set by each source).
+    metering_quotas: tuple[Quota, ...] = ()
+
+    def api_name(self, direction: Direction, measure: Measure) -> str:
+        """The (rate-limiter and subscription) name of the API serving a measure."""
+        raise NotImplementedError
+
+    def remaining_budget(self, direction: Direction = Direction.CONSUMPTION) -> int | None:
+        """Requests the long quotas (hourly / 12-hourly) of the metering API still allow now."""
+        api = self.api_name(direction, Measure.DAILY_ENERGY)
+        remaining = self._registry.get(self._host, api, self.metering_quotas).remaining()
+        long_quotas = [
+            value for quota, value in zip(self.metering_quotas, remaining.values(), strict=True) if quota.period >= 3600
+        ]
+        return min(long_quotas) if long_quotas else None
+
+    def budget_wait(self, free: int, direction: Direction = Direction.CONSUMPTION) -> float:
+        """Seconds until the metering API's quotas allow ``free`` more requests."""
+        api = self.api_name(direction, Measure.DAILY_ENERGY)
+        return self._registry.get(self._host, api, self.metering_quotas).wait_for(free)
+
     @property
     def request_count(self) -> int:
         """Total requests sent by this source."""

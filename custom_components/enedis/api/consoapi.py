@@ -88,8 +88,14 @@ class ConsoApi(MeteringSource):
         self._token = token.strip()
         self.flavor = flavor
 
+    metering_quotas = CONSO_API_QUOTAS
+
     def _secrets(self) -> tuple[str | None, ...]:
         return (self._token,)
+
+    def api_name(self, direction: Direction, measure: Measure) -> str:
+        """Every Conso API type shares one budget."""
+        return "conso_api"
 
     def token_info(self) -> TokenInfo:
         """The token's PRMs and expiry (offline; raises `MalformedTokenError` / `TokenExpiredError`)."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import replace
+from dataclasses import replace
 from datetime import date
 import re
 
@@ -93,8 +95,17 @@ class DataConnect(MeteringSource):
             self._client_id, state, duration=duration, version=version, base_url=self._consent_url
         )
 
+    metering_quotas = ENEDIS_QUOTAS
+
     def _secrets(self) -> tuple[str | None, ...]:
         return (self._client_secret, self._token)
+
+    def api_name(self, direction: Direction, measure: Measure) -> str:
+        """``mesure_synchrone_auto/v2`` (2026) or the v5 ``metering_data_*/v5`` API of the measure."""
+        if self.flavor is ApiFlavor.DC2026:
+            return "mesure_synchrone_auto/v2"
+        path = V5_PATHS.get((direction, measure), "metering_data_dc/v5/daily_consumption")
+        return path.rsplit("/", 1)[0]
 
     # --- token -------------------------------------------------------------------------------------
 
@@ -166,7 +177,7 @@ class DataConnect(MeteringSource):
         if path is None:
             raise UnsupportedError(f"Data Connect v5 has no {direction} {measure}")
         params = {"usage_point_id": prm, "start": start.isoformat(), "end": end.isoformat()}
-        return await self._async_api("GET", f"/{path}", api=path.rsplit("/", 1)[0], params=params)
+        return await self._async_api("GET", f"/{path}", api=self.api_name(direction, measure), params=params)
 
     # --- PRMs, contract ----------------------------------------------------------------------------
 
@@ -208,23 +219,22 @@ class DataConnect(MeteringSource):
                 params={"usage_point_id": prm},
             )
             return parse_contract_v5(body, prm)
-        situation = await self._async_api(
-            "GET", f"/situation_contrat_auto/v1/{prm}", api="situation_contrat_auto/v1"
-        )
+        situation = await self._async_api("GET", f"/situation_contrat_auto/v1/{prm}", api="situation_contrat_auto/v1")
         optional: dict[str, object] = {}
+        unavailable: list[str] = []
         for api in ("synth_contrat_auto/v1", "comptage_auto/v1"):
             try:
                 optional[api] = await self._async_api("GET", f"/{api}/{prm}", api=api)
-            except (ApiNotSubscribedError, NoDataError):
+            except ApiNotSubscribedError:
                 optional[api] = None
-        return parse_contract_2026(
-            situation, optional["synth_contrat_auto/v1"], optional["comptage_auto/v1"], prm=prm
-        )
+                unavailable.append(api)
+            except NoDataError:
+                optional[api] = None
+        contract = parse_contract_2026(situation, optional["synth_contrat_auto/v1"], optional["comptage_auto/v1"], prm=prm)
+        return replace(contract, unavailable_apis=tuple(unavailable))
 
     async def async_get_address(self, prm: str) -> Address:
         """Postal address of the PRM (``donnees_generales_auto``): personal data, never log it."""
         check_prm(prm)
-        body = await self._async_api(
-            "GET", f"/donnees_generales_auto/v1/{prm}", api="donnees_generales_auto/v1"
-        )
+        body = await self._async_api("GET", f"/donnees_generales_auto/v1/{prm}", api="donnees_generales_auto/v1")
         return parse_address_2026(body)

@@ -96,10 +96,18 @@ class RateLimiter:
         now = self.clock.monotonic()
         self._purge(now)
         blocked = self._blocked_until > now
-        return {
-            quota.label: 0 if blocked else max(0, quota.limit - len(sent))
-            for quota, sent in self._sent.items()
-        }
+        return {quota.label: 0 if blocked else max(0, quota.limit - len(sent)) for quota, sent in self._sent.items()}
+
+    def wait_for(self, free: int) -> float:
+        """Seconds until every quota allows ``free`` more requests (0 when it already does)."""
+        now = self.clock.monotonic()
+        self._purge(now)
+        wait = max(0.0, self._blocked_until - now)
+        for quota, sent in self._sent.items():
+            expire = len(sent) - (quota.limit - free)
+            if expire > 0:
+                wait = max(wait, sent[expire - 1] + quota.period - now)
+        return wait
 
     def blocked_for(self) -> float:
         """Seconds until a 429 block ends (0 when not blocked)."""

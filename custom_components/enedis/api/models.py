@@ -191,6 +191,8 @@ class Contract:
     services_level: str | None = None
     has_production: bool = False
     has_consumption: bool = True
+    unavailable_apis: tuple[str, ...] = ()
+    """Optional contract APIs the application may not read (403 900908): subscribe them on DataHub."""
 
 
 @dataclass(frozen=True, slots=True)

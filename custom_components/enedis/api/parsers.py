@@ -90,10 +90,7 @@ _NUMBER_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
 _POWER_RE = re.compile(r"(\d+(?:[.,]\d+)?)\s*(kVA|VA)?", re.IGNORECASE)
 _POSTAL_CITY_RE = re.compile(r"(\d{5})\s+(.+)")
 _MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1
-    )
+    m: i for i, m in enumerate(("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1)
 }
 _NEXT_ACCESS_RE = re.compile(
     r"(\d{4})-([A-Za-z]{3})-(\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?\s*([+-]\d{2}:?\d{2})?",
@@ -397,10 +394,7 @@ def _curve(raw: _RawSeries, factor: float) -> tuple[list[Reading], list[tuple[da
                 raise _invalid(f"{what}: load-curve step {step_raw!r} is longer than one hour")
         else:
             spacing = end - ends[index - 1] if index else (ends[1] - end if len(ends) > 1 else None)
-            if spacing is not None and spacing <= _MAX_CURVE_STEP:
-                step = spacing
-            else:
-                step = last_step or _DEFAULT_CURVE_STEP
+            step = spacing if spacing is not None and spacing <= _MAX_CURVE_STEP else last_step or _DEFAULT_CURVE_STEP
         start = end - step
         if previous is not None and start < previous:
             raise _invalid(f"{what}: interval overlaps the previous one")
@@ -414,9 +408,7 @@ def _curve(raw: _RawSeries, factor: float) -> tuple[list[Reading], list[tuple[da
     return readings, holes
 
 
-def _daily(
-    raw: _RawSeries, factor: float, *, peak: bool
-) -> tuple[list[Reading], list[tuple[datetime, datetime]]]:
+def _daily(raw: _RawSeries, factor: float, *, peak: bool) -> tuple[list[Reading], list[tuple[datetime, datetime]]]:
     monthly = peak and isinstance(raw.period_step, str) and raw.period_step.strip().upper() == "P1M"
     readings: list[Reading] = []
     holes: list[tuple[datetime, datetime]] = []
@@ -519,9 +511,7 @@ def _register_values(raw: object, what: str) -> list[RegisterValue]:
     return values
 
 
-def _merge_values(
-    old: tuple[RegisterValue, ...], new: list[RegisterValue], what: str
-) -> tuple[RegisterValue, ...]:
+def _merge_values(old: tuple[RegisterValue, ...], new: list[RegisterValue], what: str) -> tuple[RegisterValue, ...]:
     by_time: dict[datetime, RegisterValue] = {v.at: v for v in old}
     for value in new:
         known = by_time.get(value.at)
@@ -570,8 +560,7 @@ def parse_index(body: object, *, direction: Direction, prm: str | None = None) -
                         calendar_id=cal_id,
                         calendar_label=cal_label,
                         class_id=class_id,
-                        class_label=_opt_str(klass.get("libelleClasseTemporelle"), "libelleClasseTemporelle")
-                        or "",
+                        class_label=_opt_str(klass.get("libelleClasseTemporelle"), "libelleClasseTemporelle") or "",
                         code=code,
                         values=_merge_values(
                             old.values if old else (), _register_values(klass.get("valeur"), what), what
@@ -747,9 +736,7 @@ def parse_contract_2026(
             synth_data.get("last_subscribed_power_change_date"), "last_subscribed_power_change_date"
         ),
         services_level=_opt_str(synth_data.get("services_level"), "services_level"),
-        has_production=bool(production)
-        or production_date is not None
-        or any(s.startswith("P") for s in segments),
+        has_production=bool(production) or production_date is not None or any(s.startswith("P") for s in segments),
         has_consumption=bool(consumption),
     )
 
@@ -914,9 +901,7 @@ def _extract(node: object, depth: int = 0) -> _ErrorInfo:
     if error is not None:  # OAuth style {"error", "error_description"}
         return _ErrorInfo(
             code=_code(error),
-            description=_text(
-                node.get("error_description") or node.get("description") or node.get("message")
-            ),
+            description=_text(node.get("error_description") or node.get("description") or node.get("message")),
         )
     if "code" in node:  # Swagger / WSO2 {"code", "message", "description", "nextAccessTime"}
         return _ErrorInfo(
@@ -1003,9 +988,7 @@ def _parse_next_access(raw: object) -> datetime | None:
         month = _MONTHS.get(month_name.upper())
         if month is None:
             return None
-        iso = (
-            f"{year}-{month:02d}-{int(day):02d}T{int(hour):02d}:{minute}:{second or '00'}{offset or '+0000'}"
-        )
+        iso = f"{year}-{month:02d}-{int(day):02d}T{int(hour):02d}:{minute}:{second or '00'}{offset or '+0000'}"
         text = iso
     try:
         stamp, has_time = _parse_stamp(text.removesuffix(" UTC").removesuffix(" GMT"), "nextAccessTime")
@@ -1083,14 +1066,10 @@ def parse_error(
         else:  # 2xx/3xx: a body we cannot use
             cls = InvalidResponseError
     if not description:
-        description = (
-            f"unexpected HTTP {status} response" if text.strip() else f"empty HTTP {status} response"
-        )
+        description = f"unexpected HTTP {status} response" if text.strip() else f"empty HTTP {status} response"
     if cls is RateLimitError:
         retry_after, retry_at = _retry_hint(info, headers, now)
-        return RateLimitError(
-            description, retry_at=retry_at, code=code, status=status, retry_after=retry_after
-        )
+        return RateLimitError(description, retry_at=retry_at, code=code, status=status, retry_after=retry_after)
     if cls is ApiNotSubscribedError:
         return ApiNotSubscribedError(description, api=api, code=code, status=status)
     return cls(description, code=code, status=status)
