@@ -1,0 +1,318 @@
+"""Hourly energy ledger: stored Enedis readings to Home Assistant long-term statistics rows.
+
+Pure computation (no I/O, nothing from Home Assistant). The integration feeds it, per Enedis day, the load
+curve readings, the state of that curve and the daily energy, and gets back hourly rows for an external
+statistic with ``has_sum=True``: ``state`` is the kWh of the hour and ``sum`` a running total in kWh.
+
+Rules:
+
+* Time. Enedis days are Europe/Paris local days (23 h or 25 h on DST days). Everything is bucketed by UTC
+  hour; a Paris midnight is always a whole UTC hour, so a local day is a whole number of UTC hours. A load
+  curve reading that straddles a UTC hour (misaligned steps, e.g. starting at ``:50``) is split by time.
+* Per day (`build_hours`): a COMPLETE curve gives its hours; a PENDING curve (not fetched yet) gives nothing;
+  otherwise a known daily energy gives ONE row at the day's local midnight, else a PARTIAL curve gives its
+  hours, else nothing. Each day only ever fills its own hours, so days never compete for an hour.
+* Sums (`build_rows`) are anchored at a fixed hour chosen once per series (`choose_anchor`): rows after the
+  anchor hold the energy from the anchor, rows before it minus the energy up to the anchor. Prepending older
+  history never changes a row; a change in a day only moves the rows between that day and the anchor.
+* Precision. Hourly energies are whole Wh (rounded cumulatively within each day, so every hour is within
+  1 Wh and the day total within 0.5 Wh of the readings); sums are accumulated in Wh, where float additions of
+  integers are exact, and converted to kWh at the end.
+
+Rewrites (`rows_to_write`) compare what was last written with what should be there now. The caller must
+persist `written_hours` (not the bare `build_hours` result) as the next ``previous``: it keeps the hours
+that were zeroed, whose rows still exist in the recorder and whose sums must keep following later changes.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from operator import itemgetter
+
+from .api.models import PARIS, Reading
+
+HOUR = timedelta(hours=1)
+ANCHOR_DAYS_BACK = 15
+"""The anchor is the local midnight this many days before the first write (retries reach 14 days back)."""
+TOLERANCE_KWH = 1e-9
+"""Two rows whose state and sum differ by less than this (kWh) are the same row."""
+
+
+class CurveState(StrEnum):
+    """What is known of a local day's load curve."""
+
+    PENDING = "pending"
+    """Not fetched yet (the backfill has not reached the day): hold the day."""
+    COMPLETE = "complete"
+    """The readings cover the whole local day without a gap."""
+    PARTIAL = "partial"
+    """Fetched, with at least one reading but a hole somewhere."""
+    MISSING = "missing"
+    """Fetched, without any reading."""
+    NOT_WANTED = "not_wanted"
+    """Curve disabled, outside the 24-month curve horizon, or not imported."""
+
+
+@dataclass(frozen=True, slots=True)
+class DayInput:
+    """Everything known about one local day of a series.
+
+    ``curve`` holds the load curve readings of the day (W); only their part inside the day counts, so a
+    reading straddling midnight should be given to both days. ``daily_wh`` is the day's energy, if known.
+    """
+
+    day: date
+    curve: tuple[Reading, ...] = ()
+    curve_state: CurveState = CurveState.PENDING
+    daily_wh: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatRow:
+    """One hourly statistics row (``has_sum=True``)."""
+
+    start: datetime
+    """Aware UTC, on the hour."""
+    state: float
+    """Energy of the hour, kWh."""
+    sum: float
+    """Running total, kWh, anchored (see `build_rows`)."""
+
+
+def _utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; refuses naive datetimes (``astimezone`` would read them as the host's time)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        msg = f"naive datetime {moment.isoformat()}"
+        raise ValueError(msg)
+    return moment.astimezone(UTC)
+
+
+def _utc_hour(moment: datetime) -> datetime:
+    """``moment`` in UTC, which must be on the hour."""
+    hour = _utc(moment)
+    if hour.minute or hour.second or hour.microsecond:
+        msg = f"{moment.isoformat()} is not on the hour"
+        raise ValueError(msg)
+    return hour
+
+
+def _floor_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """Local midnight of ``day`` and of the next day, as aware UTC datetimes (23, 24 or 25 h apart)."""
+    start = datetime.combine(day, time(0), tzinfo=PARIS).astimezone(UTC)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=PARIS).astimezone(UTC)
+    return start, end
+
+
+def _intervals_in(readings: Iterable[Reading], lower: datetime, upper: datetime) -> list[tuple[datetime, datetime]]:
+    """The non-empty UTC intervals of ``readings`` clipped to ``[lower, upper)``, sorted."""
+    spans: list[tuple[datetime, datetime]] = []
+    for reading in readings:
+        start = max(_utc(reading.start), lower)
+        end = min(_utc(reading.end), upper)
+        if start < end:
+            spans.append((start, end))
+    spans.sort()
+    return spans
+
+
+def curve_state_of(day: date, readings: Sequence[Reading]) -> CurveState:
+    """COMPLETE, PARTIAL or MISSING for the load curve ``readings`` of local ``day``.
+
+    Only the part of each reading inside the day counts (readings outside it are ignored). Never returns
+    PENDING or NOT_WANTED: those are decided by the caller, who knows what was fetched and wanted.
+    """
+    lower, upper = day_bounds(day)
+    spans = _intervals_in(readings, lower, upper)
+    if not spans:
+        return CurveState.MISSING
+    covered = lower
+    for start, end in spans:
+        if start > covered:
+            return CurveState.PARTIAL
+        covered = max(covered, end)
+    return CurveState.COMPLETE if covered >= upper else CurveState.PARTIAL
+
+
+def _unique(readings: Iterable[Reading]) -> dict[tuple[datetime, datetime], Reading]:
+    """Readings keyed by their UTC interval; an exact duplicate interval counts once (the last one wins)."""
+    return {(_utc(r.start), _utc(r.end)): r for r in readings}
+
+
+def _hourly(
+    readings: Iterable[Reading], lower: datetime | None = None, upper: datetime | None = None
+) -> dict[datetime, float]:
+    """UTC hour to Wh of ``readings`` (optionally clipped to ``[lower, upper)``), unrounded, by hour."""
+    hours: dict[datetime, float] = {}
+    for (raw_start, raw_end), reading in _unique(readings).items():
+        start = raw_start if lower is None else max(raw_start, lower)
+        end = raw_end if upper is None else min(raw_end, upper)
+        hour = _floor_hour(start)
+        while hour < end:
+            overlap = min(end, hour + HOUR) - max(start, hour)
+            if overlap > timedelta(0):
+                hours[hour] = hours.get(hour, 0.0) + reading.value * (overlap / HOUR)
+            hour += HOUR
+    return dict(sorted(hours.items()))
+
+
+def hourly_from_curve(readings: Iterable[Reading]) -> dict[datetime, float]:
+    """UTC hour to Wh (unrounded) of load curve ``readings`` (average W over ``[start, end)``).
+
+    A reading straddling a UTC hour is split in proportion to the time spent in each hour, so the energy is
+    conserved. An interval given twice counts once; empty or reversed intervals count for nothing.
+    """
+    return _hourly(readings)
+
+
+def _round_cumulative(hours: Mapping[datetime, float]) -> dict[datetime, float]:
+    """Whole Wh per hour, rounding the running total: each hour within 1 Wh, the total within 0.5 Wh."""
+    rounded: dict[datetime, float] = {}
+    exact = 0.0
+    previous = 0
+    for hour in sorted(hours):
+        exact += hours[hour]
+        current = round(exact)
+        rounded[hour] = float(current - previous)
+        previous = current
+    return rounded
+
+
+def _day_hours(entry: DayInput) -> dict[datetime, float]:
+    """Rule 2 for one day: the UTC hours (whole Wh) the day contributes."""
+    state = entry.curve_state
+    lower, upper = day_bounds(entry.day)
+    if state is CurveState.PENDING:
+        return {}
+    if state is CurveState.COMPLETE:
+        return _round_cumulative(_hourly(entry.curve, lower, upper))
+    if entry.daily_wh is not None:
+        return {lower: float(round(entry.daily_wh))}
+    if state is CurveState.PARTIAL:
+        return _round_cumulative(_hourly(entry.curve, lower, upper))
+    return {}
+
+
+def build_hours(days: Iterable[DayInput]) -> dict[datetime, float]:
+    """UTC hour to Wh for all ``days`` (rule 2), sorted by hour.
+
+    Per day: COMPLETE gives the curve's hours; PENDING gives nothing (held until the curve is fetched, so
+    the day is written once); PARTIAL, MISSING or NOT_WANTED give one row at the local midnight with the
+    daily energy when it is known, else the partial curve's hours for PARTIAL, else nothing. The given
+    ``curve_state`` is trusted (see `curve_state_of`); a day's curve only counts inside the day. Hourly
+    values are whole Wh. A day given twice is an error.
+    """
+    hours: dict[datetime, float] = {}
+    seen: set[date] = set()
+    for entry in days:
+        if entry.day in seen:
+            msg = f"day {entry.day.isoformat()} given twice"
+            raise ValueError(msg)
+        seen.add(entry.day)
+        hours.update(_day_hours(entry))
+    return dict(sorted(hours.items()))
+
+
+def _normalised(hours: Mapping[datetime, float]) -> dict[datetime, float]:
+    """``hours`` keyed by UTC hours (equal aware keys are one key, so no hour can appear twice)."""
+    normalised: dict[datetime, float] = {}
+    for hour, value in hours.items():
+        if hour.tzinfo is UTC and not (hour.minute or hour.second or hour.microsecond):
+            normalised[hour] = value  # fast path: what this module produces
+        else:
+            normalised[_utc_hour(hour)] = value
+    return normalised
+
+
+def _sums_wh(hours: Mapping[datetime, float], anchor: datetime) -> list[tuple[datetime, float, float]]:
+    """(UTC hour, state Wh, anchored sum Wh) in hour order; ``hours`` normalised, ``anchor`` a UTC hour.
+
+    Walks away from the anchor in both directions, so a row only ever depends on the hours between it and
+    the anchor (in Wh, float additions of whole numbers are exact).
+    """
+    ordered = sorted(hours.items())
+    split = bisect_left(ordered, anchor, key=itemgetter(0))
+    rows: list[tuple[datetime, float, float]] = []
+    behind = 0.0
+    for hour, value in reversed(ordered[:split]):
+        rows.append((hour, value, -behind))
+        behind += value
+    rows.reverse()
+    total = 0.0
+    for hour, value in ordered[split:]:
+        total += value
+        rows.append((hour, value, total))
+    return rows
+
+
+def build_rows(hours: Mapping[datetime, float], anchor: datetime) -> list[StatRow]:
+    """Statistics rows of ``hours`` (UTC hour to Wh), sorted by start, with sums anchored at ``anchor``.
+
+    ``sum(h)`` is the energy of the hours ``anchor <= k <= h`` for ``h >= anchor`` and minus the energy of
+    the hours ``h < k < anchor`` for ``h < anchor``, so consecutive sums differ by exactly the later state
+    and a row only depends on the hours between it and the anchor. Sums are accumulated in Wh.
+    """
+    return [
+        StatRow(start=hour, state=value / 1000, sum=total / 1000)
+        for hour, value, total in _sums_wh(_normalised(hours), _utc_hour(anchor))
+    ]
+
+
+def _merged(previous: dict[datetime, float], current: dict[datetime, float]) -> dict[datetime, float]:
+    merged = dict.fromkeys(previous, 0.0)
+    merged.update(current)
+    return merged
+
+
+def written_hours(previous: Mapping[datetime, float], current: Mapping[datetime, float]) -> dict[datetime, float]:
+    """What the recorder holds after writing `rows_to_write`: ``current``, plus 0 for each removed hour.
+
+    Persist this as the next ``previous``: a zeroed row stays in the recorder, so its sum must keep following.
+    """
+    return dict(sorted(_merged(_normalised(previous), _normalised(current)).items()))
+
+
+def rows_to_write(
+    previous: Mapping[datetime, float], current: Mapping[datetime, float], anchor: datetime
+) -> list[StatRow]:
+    """The rows to (re)write to go from ``previous`` (hours last written) to ``current`` (UTC hour to Wh).
+
+    A row is written when it is new or its state or sum moved by more than 1e-9 kWh. An hour of
+    ``previous`` absent from ``current`` is written with state 0 and the sum carried from the hours before
+    it, so no stale value stays in the recorder. Sorted by start.
+    """
+    anchor = _utc_hour(anchor)
+    old = _normalised(previous)
+    before = {hour: (value / 1000, total / 1000) for hour, value, total in _sums_wh(old, anchor)}
+    changed: list[StatRow] = []
+    for hour, value, total in _sums_wh(_merged(old, _normalised(current)), anchor):
+        state, running = value / 1000, total / 1000
+        was = before.get(hour)
+        if was is None or abs(was[0] - state) > TOLERANCE_KWH or abs(was[1] - running) > TOLERANCE_KWH:
+            changed.append(StatRow(start=hour, state=state, sum=running))
+    return changed
+
+
+def choose_anchor(today: date) -> datetime:
+    """Anchor of a new series: the local midnight of ``today`` minus 15 days, as an aware UTC hour.
+
+    Daily retries and late corrections reach at most 14 days back, so they only move the few rows between
+    them and the anchor; older history is prepended without moving anything.
+    """
+    return day_bounds(today - timedelta(days=ANCHOR_DAYS_BACK))[0]
+
+
+def daily_energy_from_hours(hours: Mapping[datetime, float]) -> dict[date, float]:
+    """Local (Paris) day to Wh of ``hours`` (UTC hour to Wh), sorted by day."""
+    days: dict[date, float] = {}
+    for hour, value in sorted(_normalised(hours).items()):
+        day = hour.astimezone(PARIS).date()
+        days[day] = days.get(day, 0.0) + value
+    return days
