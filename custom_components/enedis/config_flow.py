@@ -1,24 +1,622 @@
 """Config flow for Enedis Linky.
 
-Foundation stage: the UI setup (Conso API token, Enedis consent) is built on top of the client library in the
-integration issue. Until then the flow aborts with a translated message instead of creating a half-working
-entry.
+Two ways in (step ``user`` is a menu):
+
+* ``conso_api``: a personal Conso API token (conso.boris.sh or a self-hosted instance). Checked offline (JWT
+  payload: PRMs, expiry), then with one cheap live call.
+* ``data_connect``: the user's own Enedis DataHub application, whose client id/secret live in Home
+  Assistant's Application Credentials. Production sends the holder to the Enedis consent page (external
+  step ``consent``; the answer comes back through our own view, see `views.py`), then reads the shared PRMs
+  (``subscribed_services``). The sandbox has no consent page: its fake clients' PRMs are offered directly.
+
+Credentials are tested before an entry is created: Conso API and sandbox with one daily-energy call,
+production with the ``subscribed_services`` call (its token request proves the client id/secret; there is
+no public token-only call in the library, and nothing can be checked before consent without a PRM).
+
+One entry per credential, one device per PRM: a PRM already in any entry aborts ``already_configured``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from datetime import timedelta
+import logging
+import re
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import (
+    SOURCE_REAUTH,
+    SOURCE_RECONFIGURE,
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlow,
+    OptionsFlowWithReload,
+)
+from homeassistant.core import callback
+from homeassistant.helpers import config_entry_oauth2_flow
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectOptionDict,
+    SelectSelector,
+    SelectSelectorConfig,
+    SelectSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+from homeassistant.util import dt as dt_util
 
-from .const import DOMAIN
+if TYPE_CHECKING:
+    # Home Assistant 2026.x types its flow forms with probatio, which it also installs as ``voluptuous``
+    # at runtime; importing voluptuous keeps older Home Assistant (2025.11) working.
+    import probatio as vol
+else:
+    import voluptuous as vol
+
+from .api import (
+    ApiNotSubscribedError,
+    AuthError,
+    CommunicationError,
+    ConsoApi,
+    DataConnect,
+    Direction,
+    EnedisError,
+    InvalidResponseError,
+    MalformedTokenError,
+    Measure,
+    MeteringSource,
+    NoDataError,
+    RateLimitError,
+    ServerError,
+    TokenExpiredError,
+    decode_conso_token,
+    make_state,
+)
+from .api.consent import duration_days
+from .api.errors import InvalidDatesError, OutOfRangeError, WrongDirectionError
+from .const import (
+    ALL_MEASURES,
+    CONF_AUTH_IMPLEMENTATION,
+    CONF_AUTHORIZATION_IDS,
+    CONF_BASE_URL,
+    CONF_CONSENT_DURATION,
+    CONF_CONSENT_EXPIRES,
+    CONF_CURVE_MONTHS,
+    CONF_DAILY_MONTHS,
+    CONF_ENVIRONMENT,
+    CONF_MEASURES,
+    CONF_POLL_END,
+    CONF_POLL_START,
+    CONF_PRMS,
+    CONF_SOURCE,
+    CONF_TOKEN,
+    DEFAULT_CONSENT_DURATION,
+    DEFAULT_CONSO_API_URL,
+    DEFAULT_CURVE_MONTHS,
+    DEFAULT_DAILY_MONTHS,
+    DEFAULT_POLL_END,
+    DEFAULT_POLL_START,
+    DOMAIN,
+    ENV_PRODUCTION,
+    ENV_SANDBOX,
+    SANDBOX_PRMS,
+    SOURCE_CONSO_API,
+    SOURCE_DATA_CONNECT,
+)
+from .helpers import get_registry
+from .views import async_register_view, consent_redirect_url, consent_states
+
+_LOGGER = logging.getLogger(__name__)
+
+CONF_IMPLEMENTATION = "implementation"
+"""Form field: which Application Credentials entry to use (shown only when there are several)."""
+CONSENT_DURATIONS = ("P1Y", "P2Y", "P3Y")
+ENVIRONMENTS = (ENV_PRODUCTION, ENV_SANDBOX)
+CONSENT_VERSION = 2
+POLL_HOURS = (6, 22)
+CURVE_MONTHS_MAX = 24
+DAILY_MONTHS_MAX = 36
+
+_PRM_RE = re.compile(r"^\d{14}$")
+_PRM_SEPARATORS = re.compile(r"[,;]")
+
+_ACCEPTED: tuple[type[EnedisError], ...] = (
+    NoDataError,
+    OutOfRangeError,
+    InvalidDatesError,
+    WrongDirectionError,
+    ApiNotSubscribedError,
+)
+"""Answers of the live check that still prove the credentials were accepted.
+
+No data for that day, a date/range refusal, a production-only PRM (``WrongDirectionError``) and a DataHub
+application not subscribed to the measure API all come after the token was accepted.
+"""
+
+
+def _error_key(err: EnedisError) -> str:
+    """The form error for a library error (credentials, network, quota)."""
+    if isinstance(err, RateLimitError):
+        return "rate_limited"
+    if isinstance(err, AuthError):
+        return "invalid_auth"
+    if isinstance(err, CommunicationError | ServerError | InvalidResponseError):
+        return "cannot_connect"
+    _LOGGER.warning("Unexpected answer from Enedis while checking the credentials: %s", err)
+    return "unknown"
+
+
+async def _async_live_check(source: MeteringSource, prm: str) -> str | None:
+    """One cheap call (the day before yesterday's daily energy): ``None`` if the credentials were accepted."""
+    yesterday = source.today() - timedelta(days=1)
+    try:
+        await source.async_fetch_window(
+            prm, Direction.CONSUMPTION, Measure.DAILY_ENERGY, yesterday - timedelta(days=1), yesterday
+        )
+    except _ACCEPTED:
+        return None
+    except EnedisError as err:
+        return _error_key(err)
+    except Exception:
+        _LOGGER.exception("Unexpected error while checking the credentials")
+        return "unknown"
+    return None
+
+
+def _valid_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in {"http", "https"} and bool(parts.hostname)
+
+
+def _unique(values: list[str]) -> list[str]:
+    return list(dict.fromkeys(values))
+
+
+def _title(prms: list[str]) -> str:
+    return f"Linky {prms[0]}" if len(prms) == 1 else f"Linky ({len(prms)} PRMs)"
+
+
+def _consent_expires(duration: str) -> str:
+    """When a consent given now ends (ISO; ``P1Y`` counted as 365 days, so never later than Enedis)."""
+    return (dt_util.utcnow() + timedelta(days=duration_days(duration))).isoformat()
+
+
+def _select(options: list[SelectOptionDict] | list[str], *, translation_key: str | None = None) -> SelectSelector:
+    config = SelectSelectorConfig(options=options, mode=SelectSelectorMode.DROPDOWN)
+    if translation_key:
+        config["translation_key"] = translation_key
+    return SelectSelector(config)
 
 
 class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Handle a config flow for Enedis Linky."""
+    """Set up Enedis Linky with a Conso API token or the user's own DataHub application."""
 
     VERSION = 1
 
+    def __init__(self) -> None:
+        """Start with nothing chosen."""
+        self._kind = SOURCE_CONSO_API
+        # Conso API
+        self._token = ""
+        self._base_url = DEFAULT_CONSO_API_URL
+        # Data Connect
+        self._implementation: config_entry_oauth2_flow.LocalOAuth2Implementation | None = None
+        self._environment = ENV_PRODUCTION
+        self._duration = DEFAULT_CONSENT_DURATION
+        self._state: str | None = None
+        self._authorize_url = ""
+        self._callback: dict[str, str] = {}
+        self._authorization_ids: list[str] = []
+        # PRM picker: PRM -> label
+        self._available: dict[str, str] = {}
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:  # noqa: ARG004
+        """The options flow (history depth, poll window, measures)."""
+        return EnedisOptionsFlow()
+
+    @callback
+    def async_remove(self) -> None:
+        """Forget this flow's pending consent ``state`` when the flow ends or is closed."""
+        if self._state is not None:
+            consent_states(self.hass).pop(self._state, None)
+
+    # --- entry points ------------------------------------------------------------------------------
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Abort: the setup paths are not available yet."""
-        return self.async_abort(reason="not_implemented")
+        """Choose how to reach the data."""
+        return self.async_show_menu(step_id="user", menu_options=[SOURCE_CONSO_API, SOURCE_DATA_CONNECT])
+
+    async def async_step_conso_api(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """A Conso API token (and the instance's URL)."""
+        self._kind = SOURCE_CONSO_API
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            prms, errors = await self._async_validate_conso(user_input)
+            if not errors:
+                return await self._async_prms_found({prm: prm for prm in prms})
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_TOKEN): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
+                vol.Optional(CONF_BASE_URL, default=DEFAULT_CONSO_API_URL): TextSelector(
+                    TextSelectorConfig(type=TextSelectorType.URL)
+                ),
+            }
+        )
+        if user_input is not None:
+            schema = self.add_suggested_values_to_schema(schema, {CONF_BASE_URL: user_input.get(CONF_BASE_URL)})
+        return self.async_show_form(step_id="conso_api", data_schema=schema, errors=errors)
+
+    async def async_step_data_connect(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The user's DataHub application: credentials, environment, consent duration."""
+        self._kind = SOURCE_DATA_CONNECT
+        return await self._async_data_connect_form("data_connect", user_input, ask_settings=True)
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """The token or the consent was refused: ask for a new one."""
+        self._load_entry(entry_data)
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Conso API: a new token. Data Connect: give the consent again."""
+        entry = self._get_reauth_entry()
+        if self._kind == SOURCE_DATA_CONNECT:
+            return await self._async_data_connect_form("reauth_confirm", user_input, ask_settings=False, entry=entry)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            prms, errors = await self._async_validate_conso(
+                {CONF_TOKEN: user_input[CONF_TOKEN], CONF_BASE_URL: self._base_url}, entry=entry
+            )
+            if not errors:
+                return await self._async_prms_found({prm: prm for prm in prms})
+        schema = vol.Schema(
+            {vol.Required(CONF_TOKEN): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))}
+        )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders=self._placeholders(entry),
+        )
+
+    async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Conso API: token and URL. Data Connect: credentials, environment, duration, then consent again."""
+        entry = self._get_reconfigure_entry()
+        if user_input is None:
+            self._load_entry(entry.data)
+        if self._kind == SOURCE_DATA_CONNECT:
+            return await self._async_data_connect_form("reconfigure", user_input, ask_settings=True, entry=entry)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            prms, errors = await self._async_validate_conso(user_input, entry=entry)
+            if not errors:
+                return await self._async_prms_found({prm: prm for prm in prms})
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_TOKEN): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
+                vol.Required(CONF_BASE_URL): TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
+            }
+        )
+        suggested = user_input.get(CONF_BASE_URL) if user_input else self._base_url
+        schema = self.add_suggested_values_to_schema(schema, {CONF_BASE_URL: suggested})
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders=self._placeholders(entry),
+        )
+
+    # --- Data Connect: consent ---------------------------------------------------------------------
+
+    async def async_step_consent(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Send the holder to the Enedis consent page; `views.EnedisConsentView` brings the answer here."""
+        if user_input is None:
+            assert self._implementation is not None
+            async_register_view(self.hass)
+            self._state = make_state()
+            consent_states(self.hass)[self._state] = self.flow_id
+            self._authorize_url = self._data_connect().authorize_url(
+                self._state, duration=self._duration, version=CONSENT_VERSION
+            )
+            return self.async_external_step(step_id="consent", url=self._authorize_url)
+        state = self._state
+        if state is None or user_input.get("state") != state:
+            # Not the answer to our consent page: keep waiting for it.
+            return self.async_external_step(step_id="consent", url=self._authorize_url)
+        consent_states(self.hass).pop(state, None)
+        self._state = None
+        self._callback = {str(key): str(value) for key, value in user_input.items()}
+        if "error" in self._callback:
+            _LOGGER.info(
+                "Enedis consent not given: %s %s",
+                self._callback["error"],
+                self._callback.get("error_description", ""),
+            )
+            return self.async_external_step_done(next_step_id="consent_refused")
+        return self.async_external_step_done(next_step_id="consent_done")
+
+    async def async_step_consent_refused(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The holder refused (or Enedis failed) the consent."""
+        return self.async_abort(reason="consent_refused")
+
+    async def async_step_consent_done(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Read the shared PRMs (v2: ``subscribed_services``; v1: ``usage_point_id``); a form to retry."""
+        errors: dict[str, str] = {}
+        authorization_id = self._callback.get("autorisation_id", "").strip()
+        source = self._data_connect()
+        if authorization_id:
+            try:
+                services = await source.async_get_subscribed_services(authorization_id)
+            except NoDataError:
+                services = []
+            except EnedisError as err:
+                errors["base"] = _error_key(err)
+            except Exception:
+                _LOGGER.exception("Unexpected error while reading the consent")
+                errors["base"] = "unknown"
+            if not errors:
+                prms = _unique([service.prm for service in services if service.active])
+                if not prms:
+                    return self.async_abort(reason="no_prm")
+                self._authorization_ids = [authorization_id]
+                return await self._async_prms_found({prm: prm for prm in prms})
+        else:
+            # Consent v1: ?code=…&state=…&usage_point_id=PRM[,;PRM…]; the code is never exchanged.
+            raw = _PRM_SEPARATORS.split(self._callback.get("usage_point_id", ""))
+            prms = _unique([prm.strip() for prm in raw if _PRM_RE.match(prm.strip())])
+            if not prms:
+                return self.async_abort(reason="no_prm")
+            error = await _async_live_check(source, prms[0])
+            if error is None:
+                self._authorization_ids = []
+                return await self._async_prms_found({prm: prm for prm in prms})
+            errors["base"] = error
+        return self.async_show_form(step_id="consent_done", errors=errors)
+
+    # --- PRM picker --------------------------------------------------------------------------------
+
+    async def async_step_prm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Several PRMs: choose which ones this entry imports (default: all not configured yet)."""
+        configured = self._configured_prms()
+        free = [prm for prm in self._available if prm not in configured]
+        if not free:
+            return self.async_abort(reason="already_configured")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            chosen = set(user_input.get(CONF_PRMS, []))
+            selected = [prm for prm in self._available if prm in chosen]
+            if selected:
+                return await self._async_create(selected)
+            errors["base"] = "no_prm_selected"
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_PRMS, default=free): SelectSelector(
+                    SelectSelectorConfig(
+                        options=[SelectOptionDict(value=prm, label=label) for prm, label in self._available.items()],
+                        multiple=True,
+                        mode=SelectSelectorMode.LIST,
+                    )
+                )
+            }
+        )
+        return self.async_show_form(step_id="prm", data_schema=schema, errors=errors)
+
+    # --- shared ------------------------------------------------------------------------------------
+
+    def _load_entry(self, data: Mapping[str, Any]) -> None:
+        """Start a reauth/reconfigure from what the entry holds."""
+        self._kind = data.get(CONF_SOURCE, SOURCE_CONSO_API)
+        self._base_url = data.get(CONF_BASE_URL, DEFAULT_CONSO_API_URL)
+        self._environment = data.get(CONF_ENVIRONMENT, ENV_PRODUCTION)
+        self._duration = data.get(CONF_CONSENT_DURATION, DEFAULT_CONSENT_DURATION)
+
+    def _placeholders(self, entry: ConfigEntry) -> dict[str, str]:
+        return {
+            "prms": ", ".join(entry.data.get(CONF_PRMS, [])),
+            "redirect_url": consent_redirect_url(self.hass),
+        }
+
+    def _configured_prms(self) -> set[str]:
+        return {
+            prm for entry in self._async_current_entries(include_ignore=False) for prm in entry.data.get(CONF_PRMS, [])
+        }
+
+    async def _async_validate_conso(
+        self, user_input: Mapping[str, Any], *, entry: ConfigEntry | None = None
+    ) -> tuple[list[str], dict[str, str]]:
+        """Check a Conso API token offline, then live; the PRMs it covers, or form errors."""
+        token = str(user_input[CONF_TOKEN]).strip()
+        base_url = str(user_input.get(CONF_BASE_URL) or DEFAULT_CONSO_API_URL).strip().rstrip("/")
+        if not _valid_url(base_url):
+            return [], {CONF_BASE_URL: "invalid_url"}
+        try:
+            info = decode_conso_token(token)
+        except TokenExpiredError:
+            return [], {CONF_TOKEN: "token_expired"}
+        except MalformedTokenError:
+            return [], {CONF_TOKEN: "invalid_token"}
+        prms = _unique(list(info.prms))
+        if entry is not None and not set(entry.data[CONF_PRMS]) <= set(prms):
+            # Aborted before any request: this token belongs to someone else's meters.
+            return prms, {}
+        check_prm = entry.data[CONF_PRMS][0] if entry is not None else prms[0]
+        source = ConsoApi(
+            async_get_clientsession(self.hass), token, base_url=base_url, registry=get_registry(self.hass)
+        )
+        if (error := await _async_live_check(source, check_prm)) is not None:
+            return [], {"base": error}
+        self._token, self._base_url = token, base_url
+        return prms, {}
+
+    async def _async_implementations(self) -> dict[str, config_entry_oauth2_flow.LocalOAuth2Implementation]:
+        """The Application Credentials of this integration (client id/secret pairs)."""
+        implementations = await config_entry_oauth2_flow.async_get_implementations(self.hass, DOMAIN)
+        return {
+            key: implementation
+            for key, implementation in implementations.items()
+            if isinstance(implementation, config_entry_oauth2_flow.LocalOAuth2Implementation)
+        }
+
+    async def _async_data_connect_form(
+        self,
+        step_id: str,
+        user_input: dict[str, Any] | None,
+        *,
+        ask_settings: bool,
+        entry: ConfigEntry | None = None,
+    ) -> ConfigFlowResult:
+        """Pick the credentials (and environment/duration), then consent (production) or check (sandbox)."""
+        implementations = await self._async_implementations()
+        if not implementations:
+            return self.async_abort(reason="missing_credentials")
+        current = entry.data.get(CONF_AUTH_IMPLEMENTATION) if entry is not None else None
+        default_id = current if current in implementations else next(iter(implementations))
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            self._implementation = implementations[user_input.get(CONF_IMPLEMENTATION, default_id)]
+            if ask_settings:
+                self._environment = user_input[CONF_ENVIRONMENT]
+                self._duration = user_input[CONF_CONSENT_DURATION]
+            if self._environment != ENV_SANDBOX:
+                return await self.async_step_consent()
+            # The sandbox has no consent page: check the credentials on its first fake client.
+            error = await _async_live_check(self._data_connect(), next(iter(SANDBOX_PRMS)))
+            if error is None:
+                self._authorization_ids = []
+                return await self._async_prms_found(
+                    {prm: f"{prm} (client {client})" for prm, client in SANDBOX_PRMS.items()}
+                )
+            errors["base"] = error
+        fields: dict[Any, Any] = {}
+        if len(implementations) > 1:
+            fields[vol.Required(CONF_IMPLEMENTATION, default=default_id)] = _select(
+                [
+                    SelectOptionDict(value=key, label=implementation.name)
+                    for key, implementation in implementations.items()
+                ]
+            )
+        if ask_settings:
+            fields[vol.Required(CONF_ENVIRONMENT, default=self._environment)] = _select(
+                list(ENVIRONMENTS), translation_key="environment"
+            )
+            fields[vol.Required(CONF_CONSENT_DURATION, default=self._duration)] = _select(
+                list(CONSENT_DURATIONS), translation_key="consent_duration"
+            )
+        placeholders = {"redirect_url": consent_redirect_url(self.hass)}
+        if entry is not None:
+            placeholders = self._placeholders(entry)
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=vol.Schema(fields),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    def _data_connect(self) -> DataConnect:
+        assert self._implementation is not None
+        return DataConnect(
+            async_get_clientsession(self.hass),
+            self._implementation.client_id,
+            self._implementation.client_secret,
+            environment=self._environment,
+            registry=get_registry(self.hass),
+        )
+
+    async def _async_prms_found(self, available: dict[str, str]) -> ConfigFlowResult:
+        """Credentials checked and PRMs known: create the entry (or pick PRMs), or update the entry."""
+        if self.source in {SOURCE_REAUTH, SOURCE_RECONFIGURE}:
+            entry = self._get_reauth_entry() if self.source == SOURCE_REAUTH else self._get_reconfigure_entry()
+            if not set(entry.data[CONF_PRMS]) <= set(available):
+                return self.async_abort(reason="wrong_account")
+            return self.async_update_reload_and_abort(entry, data_updates=self._entry_data(list(entry.data[CONF_PRMS])))
+        self._available = available
+        if len(available) > 1:
+            return await self.async_step_prm()
+        return await self._async_create(list(available))
+
+    async def _async_create(self, prms: list[str]) -> ConfigFlowResult:
+        if self._configured_prms() & set(prms):
+            return self.async_abort(reason="already_configured")
+        await self.async_set_unique_id("_".join(sorted(prms)))
+        self._abort_if_unique_id_configured()
+        return self.async_create_entry(title=_title(prms), data=self._entry_data(prms))
+
+    def _entry_data(self, prms: list[str]) -> dict[str, Any]:
+        if self._kind == SOURCE_CONSO_API:
+            return {
+                CONF_SOURCE: SOURCE_CONSO_API,
+                CONF_TOKEN: self._token,
+                CONF_BASE_URL: self._base_url,
+                CONF_PRMS: prms,
+            }
+        assert self._implementation is not None
+        return {
+            CONF_SOURCE: SOURCE_DATA_CONNECT,
+            CONF_AUTH_IMPLEMENTATION: self._implementation.domain,
+            CONF_ENVIRONMENT: self._environment,
+            CONF_CONSENT_DURATION: self._duration,
+            CONF_AUTHORIZATION_IDS: list(self._authorization_ids),
+            CONF_PRMS: prms,
+            CONF_CONSENT_EXPIRES: _consent_expires(self._duration),
+        }
+
+
+class EnedisOptionsFlow(OptionsFlowWithReload):
+    """History depth, poll window and measures (saving reloads the entry, HA >= 2025.8)."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """One form; the poll window must start before it ends."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            options: dict[str, Any] = {
+                CONF_CURVE_MONTHS: int(user_input[CONF_CURVE_MONTHS]),
+                CONF_DAILY_MONTHS: int(user_input[CONF_DAILY_MONTHS]),
+                CONF_POLL_START: int(user_input[CONF_POLL_START]),
+                CONF_POLL_END: int(user_input[CONF_POLL_END]),
+                CONF_MEASURES: [measure for measure in ALL_MEASURES if measure in user_input[CONF_MEASURES]],
+            }
+            if options[CONF_POLL_START] < options[CONF_POLL_END]:
+                return self.async_create_entry(data=options)
+            errors["base"] = "invalid_window"
+        current: dict[str, Any] = {
+            CONF_CURVE_MONTHS: DEFAULT_CURVE_MONTHS,
+            CONF_DAILY_MONTHS: DEFAULT_DAILY_MONTHS,
+            CONF_POLL_START: DEFAULT_POLL_START,
+            CONF_POLL_END: DEFAULT_POLL_END,
+            CONF_MEASURES: list(ALL_MEASURES),
+            **self.config_entry.options,
+            **(user_input or {}),
+        }
+
+        def number(maximum: int, minimum: int = 1, unit: str = "months") -> NumberSelector:
+            return NumberSelector(
+                NumberSelectorConfig(
+                    min=minimum, max=maximum, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement=unit
+                )
+            )
+
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_CURVE_MONTHS, default=current[CONF_CURVE_MONTHS]): number(CURVE_MONTHS_MAX),
+                vol.Required(CONF_DAILY_MONTHS, default=current[CONF_DAILY_MONTHS]): number(DAILY_MONTHS_MAX),
+                vol.Required(CONF_POLL_START, default=current[CONF_POLL_START]): number(
+                    POLL_HOURS[1], POLL_HOURS[0], "h"
+                ),
+                vol.Required(CONF_POLL_END, default=current[CONF_POLL_END]): number(POLL_HOURS[1], POLL_HOURS[0], "h"),
+                vol.Required(CONF_MEASURES, default=current[CONF_MEASURES]): SelectSelector(
+                    SelectSelectorConfig(
+                        options=list(ALL_MEASURES),
+                        multiple=True,
+                        mode=SelectSelectorMode.LIST,
+                        translation_key="measures",
+                    )
+                ),
+            }
+        )
+        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)

@@ -1,5 +1,61 @@
-"""Constants of the Enedis Linky integration."""
+"""Constants of the Enedis Linky integration (config keys are the public contract: keep them)."""
+
+from __future__ import annotations
 
 from typing import Final
 
 DOMAIN: Final = "enedis"
+
+# --- config entry data ----------------------------------------------------------------------------------
+CONF_SOURCE: Final = "source"
+SOURCE_CONSO_API: Final = "conso_api"
+SOURCE_DATA_CONNECT: Final = "data_connect"
+
+CONF_TOKEN: Final = "token"  # noqa: S105  (the config key of the Conso API token, not a secret)
+CONF_BASE_URL: Final = "base_url"  # Conso API base URL (self-hosted instances)
+DEFAULT_CONSO_API_URL: Final = "https://conso.boris.sh/api"
+CONF_PRMS: Final = "prms"  # list of 14-digit PRMs this entry imports
+
+CONF_AUTH_IMPLEMENTATION: Final = "auth_implementation"  # the Application Credentials id (Data Connect)
+CONF_ENVIRONMENT: Final = "environment"
+ENV_PRODUCTION: Final = "production"
+ENV_SANDBOX: Final = "sandbox"
+CONF_CONSENT_DURATION: Final = "consent_duration"
+DEFAULT_CONSENT_DURATION: Final = "P3Y"
+CONF_AUTHORIZATION_IDS: Final = "authorization_ids"  # consent v2 autorisation_id values
+CONF_CONSENT_EXPIRES: Final = "consent_expires"  # ISO datetime, when the consent ends (Data Connect)
+
+CONSENT_CALLBACK_PATH: Final = "/api/enedis/consent"
+"""The redirect URL path the user registers in their DataHub application."""
+
+# --- options ------------------------------------------------------------------------------------------
+CONF_CURVE_MONTHS: Final = "curve_history_months"
+DEFAULT_CURVE_MONTHS: Final = 24
+CONF_DAILY_MONTHS: Final = "daily_history_months"
+DEFAULT_DAILY_MONTHS: Final = 36
+CONF_POLL_START: Final = "poll_window_start"  # hour (Paris) of the earliest daily poll
+DEFAULT_POLL_START: Final = 8
+CONF_POLL_END: Final = "poll_window_end"  # hour (Paris) of the latest first daily poll
+DEFAULT_POLL_END: Final = 11
+CONF_MEASURES: Final = "measures"
+MEASURE_LOAD_CURVE: Final = "load_curve"
+MEASURE_DAILY_ENERGY: Final = "daily_energy"
+MEASURE_MAX_POWER: Final = "max_power"
+MEASURE_PRODUCTION: Final = "production"
+ALL_MEASURES: Final = (MEASURE_LOAD_CURVE, MEASURE_DAILY_ENERGY, MEASURE_MAX_POWER, MEASURE_PRODUCTION)
+
+SANDBOX_PRMS: Final = {
+    "22516914714270": "0",
+    "11453290002823": "1",
+    "32320647321714": "2",
+    "12345678901234": "3",
+    "10284856584123": "3",
+    "42900589957123": "4",
+    "24880057139941": "5",
+    "12655648759651": "6",
+    "64975835695673": "7",
+    "63695879465986": "7",
+    "22315546958763": "7",
+    "26584978546985": "8",
+}
+"""The Enedis sandbox's fake clients: PRM -> client number (the sandbox has no consent page)."""

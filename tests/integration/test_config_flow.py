@@ -1,0 +1,952 @@
+"""The config flow, the consent callback view, application credentials and the options flow.
+
+Enedis and Conso API are answered by ``aioclient_mock`` at their real URLs through Home Assistant's shared
+session; the consent callback is hit through the real HTTP server (``hass_client_no_auth``).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
+import json
+from pathlib import Path
+from typing import Any
+from unittest.mock import AsyncMock, patch
+from urllib.parse import parse_qs, urlsplit
+
+import aiohttp
+from homeassistant.components.application_credentials import (
+    ClientCredential,
+    async_import_client_credential,
+)
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.enedis import application_credentials
+from custom_components.enedis.api import CONSO_API_URL, PRODUCTION_URL, SANDBOX_URL, LimiterRegistry
+from custom_components.enedis.const import (
+    ALL_MEASURES,
+    CONF_AUTH_IMPLEMENTATION,
+    CONF_AUTHORIZATION_IDS,
+    CONF_BASE_URL,
+    CONF_CONSENT_DURATION,
+    CONF_CONSENT_EXPIRES,
+    CONF_CURVE_MONTHS,
+    CONF_DAILY_MONTHS,
+    CONF_ENVIRONMENT,
+    CONF_MEASURES,
+    CONF_POLL_END,
+    CONF_POLL_START,
+    CONF_PRMS,
+    CONF_SOURCE,
+    CONF_TOKEN,
+    CONSENT_CALLBACK_PATH,
+    DEFAULT_CONSO_API_URL,
+    DOMAIN,
+    ENV_PRODUCTION,
+    ENV_SANDBOX,
+    SANDBOX_PRMS,
+    SOURCE_CONSO_API,
+    SOURCE_DATA_CONNECT,
+)
+from custom_components.enedis.helpers import REGISTRY_KEY
+from custom_components.enedis.views import (
+    CONSENT_STATES,
+    REDIRECT_URL_PLACEHOLDER,
+    async_register_view,
+    consent_redirect_url,
+    consent_states,
+)
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+PRM1 = "11111111111111"  # the PRM of the bokub-linky captures
+PRM2 = "22222222222222"
+PRM3 = "33333333333333"
+CLIENT_ID = "datahub-client-id"
+CLIENT_SECRET = "datahub-client-secret"
+CRED = "imported-cred"
+AUTH_ID = "58249"
+
+CONSO_DAILY = f"{CONSO_API_URL}/consommation_quotidienne"
+TOKEN_URL = f"{PRODUCTION_URL}/oauth2/v3/token"
+SUBSCRIBED_URL = f"{PRODUCTION_URL}/subscribed_services/v1"
+DC_DAILY = f"{PRODUCTION_URL}/mesure_synchrone_auto/v2/consommation_quotidienne"
+SANDBOX_TOKEN_URL = f"{SANDBOX_URL}/oauth2/v3/token"
+SANDBOX_DAILY = f"{SANDBOX_URL}/mesure_synchrone_auto/v2/consommation_quotidienne"
+APP_TOKEN = {"access_token": "app-token", "token_type": "Bearer", "expires_in": 12600, "scope": ""}
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+DAILY = fixture("bokub-linky__consommation_quotidienne_2026-04-01_2026-04-02.json")
+ERROR_401 = fixture("bokub-linky__error401_token_invalide.json")
+ERROR_429 = fixture("issue-conso-api-141__error_429_fault_900807.json")
+ERROR_404 = fixture("conso-api__error_404_no_data_found.json")
+ERROR_0069 = fixture("issue-linky-56__error_400_ADAM-ERR0069.json")
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def make_token(*prms: str, exp: datetime | None = None) -> str:
+    """A Conso API-shaped JWT (HS256 header, ``sub`` = PRMs, ``exp``); the signature is not checked."""
+    expires = exp or datetime.now(UTC) + timedelta(days=365)
+    payload = {"sub": list(prms), "exp": int(expires.timestamp()), "iat": 1_700_000_000}
+    return f"{_b64({'alg': 'HS256', 'typ': 'JWT'})}.{_b64(payload)}.c2lnbmF0dXJl"
+
+
+def service(prm: str, state: str = "ACTIF") -> dict[str, Any]:
+    return {
+        "id": "1",
+        "injection": False,
+        "soutirage": True,
+        "serviceCode": "ACCES",
+        "dateDebut": "2026-10-05",
+        "dateFin": "2029-10-05",
+        "etatCode": state,
+        "pointId": prm,
+        "mesuresTypeCode": "ENERGIE",
+        "autorisation": {"autorisationId": int(AUTH_ID), "autorisationType": "EXPLICITE"},
+    }
+
+
+def subscribed(*services: dict[str, Any]) -> dict[str, Any]:
+    return {"nbTotalServices": len(services), "serviceSouscrit": list(services)}
+
+
+def reset_limiters(hass: HomeAssistant) -> None:
+    """A 429 blocks the (host, API) key for minutes: start the retry with fresh limiters."""
+    hass.data[REGISTRY_KEY] = LimiterRegistry()
+
+
+@pytest.fixture(autouse=True)
+def mock_setup_entry() -> Iterator[AsyncMock]:
+    """The flow's job ends at the entry: do not run the real setup."""
+    with patch("custom_components.enedis.async_setup_entry", return_value=True) as mock:
+        yield mock
+
+
+@pytest.fixture
+async def setup_credentials(hass: HomeAssistant) -> None:
+    assert await async_setup_component(hass, "application_credentials", {})
+    await async_import_client_credential(hass, DOMAIN, ClientCredential(CLIENT_ID, CLIENT_SECRET), CRED)
+
+
+def conso_entry(*prms: str, token: str | None = None, base_url: str = DEFAULT_CONSO_API_URL) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Linky {prms[0]}",
+        unique_id="_".join(sorted(prms)),
+        data={
+            CONF_SOURCE: SOURCE_CONSO_API,
+            CONF_TOKEN: token or make_token(*prms),
+            CONF_BASE_URL: base_url,
+            CONF_PRMS: list(prms),
+        },
+    )
+
+
+def data_connect_entry(*prms: str, environment: str = ENV_PRODUCTION, cred: str = CRED) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Linky {prms[0]}",
+        unique_id="_".join(sorted(prms)),
+        data={
+            CONF_SOURCE: SOURCE_DATA_CONNECT,
+            CONF_AUTH_IMPLEMENTATION: cred,
+            CONF_ENVIRONMENT: environment,
+            CONF_CONSENT_DURATION: "P1Y",
+            CONF_AUTHORIZATION_IDS: ["11"],
+            CONF_PRMS: list(prms),
+            CONF_CONSENT_EXPIRES: "2026-01-01T00:00:00+00:00",
+        },
+    )
+
+
+async def start_conso(hass: HomeAssistant) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "conso_api"})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "conso_api"
+    return dict(result)
+
+
+async def start_data_connect(hass: HomeAssistant) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    return dict(await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "data_connect"}))
+
+
+def state_of(result: dict[str, Any]) -> str:
+    return parse_qs(urlsplit(result["url"]).query)["state"][0]
+
+
+async def callback(hass_client_no_auth: ClientSessionGenerator, query: str) -> tuple[int, str]:
+    client = await hass_client_no_auth()
+    response = await client.get(f"{CONSENT_CALLBACK_PATH}?{query}")
+    return response.status, await response.text()
+
+
+# --- menu and Conso API ----------------------------------------------------------------------------
+
+
+async def test_menu(hass: HomeAssistant) -> None:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    assert result["step_id"] == "user"
+    assert list(result["menu_options"]) == ["conso_api", "data_connect"]
+
+
+async def test_conso_api_one_prm(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
+    aioclient_mock.get(CONSO_DAILY, json=DAILY)
+    token = make_token(PRM1)
+    result = await start_conso(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: f" {token} "})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == f"Linky {PRM1}"
+    assert result["data"] == {
+        CONF_SOURCE: SOURCE_CONSO_API,
+        CONF_TOKEN: token,
+        CONF_BASE_URL: DEFAULT_CONSO_API_URL,
+        CONF_PRMS: [PRM1],
+    }
+    assert result["result"].unique_id == PRM1
+    assert aioclient_mock.call_count == 1
+    _, url, _, headers = aioclient_mock.mock_calls[0]
+    assert url.query["pointId"] == PRM1
+    assert headers["Authorization"] == f"Bearer {token}"
+
+
+async def test_conso_api_several_prms(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
+    aioclient_mock.get("https://conso.example.org/api/consommation_quotidienne", json=DAILY)
+    token = make_token(PRM1, PRM3, PRM2, PRM1)
+    result = await start_conso(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: token, CONF_BASE_URL: "https://conso.example.org/api/"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "prm"
+    schema = result["data_schema"].schema
+    (key,) = schema
+    assert key.default() == [PRM1, PRM3, PRM2]  # all, token order, duplicates dropped
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: []})
+    assert result["errors"] == {"base": "no_prm_selected"}
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: [PRM3, PRM1]})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Linky (2 PRMs)"
+    assert result["data"][CONF_PRMS] == [PRM1, PRM3]
+    assert result["data"][CONF_BASE_URL] == "https://conso.example.org/api"
+    assert result["result"].unique_id == f"{PRM1}_{PRM3}"
+    assert str(aioclient_mock.mock_calls[0][1]).startswith("https://conso.example.org/api/consommation_quotidienne")
+
+
+@pytest.mark.parametrize(
+    ("user_input", "errors"),
+    [
+        ({CONF_TOKEN: make_token(PRM1), CONF_BASE_URL: "ftp://conso.example.org"}, {CONF_BASE_URL: "invalid_url"}),
+        ({CONF_TOKEN: make_token(PRM1), CONF_BASE_URL: "not a url"}, {CONF_BASE_URL: "invalid_url"}),
+        ({CONF_TOKEN: "not-a-token"}, {CONF_TOKEN: "invalid_token"}),
+        ({CONF_TOKEN: f"{_b64({'alg': 'HS256'})}.{_b64({'sub': ['123']})}.sig"}, {CONF_TOKEN: "invalid_token"}),
+        (
+            {CONF_TOKEN: make_token(PRM1, exp=datetime.now(UTC) - timedelta(days=1))},
+            {CONF_TOKEN: "token_expired"},
+        ),
+    ],
+)
+async def test_conso_api_offline_errors(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, user_input: dict[str, str], errors: dict[str, str]
+) -> None:
+    aioclient_mock.get(CONSO_DAILY, json=DAILY)
+    result = await start_conso(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+    assert aioclient_mock.call_count == 0  # nothing sent for a token that cannot work
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: make_token(PRM1)})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.parametrize(
+    ("mock_kwargs", "error"),
+    [
+        ({"status": 401, "json": ERROR_401}, "invalid_auth"),
+        ({"status": 429, "json": ERROR_429}, "rate_limited"),
+        ({"status": 500, "text": "Internal Server Error"}, "cannot_connect"),
+        ({"exc": aiohttp.ClientConnectionError()}, "cannot_connect"),
+        ({"exc": TimeoutError()}, "cannot_connect"),
+        ({"status": 200, "text": "<html>maintenance</html>"}, "cannot_connect"),
+        ({"status": 400, "json": {"status": 400, "message": "Paramètres invalides"}}, "unknown"),
+    ],
+)
+async def test_conso_api_live_errors(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, mock_kwargs: dict[str, Any], error: str
+) -> None:
+    aioclient_mock.get(CONSO_DAILY, **mock_kwargs)
+    result = await start_conso(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: make_token(PRM1)})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+
+    aioclient_mock.clear_requests()
+    aioclient_mock.get(CONSO_DAILY, json=DAILY)
+    reset_limiters(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: make_token(PRM1)})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_conso_api_unexpected_exception(hass: HomeAssistant, caplog: pytest.LogCaptureFixture) -> None:
+    result = await start_conso(hass)
+    with patch("custom_components.enedis.config_flow.ConsoApi.async_fetch_window", side_effect=RuntimeError("boom")):
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: make_token(PRM1)})
+    assert result["errors"] == {"base": "unknown"}
+    assert "Unexpected error while checking the credentials" in caplog.text
+
+
+@pytest.mark.parametrize("body", [ERROR_404, ERROR_0069])
+async def test_conso_api_answers_that_prove_the_token(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, body: dict[str, Any]
+) -> None:
+    """No data yet, or a production-only PRM: the token was accepted."""
+    aioclient_mock.get(CONSO_DAILY, status=body["status"], json=body)
+    result = await start_conso(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: make_token(PRM2)})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PRMS] == [PRM2]
+
+
+async def test_conso_api_already_configured(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
+    """A PRM already in another entry (even one with a different credential) aborts."""
+    data_connect_entry(PRM2, PRM1).add_to_hass(hass)
+    aioclient_mock.get(CONSO_DAILY, json=DAILY)
+    result = await start_conso(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: make_token(PRM1)})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_conso_api_same_unique_id(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
+    MockConfigEntry(domain=DOMAIN, unique_id=PRM1, data={}).add_to_hass(hass)
+    aioclient_mock.get(CONSO_DAILY, json=DAILY)
+    result = await start_conso(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: make_token(PRM1)})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_prm_picker_skips_configured(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
+    conso_entry(PRM1).add_to_hass(hass)
+    aioclient_mock.get(CONSO_DAILY, json=DAILY)
+    result = await start_conso(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: make_token(PRM1, PRM2)})
+    assert result["step_id"] == "prm"
+    (key,) = result["data_schema"].schema
+    assert key.default() == [PRM2]
+    # Choosing the configured one anyway aborts.
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: [PRM1, PRM2]})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_prm_picker_all_configured(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
+    conso_entry(PRM1).add_to_hass(hass)
+    conso_entry(PRM2).add_to_hass(hass)
+    aioclient_mock.get(CONSO_DAILY, json=DAILY)
+    result = await start_conso(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: make_token(PRM1, PRM2)})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+# --- Data Connect: production consent ---------------------------------------------------------------
+
+
+async def test_data_connect_missing_credentials(hass: HomeAssistant) -> None:
+    result = await start_data_connect(hass)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "missing_credentials"
+
+
+@pytest.mark.usefixtures("setup_credentials", "current_request_with_host")
+async def test_data_connect_production_v2(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, aioclient_mock: AiohttpClientMocker
+) -> None:
+    await hass.config.async_update(external_url="https://ha.example.org")
+    result = await start_data_connect(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "data_connect"
+    assert result["description_placeholders"] == {"redirect_url": f"https://ha.example.org{CONSENT_CALLBACK_PATH}"}
+    assert {str(key) for key in result["data_schema"].schema} == {CONF_ENVIRONMENT, CONF_CONSENT_DURATION}
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P2Y"}
+    )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    assert result["step_id"] == "consent"
+    url = urlsplit(result["url"])
+    assert f"{url.scheme}://{url.netloc}{url.path}" == application_credentials.AUTHORIZE_URL
+    query = parse_qs(url.query)
+    assert query["client_id"] == [CLIENT_ID]
+    assert query["duration"] == ["P2Y"]
+    assert query["response_type"] == ["code"]
+    state = state_of(dict(result))
+    assert len(state) <= 100
+    assert consent_states(hass) == {state: result["flow_id"]}
+
+    status, text = await callback(hass_client_no_auth, f"autorisation_id={AUTH_ID}&state={state}")
+    assert status == HTTPStatus.OK
+    assert "You can close this window" in text
+    assert "Vous pouvez fermer cette fenêtre" in text
+    assert consent_states(hass) == {}
+
+    aioclient_mock.post(TOKEN_URL, json=APP_TOKEN)
+    aioclient_mock.post(SUBSCRIBED_URL, json=subscribed(service(PRM1), service(PRM2, "TERMINE")))
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == f"Linky {PRM1}"
+    data = dict(result["data"])
+    expires = datetime.fromisoformat(data.pop(CONF_CONSENT_EXPIRES))
+    assert abs(expires - (datetime.now(UTC) + timedelta(days=730))) < timedelta(minutes=1)
+    assert data == {
+        CONF_SOURCE: SOURCE_DATA_CONNECT,
+        CONF_AUTH_IMPLEMENTATION: CRED,
+        CONF_ENVIRONMENT: ENV_PRODUCTION,
+        CONF_CONSENT_DURATION: "P2Y",
+        CONF_AUTHORIZATION_IDS: [AUTH_ID],
+        CONF_PRMS: [PRM1],
+    }
+    assert result["result"].unique_id == PRM1
+    token_call, subscribed_call = aioclient_mock.mock_calls
+    assert token_call[3]["Authorization"].startswith("Basic ")
+    assert subscribed_call[2] == {"autorisationId": int(AUTH_ID), "comptage": False}
+
+
+@pytest.mark.usefixtures("setup_credentials", "current_request_with_host")
+async def test_data_connect_v2_several_prms(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, aioclient_mock: AiohttpClientMocker
+) -> None:
+    result = await start_data_connect(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P3Y"}
+    )
+    status, _ = await callback(hass_client_no_auth, f"state={state_of(dict(result))}&autorisation_id={AUTH_ID}")
+    assert status == HTTPStatus.OK
+    aioclient_mock.post(TOKEN_URL, json=APP_TOKEN)
+    aioclient_mock.post(
+        SUBSCRIBED_URL,
+        json=subscribed(service(PRM2), service(PRM1, "DEMANDE"), service(PRM2), service(PRM3, "SUPPRIME")),
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["step_id"] == "prm"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: [PRM1, PRM2]})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PRMS] == [PRM2, PRM1]
+    assert result["result"].unique_id == f"{PRM1}_{PRM2}"
+
+
+@pytest.mark.parametrize(
+    "body", [subscribed(service(PRM1, "TERMINE")), {"nbTotalServices": 0}, None], ids=["ended", "empty", "404"]
+)
+@pytest.mark.usefixtures("setup_credentials", "current_request_with_host")
+async def test_data_connect_v2_no_prm(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+    body: dict[str, Any] | None,
+) -> None:
+    result = await start_data_connect(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P3Y"}
+    )
+    await callback(hass_client_no_auth, f"autorisation_id={AUTH_ID}&state={state_of(dict(result))}")
+    aioclient_mock.post(TOKEN_URL, json=APP_TOKEN)
+    if body is None:
+        aioclient_mock.post(SUBSCRIBED_URL, status=404, json={"error": "no_data_found", "error_description": "x"})
+    else:
+        aioclient_mock.post(SUBSCRIBED_URL, json=body)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_prm"
+
+
+@pytest.mark.parametrize(
+    ("token_kwargs", "subscribed_kwargs", "error"),
+    [
+        ({"status": 400, "json": {"error": "invalid_client", "error_description": "bad"}}, {}, "invalid_auth"),
+        ({"status": 401, "json": {"fault": {"code": 900901, "message": "Invalid Credentials"}}}, {}, "invalid_auth"),
+        ({"json": APP_TOKEN}, {"status": 429, "json": ERROR_429["error"]}, "rate_limited"),
+        ({"json": APP_TOKEN}, {"status": 503, "text": "Service Unavailable"}, "cannot_connect"),
+        ({"exc": aiohttp.ClientConnectionError()}, {}, "cannot_connect"),
+        ({"json": APP_TOKEN}, {"json": {"serviceSouscrit": {}}}, "cannot_connect"),
+    ],
+)
+@pytest.mark.usefixtures("setup_credentials", "current_request_with_host")
+async def test_data_connect_v2_errors_then_retry(
+    hass: HomeAssistant,
+    hass_client_no_auth: ClientSessionGenerator,
+    aioclient_mock: AiohttpClientMocker,
+    *,
+    token_kwargs: dict[str, Any],
+    subscribed_kwargs: dict[str, Any],
+    error: str,
+) -> None:
+    result = await start_data_connect(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P3Y"}
+    )
+    await callback(hass_client_no_auth, f"autorisation_id={AUTH_ID}&state={state_of(dict(result))}")
+    aioclient_mock.post(TOKEN_URL, **token_kwargs)
+    if subscribed_kwargs:
+        aioclient_mock.post(SUBSCRIBED_URL, **subscribed_kwargs)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "consent_done"
+    assert result["errors"] == {"base": error}
+
+    aioclient_mock.clear_requests()
+    reset_limiters(hass)
+    aioclient_mock.post(TOKEN_URL, json=APP_TOKEN)
+    aioclient_mock.post(SUBSCRIBED_URL, json=subscribed(service(PRM1)))
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_AUTHORIZATION_IDS] == [AUTH_ID]
+
+
+@pytest.mark.usefixtures("setup_credentials", "current_request_with_host")
+async def test_data_connect_v2_unexpected_exception(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, caplog: pytest.LogCaptureFixture
+) -> None:
+    result = await start_data_connect(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P3Y"}
+    )
+    await callback(hass_client_no_auth, f"autorisation_id={AUTH_ID}&state={state_of(dict(result))}")
+    with patch(
+        "custom_components.enedis.config_flow.DataConnect.async_get_subscribed_services",
+        side_effect=RuntimeError("boom"),
+    ):
+        result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["errors"] == {"base": "unknown"}
+    assert "Unexpected error while reading the consent" in caplog.text
+
+
+@pytest.mark.usefixtures("setup_credentials", "current_request_with_host")
+async def test_data_connect_v1_callback(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """Consent v1: ``code`` + ``usage_point_id`` (comma/semicolon list); the first PRM is checked live."""
+    result = await start_data_connect(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P1Y"}
+    )
+    status, _ = await callback(
+        hass_client_no_auth,
+        f"code=abc&state={state_of(dict(result))}&usage_point_id={PRM1};{PRM2},bad,{PRM1}",
+    )
+    assert status == HTTPStatus.OK
+    aioclient_mock.post(TOKEN_URL, status=500, text="oops")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["step_id"] == "consent_done"
+    assert result["errors"] == {"base": "cannot_connect"}
+
+    aioclient_mock.clear_requests()
+    aioclient_mock.post(TOKEN_URL, json=APP_TOKEN)
+    aioclient_mock.get(DC_DAILY, json=DAILY)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["step_id"] == "prm"
+    (key,) = result["data_schema"].schema
+    assert key.default() == [PRM1, PRM2]
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: [PRM2, PRM1]})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PRMS] == [PRM1, PRM2]
+    assert result["data"][CONF_AUTHORIZATION_IDS] == []
+    assert aioclient_mock.mock_calls[1][1].query["pointId"] == PRM1
+
+
+@pytest.mark.usefixtures("setup_credentials", "current_request_with_host")
+async def test_data_connect_v1_without_prm(hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator) -> None:
+    result = await start_data_connect(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P1Y"}
+    )
+    await callback(hass_client_no_auth, f"code=abc&state={state_of(dict(result))}&usage_point_id=123")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "no_prm"
+
+
+@pytest.mark.usefixtures("setup_credentials", "current_request_with_host")
+async def test_data_connect_consent_refused(hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator) -> None:
+    result = await start_data_connect(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P3Y"}
+    )
+    status, _ = await callback(
+        hass_client_no_auth, f"error=access_denied&error_description=refus&state={state_of(dict(result))}"
+    )
+    assert status == HTTPStatus.OK
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "consent_refused"
+
+
+@pytest.mark.usefixtures("setup_credentials", "current_request_with_host")
+async def test_callback_unknown_state(hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator) -> None:
+    result = await start_data_connect(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P3Y"}
+    )
+    for query in ("autorisation_id=1&state=forged-state", "autorisation_id=1"):
+        status, text = await callback(hass_client_no_auth, query)
+        assert status == HTTPStatus.BAD_REQUEST
+        assert "invalid or has expired" in text
+        assert "a expiré" in text
+        assert "forged" not in text  # nothing from the query is echoed
+    # The flow still waits for the real answer.
+    assert hass.config_entries.flow.async_get(result["flow_id"])["step_id"] == "consent"
+
+    # A known state whose flow is gone.
+    consent_states(hass)["stale"] = "no-such-flow"
+    status, _ = await callback(hass_client_no_auth, "autorisation_id=1&state=stale")
+    assert status == HTTPStatus.BAD_REQUEST
+    assert "stale" not in consent_states(hass)
+
+
+@pytest.mark.usefixtures("setup_credentials", "current_request_with_host")
+async def test_consent_step_ignores_foreign_answer_and_cleans_up(hass: HomeAssistant) -> None:
+    result = await start_data_connect(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P3Y"}
+    )
+    state = state_of(dict(result))
+    again = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"state": "someone-else", "autorisation_id": "1"}
+    )
+    assert again["type"] is FlowResultType.EXTERNAL_STEP
+    assert again["url"] == result["url"]
+    assert consent_states(hass) == {state: result["flow_id"]}
+
+    hass.config_entries.flow.async_abort(result["flow_id"])
+    assert consent_states(hass) == {}
+
+
+@pytest.mark.usefixtures("current_request_with_host")
+async def test_several_credentials(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, aioclient_mock: AiohttpClientMocker
+) -> None:
+    assert await async_setup_component(hass, "application_credentials", {})
+    await async_import_client_credential(hass, DOMAIN, ClientCredential("id-a", "secret-a", "App A"), "cred-a")
+    await async_import_client_credential(hass, DOMAIN, ClientCredential("id-b", "secret-b", "App B"), "cred-b")
+    result = await start_data_connect(hass)
+    assert "implementation" in {str(key) for key in result["data_schema"].schema}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {"implementation": "cred-b", CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P3Y"},
+    )
+    assert parse_qs(urlsplit(result["url"]).query)["client_id"] == ["id-b"]
+    await callback(hass_client_no_auth, f"autorisation_id={AUTH_ID}&state={state_of(dict(result))}")
+    aioclient_mock.post(TOKEN_URL, json=APP_TOKEN)
+    aioclient_mock.post(SUBSCRIBED_URL, json=subscribed(service(PRM1)))
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["data"][CONF_AUTH_IMPLEMENTATION] == "cred-b"
+    basic = base64.b64decode(aioclient_mock.mock_calls[0][3]["Authorization"].split()[1]).decode()
+    assert basic == "id-b:secret-b"
+
+
+# --- Data Connect: sandbox --------------------------------------------------------------------------
+
+
+@pytest.mark.usefixtures("setup_credentials")
+async def test_data_connect_sandbox(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
+    aioclient_mock.post(SANDBOX_TOKEN_URL, status=401, json={"error": "invalid_client", "error_description": "x"})
+    result = await start_data_connect(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_SANDBOX, CONF_CONSENT_DURATION: "P3Y"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "data_connect"
+    assert result["errors"] == {"base": "invalid_auth"}
+
+    aioclient_mock.clear_requests()
+    aioclient_mock.post(SANDBOX_TOKEN_URL, json=APP_TOKEN)
+    aioclient_mock.get(SANDBOX_DAILY, status=404, json={"error": "no_data_found", "error_description": "x"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_SANDBOX, CONF_CONSENT_DURATION: "P3Y"}
+    )
+    assert result["step_id"] == "prm"
+    options = result["data_schema"].schema[CONF_PRMS].config["options"]
+    assert options[0] == {"value": "22516914714270", "label": "22516914714270 (client 0)"}
+    assert len(options) == len(SANDBOX_PRMS)
+    assert aioclient_mock.mock_calls[1][1].query["pointId"] == "22516914714270"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PRMS: ["64975835695673", "63695879465986"]}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_ENVIRONMENT] == ENV_SANDBOX
+    assert result["data"][CONF_AUTHORIZATION_IDS] == []
+    assert result["data"][CONF_PRMS] == ["64975835695673", "63695879465986"]
+    assert result["result"].unique_id == "63695879465986_64975835695673"
+
+
+# --- reauth -----------------------------------------------------------------------------------------
+
+
+async def test_reauth_conso_api(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
+    entry = conso_entry(PRM1, PRM2, base_url="https://conso.example.org/api")
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    assert result["step_id"] == "reauth_confirm"
+    assert result["description_placeholders"]["prms"] == f"{PRM1}, {PRM2}"
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: make_token(PRM1, exp=datetime.now(UTC) - timedelta(days=1))}
+    )
+    assert result["errors"] == {CONF_TOKEN: "token_expired"}
+
+    aioclient_mock.get("https://conso.example.org/api/consommation_quotidienne", json=DAILY)
+    new_token = make_token(PRM2, PRM1, PRM3)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: new_token})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_TOKEN] == new_token
+    assert entry.data[CONF_PRMS] == [PRM1, PRM2]
+    assert entry.data[CONF_BASE_URL] == "https://conso.example.org/api"
+
+
+async def test_reauth_conso_api_wrong_account(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
+    entry = conso_entry(PRM1)
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: make_token(PRM2)})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+    assert aioclient_mock.call_count == 0
+
+
+@pytest.mark.usefixtures("setup_credentials", "current_request_with_host")
+async def test_reauth_data_connect(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, aioclient_mock: AiohttpClientMocker
+) -> None:
+    entry = data_connect_entry(PRM1)
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reauth_confirm"
+    assert dict(result["data_schema"].schema) == {}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    assert parse_qs(urlsplit(result["url"]).query)["duration"] == ["P1Y"]
+    await callback(hass_client_no_auth, f"autorisation_id=777&state={state_of(dict(result))}")
+    aioclient_mock.post(TOKEN_URL, json=APP_TOKEN)
+    aioclient_mock.post(SUBSCRIBED_URL, json=subscribed(service(PRM1), service(PRM2)))
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_AUTHORIZATION_IDS] == ["777"]
+    assert entry.data[CONF_PRMS] == [PRM1]
+    assert datetime.fromisoformat(entry.data[CONF_CONSENT_EXPIRES]) > datetime.now(UTC) + timedelta(days=364)
+
+
+@pytest.mark.usefixtures("setup_credentials", "current_request_with_host")
+async def test_reauth_data_connect_wrong_account(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, aioclient_mock: AiohttpClientMocker
+) -> None:
+    entry = data_connect_entry(PRM1)
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    await callback(hass_client_no_auth, f"autorisation_id=777&state={state_of(dict(result))}")
+    aioclient_mock.post(TOKEN_URL, json=APP_TOKEN)
+    aioclient_mock.post(SUBSCRIBED_URL, json=subscribed(service(PRM2)))
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+    assert entry.data[CONF_AUTHORIZATION_IDS] == ["11"]
+
+
+async def test_reauth_data_connect_new_credentials(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
+    """The entry's credentials were deleted (bad secret): pick the new ones; sandbox needs no consent."""
+    assert await async_setup_component(hass, "application_credentials", {})
+    await async_import_client_credential(hass, DOMAIN, ClientCredential("id-a", "secret-a"), "cred-a")
+    await async_import_client_credential(hass, DOMAIN, ClientCredential("id-b", "secret-b"), "cred-b")
+    entry = data_connect_entry("22516914714270", environment=ENV_SANDBOX, cred="deleted")
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    (key,) = result["data_schema"].schema
+    assert str(key) == "implementation"
+    assert key.default() == "cred-a"
+    aioclient_mock.post(SANDBOX_TOKEN_URL, json=APP_TOKEN)
+    aioclient_mock.get(SANDBOX_DAILY, status=404, json={"error": "no_data_found", "error_description": "x"})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"implementation": "cred-b"})
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_AUTH_IMPLEMENTATION] == "cred-b"
+    assert entry.data[CONF_ENVIRONMENT] == ENV_SANDBOX
+
+
+async def test_reauth_data_connect_missing_credentials(hass: HomeAssistant) -> None:
+    entry = data_connect_entry(PRM1)
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "missing_credentials"
+
+
+# --- reconfigure ------------------------------------------------------------------------------------
+
+
+async def test_reconfigure_conso_api(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
+    entry = conso_entry(PRM1)
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    schema = result["data_schema"].schema
+    assert {str(key) for key in schema} == {CONF_TOKEN, CONF_BASE_URL}
+
+    new_token = make_token(PRM1)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: new_token, CONF_BASE_URL: "conso.example.org"}
+    )
+    assert result["errors"] == {CONF_BASE_URL: "invalid_url"}
+
+    aioclient_mock.get("http://conso.local:8080/api/consommation_quotidienne", json=DAILY)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: new_token, CONF_BASE_URL: "http://conso.local:8080/api"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_TOKEN] == new_token
+    assert entry.data[CONF_BASE_URL] == "http://conso.local:8080/api"
+
+
+async def test_reconfigure_conso_api_wrong_account(hass: HomeAssistant) -> None:
+    entry = conso_entry(PRM1)
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: make_token(PRM2), CONF_BASE_URL: DEFAULT_CONSO_API_URL}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+
+
+@pytest.mark.usefixtures("setup_credentials", "current_request_with_host")
+async def test_reconfigure_data_connect(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, aioclient_mock: AiohttpClientMocker
+) -> None:
+    entry = data_connect_entry(PRM1)
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    defaults = {str(key): key.default() for key in result["data_schema"].schema}
+    assert defaults == {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P1Y"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P3Y"}
+    )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    await callback(hass_client_no_auth, f"autorisation_id=9&state={state_of(dict(result))}")
+    aioclient_mock.post(TOKEN_URL, json=APP_TOKEN)
+    aioclient_mock.post(SUBSCRIBED_URL, json=subscribed(service(PRM1)))
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_CONSENT_DURATION] == "P3Y"
+    assert entry.data[CONF_AUTHORIZATION_IDS] == ["9"]
+
+
+# --- options ----------------------------------------------------------------------------------------
+
+
+async def test_options_flow(hass: HomeAssistant) -> None:
+    entry = conso_entry(PRM1)
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    defaults = {str(key): key.default() for key in result["data_schema"].schema}
+    assert defaults == {
+        CONF_CURVE_MONTHS: 24,
+        CONF_DAILY_MONTHS: 36,
+        CONF_POLL_START: 8,
+        CONF_POLL_END: 11,
+        CONF_MEASURES: list(ALL_MEASURES),
+    }
+    user_input = {
+        CONF_CURVE_MONTHS: 6,
+        CONF_DAILY_MONTHS: 12,
+        CONF_POLL_START: 12,
+        CONF_POLL_END: 12,
+        CONF_MEASURES: ["max_power", "daily_energy"],
+    }
+    result = await hass.config_entries.options.async_configure(result["flow_id"], user_input)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "invalid_window"}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {**user_input, CONF_POLL_END: 14})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {
+        CONF_CURVE_MONTHS: 6,
+        CONF_DAILY_MONTHS: 12,
+        CONF_POLL_START: 12,
+        CONF_POLL_END: 14,
+        CONF_MEASURES: ["daily_energy", "max_power"],
+    }
+    # The stored options are the next form's defaults.
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert {str(key): key.default() for key in result["data_schema"].schema}[CONF_POLL_END] == 14
+
+
+async def test_options_flow_bounds(hass: HomeAssistant) -> None:
+    entry = conso_entry(PRM1)
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    with pytest.raises(InvalidData, match=CONF_CURVE_MONTHS):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"],
+            {
+                CONF_CURVE_MONTHS: 25,
+                CONF_DAILY_MONTHS: 36,
+                CONF_POLL_START: 8,
+                CONF_POLL_END: 11,
+                CONF_MEASURES: list(ALL_MEASURES),
+            },
+        )
+
+
+# --- application credentials and the view ------------------------------------------------------
+
+
+async def test_application_credentials(hass: HomeAssistant) -> None:
+    server = await application_credentials.async_get_authorization_server(hass)
+    assert server.authorize_url == "https://mon-compte-particulier.enedis.fr/dataconnect/v2/oauth2/authorize"
+    assert server.token_url == "https://gw.ext.prod.api.enedis.fr/oauth2/v3/token"
+
+    await hass.config.async_update(external_url="https://ha.example.org/")
+    placeholders = await application_credentials.async_get_description_placeholders(hass)
+    assert placeholders == {
+        "redirect_url": "https://ha.example.org/api/enedis/consent",
+        "datahub_url": "https://datahub-enedis.fr",
+    }
+    with patch("custom_components.enedis.views.get_url", side_effect=NoURLAvailableError):
+        assert consent_redirect_url(hass) == REDIRECT_URL_PLACEHOLDER
+
+
+async def test_register_view_once(hass: HomeAssistant) -> None:
+    assert await async_setup_component(hass, "http", {})
+    with patch.object(hass.http, "register_view") as register:
+        async_register_view(hass)
+        async_register_view(hass)
+    assert register.call_count == 1
+    assert CONSENT_STATES not in hass.data or hass.data[CONSENT_STATES] == {}
