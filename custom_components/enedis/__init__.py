@@ -1,21 +1,97 @@
-"""The Enedis Linky integration.
+"""The Enedis Linky integration: Linky consumption and production as sensors and long-term statistics.
 
-Setup is deliberately minimal at this stage (foundation): the entry loads and unloads cleanly so that the
-test harness runs a real Home Assistant from day one. Both hooks return ``True`` because Home Assistant up to
-2026.10 fails setup on ``None`` (2026.11 accepts either).
+Wiring only: the client library is in ``api/``, the schedule in ``coordinator.py``, the statistics computations in
+``ledger.py``. ``async_setup_entry``/``async_unload_entry`` return ``bool``: Home Assistant up to 2026.10 fails
+setup on ``None``.
 """
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import config_entry_oauth2_flow, config_validation as cv
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
+
+from .api import ApiFlavor, ConsoApi, DataConnect, EnedisError, MeteringSource
+from .const import (
+    CONF_AUTH_IMPLEMENTATION,
+    CONF_AUTHORIZATION_IDS,
+    CONF_BASE_URL,
+    CONF_ENVIRONMENT,
+    CONF_PRMS,
+    CONF_SOURCE,
+    CONF_TOKEN,
+    DEFAULT_CONSO_API_URL,
+    DOMAIN,
+    ENV_PRODUCTION,
+    SOURCE_CONSO_API,
+)
+from .coordinator import EnedisConfigEntry, EnedisCoordinator
+from .helpers import get_registry
+from .services import async_setup_services
+from .store import EnedisStore
+from .views import async_register_view
+
+PLATFORMS: list[Platform] = [Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Set up Enedis Linky from a config entry."""
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the services and the consent callback view (once, not per entry)."""
+    async_setup_services(hass)
+    async_register_view(hass)
     return True
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Unload a config entry."""
+async def _async_source(hass: HomeAssistant, entry: EnedisConfigEntry) -> MeteringSource:
+    session = async_get_clientsession(hass)
+    registry = get_registry(hass)
+    if entry.data[CONF_SOURCE] == SOURCE_CONSO_API:
+        source = ConsoApi(
+            session,
+            entry.data[CONF_TOKEN],
+            base_url=entry.data.get(CONF_BASE_URL, DEFAULT_CONSO_API_URL),
+            flavor=ApiFlavor.DC2026,
+            registry=registry,
+        )
+        try:
+            source.token_info()  # offline: malformed or expired token -> reauth, without a request
+        except EnedisError as err:
+            raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="token_invalid") from err
+        return source
+    implementations = await config_entry_oauth2_flow.async_get_implementations(hass, DOMAIN)
+    implementation = implementations.get(entry.data[CONF_AUTH_IMPLEMENTATION])
+    if not isinstance(implementation, config_entry_oauth2_flow.LocalOAuth2Implementation):
+        raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="credentials_missing")
+    return DataConnect(
+        session,
+        implementation.client_id,
+        implementation.client_secret,
+        environment=entry.data.get(CONF_ENVIRONMENT, ENV_PRODUCTION),
+        prms=tuple(entry.data[CONF_PRMS]),
+        authorization_ids=tuple(str(a) for a in entry.data.get(CONF_AUTHORIZATION_IDS, [])),
+        registry=registry,
+    )
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: EnedisConfigEntry) -> bool:
+    """Set up an entry: the coordinator loads its cache (no request) and the backfill starts right after."""
+    coordinator = EnedisCoordinator(hass, entry, await _async_source(hass, entry))
+    await coordinator.async_config_entry_first_refresh()
+    # Keep the schedule running even when every entity is disabled (the statistics depend on it).
+    entry.async_on_unload(coordinator.async_add_listener(lambda: None))
+    entry.runtime_data = coordinator
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: EnedisConfigEntry) -> bool:
+    """Unload an entry (the coordinator saves its cache on shutdown)."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: EnedisConfigEntry) -> None:
+    """Delete the entry's cache file. Its long-term statistics stay, as for every integration."""
+    await EnedisStore(hass, entry.entry_id).async_remove()

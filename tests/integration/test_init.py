@@ -1,29 +1,85 @@
-"""The integration loads and unloads in a real Home Assistant."""
+"""Setup, unload and setup errors of an entry, against the fake gateway at the real URLs."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, time
+
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.util import dt as dt_util
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.enedis.const import DOMAIN
+from tests.fake_enedis.state import FakeState
+
+from .common import conso_entry, install_registry
+from .gateway import FakeGateway, fake_gateway_at_real_urls
+
+P0 = "22516914714270"
 
 
-async def test_setup_and_unload(hass: HomeAssistant) -> None:
-    entry = MockConfigEntry(domain=DOMAIN, title="Linky", data={})
+@pytest.fixture
+async def gateway(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, socket_enabled: None
+) -> AsyncIterator[FakeGateway]:
+    state = FakeState(time_of_day=time(12), clock=lambda: dt_util.utcnow().timestamp())
+    async with fake_gateway_at_real_urls(aioclient_mock, state) as gateway:
+        yield gateway
+
+
+async def test_setup_sends_nothing_and_unload_cleans_up(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
+) -> None:
+    freezer.move_to(datetime(2026, 11, 22, 11, tzinfo=UTC))
+    install_registry(hass, freezer)
+    entry = conso_entry(gateway.state.conso_token_for_client(0), [P0])
     entry.add_to_hass(hass)
-
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
+    assert gateway.state.count() == 0
+    assert hass.services.has_service(DOMAIN, "import_history")
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.NOT_LOADED
+    for state in hass.states.async_all("sensor"):
+        assert state.state == "unavailable"
 
 
-async def test_user_flow_not_available_yet(hass: HomeAssistant) -> None:
-    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": "user"})
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "not_implemented"
+@pytest.mark.parametrize(
+    "token",
+    [
+        "not-a-jwt",
+        # sub lists a PRM, but exp is 2020-01-01: expired
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOlsiMjI1MTY5MTQ3MTQyNzAiXSwiZXhwIjoxNTc3ODM2ODAwfQ.c2ln",
+    ],
+)
+async def test_bad_token_starts_reauth_without_request(hass: HomeAssistant, gateway: FakeGateway, token: str) -> None:
+    entry = conso_entry(token, [P0])
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert any(flow["context"]["source"] == "reauth" for flow in hass.config_entries.flow.async_progress())
+    assert gateway.state.count() == 0
+
+
+async def test_data_connect_without_credentials_asks_to_reauthenticate(hass: HomeAssistant) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        data={
+            "source": "data_connect",
+            "auth_implementation": "gone",
+            "environment": "production",
+            "prms": [P0],
+            "authorization_ids": ["58240"],
+        },
+    )
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_ERROR

@@ -1,0 +1,901 @@
+"""One coordinator per config entry: backfill under quotas, the daily poll, the cache and the statistics.
+
+Everything runs from `DataUpdateCoordinator` refreshes (HA's own scheduling, no hand-made loop): each refresh
+does the work that is due (a few requests), writes what changed to the statistics, saves the cache, and sets
+``update_interval`` to the next moment work will be due:
+
+- **backfill** (after setup, in the background): for each PRM and direction, the newest week of load curve
+  first, then daily energy and max power back to 36 months (at most 4 calls each), then the load curve week by
+  week, newest first, back to 24 months (or the meter's activation). Through Conso API the requests are paced
+  (one every 8 minutes after a first burst of 10) so the 90-per-12-hours budget is never exceeded and
+  always keeps a reserve for the daily poll; through Data Connect they go at the 5/s limit, 10 per refresh.
+- **daily poll**: data for day D appears on D+1 from about 08:00 Paris time. Each installation polls once at
+  its own random time in the options' morning window; the first poll of the day also refetches the day before
+  yesterday once (late corrections). While yesterday is incomplete it retries every 1 to 2 hours until 20:00, then
+  gives up until tomorrow. Older incomplete days (up to 14 days back) are retried with back-off (1, 2, 4, 8 days),
+  inside the same calls when they fit in the window, then reported in diagnostics.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+import hashlib
+import logging
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .api import (
+    ApiNotSubscribedError,
+    AuthError,
+    ConsentError,
+    ConsoApi,
+    Contract,
+    Direction,
+    EnedisError,
+    Measure,
+    MeteringSource,
+    NoDataError,
+    RateLimitError,
+    Reading,
+    RequestError,
+    Series,
+    UnsupportedError,
+)
+from .api.errors import BeforeActivationError, HistoryLimitError, WrongDirectionError
+from .api.models import PARIS
+from .api.windows import MAX_WINDOW_DAYS, history_start, months_before
+from .const import (
+    ALL_MEASURES,
+    CONF_CONSENT_EXPIRES,
+    CONF_CURVE_MONTHS,
+    CONF_DAILY_MONTHS,
+    CONF_MEASURES,
+    CONF_POLL_END,
+    CONF_POLL_START,
+    CONF_PRMS,
+    DEFAULT_CURVE_MONTHS,
+    DEFAULT_DAILY_MONTHS,
+    DEFAULT_POLL_END,
+    DEFAULT_POLL_START,
+    DOMAIN,
+    MEASURE_DAILY_ENERGY,
+    MEASURE_LOAD_CURVE,
+    MEASURE_MAX_POWER,
+    MEASURE_PRODUCTION,
+)
+from .data import EnedisData, PrmData
+from .ledger import (
+    CurveState,
+    DayInput,
+    build_hours,
+    choose_anchor,
+    curve_state_of,
+    rows_to_write,
+    written_hours,
+)
+from .statistics import async_write_rows
+from .store import DayAttempts, EnedisStore, SeriesCache
+
+_LOGGER = logging.getLogger(__name__)
+
+type EnedisConfigEntry = ConfigEntry[EnedisCoordinator]
+
+BACKFILL_BATCH_DIRECT = 10
+"""Requests per refresh while backfilling through Data Connect (the limiter keeps them under 5/s)."""
+BACKFILL_INTERVAL_DIRECT = timedelta(seconds=2)
+GATEWAY_BURST = 10
+"""Requests a gateway backfill may send back to back at first, so the dashboard fills within minutes."""
+GATEWAY_PACING = timedelta(hours=12) / 90
+"""One backfill request every 8 minutes after the burst: 90 per 12 h at most (Conso API bans above 100)."""
+GATEWAY_RESERVE_PER_PRM = 4
+"""Requests of the 12-hour budget kept for the daily poll while backfilling through a gateway."""
+RETRY_DAYS = 14
+GIVE_UP_HOUR = 20
+LATE_CORRECTION_DAYS = 2
+FIRST_DELAY = timedelta(seconds=2)
+MAX_BACKOFF = timedelta(hours=2)
+ERROR_BACKOFF = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One request to make: a measure over a window, for one PRM and direction."""
+
+    prm: str
+    direction: Direction
+    measure: Measure
+    start: date
+    end: date
+    backfill: bool
+    probe: bool = False
+
+
+def _stable_fraction(seed: str) -> float:
+    """A per-installation number in [0, 1), stable across restarts."""
+    return int(hashlib.sha256(seed.encode()).hexdigest()[:8], 16) / 0x1_0000_0000
+
+
+def _days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days)]
+
+
+def _group_windows(days: Iterable[date], size: int) -> list[tuple[date, date]]:
+    """The fewest windows of at most ``size`` days covering ``days`` (sorted, gaps allowed inside)."""
+    windows: list[tuple[date, date]] = []
+    for day in sorted(set(days)):
+        if windows and (day - windows[-1][0]).days < size:
+            windows[-1] = (windows[-1][0], day + timedelta(days=1))
+        else:
+            windows.append((day, day + timedelta(days=1)))
+    return windows
+
+
+def _local_day(moment: datetime) -> date:
+    return moment.astimezone(PARIS).date()
+
+
+class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
+    """Fetches, caches and imports the Linky data of one entry."""
+
+    config_entry: EnedisConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: EnedisConfigEntry,
+        source: MeteringSource,
+        *,
+        now: Callable[[], datetime] = dt_util.utcnow,
+    ) -> None:
+        """Create the coordinator; `async_config_entry_first_refresh` loads the cache without any request."""
+        super().__init__(
+            hass,
+            _LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {entry.title}",
+            update_interval=FIRST_DELAY,
+        )
+        self.source = source
+        self.store = EnedisStore(hass, entry.entry_id)
+        self.prms: list[str] = list(entry.data[CONF_PRMS])
+        self._now = now
+        options = entry.options
+        self.measures: set[str] = set(options.get(CONF_MEASURES, ALL_MEASURES))
+        self.curve_months = int(options.get(CONF_CURVE_MONTHS, DEFAULT_CURVE_MONTHS))
+        self.daily_months = int(options.get(CONF_DAILY_MONTHS, DEFAULT_DAILY_MONTHS))
+        start_hour = int(options.get(CONF_POLL_START, DEFAULT_POLL_START))
+        end_hour = int(options.get(CONF_POLL_END, DEFAULT_POLL_END))
+        fraction = _stable_fraction(entry.entry_id)
+        self.poll_minute = int(start_hour * 60 + fraction * max(1, (end_hour - start_hour) * 60))
+        self.retry_interval = timedelta(minutes=60 + int(fraction * 60))
+        self.contracts: dict[str, Contract] = {}
+        self._contract_day: dict[str, date] = {}
+        self._unsubscribed: set[str] = set()
+        self._last_poll_attempt: dict[tuple[str, Direction], datetime] = {}
+        self._loaded = False
+        self._started = False
+        self._backoff = ERROR_BACKOFF
+        self.errors: deque[tuple[str, str]] = deque(maxlen=20)
+        self.rows_written = 0
+
+    # --- lifecycle --------------------------------------------------------------------------------------
+
+    async def _async_setup(self) -> None:
+        """Load the cache (first refresh): no request is sent while Home Assistant starts."""
+        cache = await self.store.async_load()
+        for prm in self.prms:
+            prm_cache = cache.prm(prm)
+            if prm_cache.contract is not None and prm_cache.contract_day is not None:
+                self.contracts[prm] = prm_cache.contract
+                self._contract_day[prm] = prm_cache.contract_day
+        self._loaded = True
+
+    async def async_shutdown(self) -> None:
+        """Save the cache when the entry unloads."""
+        await super().async_shutdown()
+        if self._loaded:
+            await self.store.async_save()
+
+    # --- time helpers ---------------------------------------------------------------------------------
+
+    def _today(self) -> date:
+        return _local_day(self._now())
+
+    def _poll_time(self, day: date) -> datetime:
+        midnight = datetime(day.year, day.month, day.day, tzinfo=PARIS)
+        return dt_util.as_utc(midnight + timedelta(minutes=self.poll_minute))
+
+    def _give_up_time(self, day: date) -> datetime:
+        return dt_util.as_utc(datetime(day.year, day.month, day.day, GIVE_UP_HOUR, tzinfo=PARIS))
+
+    # --- what to import -------------------------------------------------------------------------------
+
+    def _directions(self, prm: str) -> list[Direction]:
+        cache = self.store.cache.prm(prm)
+        directions = [Direction.CONSUMPTION]
+        if MEASURE_PRODUCTION in self.measures:
+            directions.append(Direction.PRODUCTION)
+        contract = self.contracts.get(prm)
+        if contract is not None:
+            if not contract.has_production and Direction.PRODUCTION in directions:
+                directions.remove(Direction.PRODUCTION)
+            if not contract.has_consumption:
+                directions.remove(Direction.CONSUMPTION)
+        return [d for d in directions if d not in cache.absent]
+
+    def _series(self, prm: str, direction: Direction) -> SeriesCache:
+        return self.store.cache.prm(prm).series.setdefault(direction, SeriesCache())
+
+    def _activation(self, prm: str, direction: Direction) -> date | None:
+        contract = self.contracts.get(prm)
+        if contract is None:
+            return None
+        if direction is Direction.PRODUCTION:
+            return contract.production_activation_date
+        return contract.last_activation_date
+
+    def _start(self, prm: str, direction: Direction, measure: Measure) -> date:
+        """Oldest day to import for a measure: options, Enedis' horizon, activation, import_history."""
+        today = self._today()
+        months = self.curve_months if measure is Measure.LOAD_CURVE else self.daily_months
+        start = months_before(today, months)
+        override = self.store.cache.prm(prm).history_start
+        if override is not None:
+            start = min(start, override)
+        start = max(start, history_start(measure, today))
+        activation = self._activation(prm, direction)
+        if activation is not None:
+            start = max(start, activation)
+        floor = self._series(prm, direction).floors.get(measure.value)
+        if floor is not None:
+            start = max(start, floor)
+        return start
+
+    def _wants(self, measure: Measure, direction: Direction) -> bool:
+        if measure is Measure.LOAD_CURVE:
+            return MEASURE_LOAD_CURVE in self.measures
+        if measure is Measure.MAX_POWER:
+            return direction is Direction.CONSUMPTION and MEASURE_MAX_POWER in self.measures
+        return MEASURE_DAILY_ENERGY in self.measures
+
+    # --- planning ---------------------------------------------------------------------------------------
+
+    def _backfill_jobs(self, prm: str, direction: Direction) -> list[tuple[int, Job]]:
+        """Pending backfill requests of one series, with a priority tier (lower first)."""
+        series = self._series(prm, direction)
+        today = self._today()
+        jobs: list[tuple[int, Job]] = []
+        for measure, tier in ((Measure.LOAD_CURVE, 3), (Measure.DAILY_ENERGY, 1), (Measure.MAX_POWER, 2)):
+            if not self._wants(measure, direction):
+                continue
+            probe = series.probes.get(measure.value)
+            if probe is not None:
+                failing, working = probe
+                middle = failing + (working - failing) / 2
+                jobs.append((0, Job(prm, direction, measure, middle, working, backfill=True, probe=True)))
+                continue
+            if measure is Measure.LOAD_CURVE:
+                if series.curve_done:
+                    continue
+                start = self._start(prm, direction, measure)
+                upper = series.curve_frontier or today
+                if upper <= start:
+                    series.curve_done = True
+                    continue
+                lower = max(start, upper - timedelta(days=MAX_WINDOW_DAYS[measure]))
+                jobs.append(
+                    (
+                        0 if series.curve_frontier is None else tier,
+                        Job(prm, direction, measure, lower, upper, backfill=True),
+                    )
+                )
+                continue
+            done = series.daily_history_done if measure is Measure.DAILY_ENERGY else series.max_power_history_done
+            if done:
+                continue
+            fetched = series.daily_fetched if measure is Measure.DAILY_ENERGY else series.max_power_fetched
+            start = self._start(prm, direction, measure)
+            needed = [d for d in _days(start, today) if d not in fetched]
+            if not needed:
+                if measure is Measure.DAILY_ENERGY:
+                    series.daily_history_done = True
+                else:
+                    series.max_power_history_done = True
+                continue
+            window_end = needed[-1] + timedelta(days=1)
+            window_start = max(needed[0], window_end - timedelta(days=MAX_WINDOW_DAYS[measure]))
+            jobs.append((tier, Job(prm, direction, measure, window_start, window_end, backfill=True)))
+        return jobs
+
+    def _due_days(self, series: SeriesCache, measure: Measure, today: date, first_poll: bool) -> list[date]:
+        """Recent days (up to 14 back) to (re)fetch in the daily poll for one measure.
+
+        Days the backfill has not reached yet are left to it; yesterday is due until complete; the day before
+        yesterday is refetched once (first poll of the day) for late corrections; older incomplete days are
+        due again after their back-off.
+        """
+        if measure is Measure.LOAD_CURVE:
+            if series.curve_frontier is None:
+                return []
+            oldest = max(today - timedelta(days=RETRY_DAYS), series.curve_frontier)
+        else:
+            history_done = (
+                series.daily_history_done if measure is Measure.DAILY_ENERGY else series.max_power_history_done
+            )
+            if not history_done:
+                return []
+            oldest = today - timedelta(days=RETRY_DAYS)
+        yesterday = today - timedelta(days=1)
+        due: list[date] = []
+        for day in _days(oldest, today):
+            if day in series.given_up:
+                continue
+            if first_poll and day >= today - timedelta(days=LATE_CORRECTION_DAYS):
+                due.append(day)
+                continue
+            if measure is Measure.LOAD_CURVE:
+                complete = series.curve_state.get(day) is CurveState.COMPLETE
+            elif measure is Measure.DAILY_ENERGY:
+                complete = day in series.daily
+            else:
+                complete = day in series.max_power
+            if complete:
+                continue
+            attempts = series.attempts.get(day)
+            if day == yesterday or attempts is None or attempts.next_retry is None or attempts.next_retry <= today:
+                due.append(day)
+        return due
+
+    def _daily_jobs(self, prm: str, direction: Direction, now: datetime) -> list[Job]:
+        """The daily poll's requests for one series, if due now."""
+        today = self._today()
+        key = (prm, direction)
+        if now < self._poll_time(today):
+            return []
+        series = self._series(prm, direction)
+        first_poll = series.last_poll_day != today
+        if not first_poll:
+            if now >= self._give_up_time(today):
+                return []
+            last = self._last_poll_attempt.get(key)
+            if last is not None and now < last + self.retry_interval:
+                return []
+        jobs: list[Job] = []
+        for measure in (Measure.LOAD_CURVE, Measure.DAILY_ENERGY, Measure.MAX_POWER):
+            if not self._wants(measure, direction):
+                continue
+            if self.source.api_name(direction, measure) in self._unsubscribed:
+                continue
+            due = self._due_days(series, measure, today, first_poll)
+            for start, end in _group_windows(due, MAX_WINDOW_DAYS[measure]):
+                jobs.append(Job(prm, direction, measure, start, end, backfill=False))
+        return jobs
+
+    def _yesterday_complete(self, prm: str, direction: Direction) -> bool:
+        series = self._series(prm, direction)
+        yesterday = self._today() - timedelta(days=1)
+        if self._wants(Measure.LOAD_CURVE, direction) and series.curve_state.get(yesterday) is not CurveState.COMPLETE:
+            return False
+        if self._wants(Measure.DAILY_ENERGY, direction) and yesterday not in series.daily:
+            return False
+        return not (self._wants(Measure.MAX_POWER, direction) and yesterday not in series.max_power)
+
+    def _gateway(self) -> bool:
+        return isinstance(self.source, ConsoApi)
+
+    def _backfill_allowed(self, now: datetime) -> bool:
+        """Pace gateway backfills and keep a reserve of the budget for the daily poll."""
+        if not self._gateway():
+            return True
+        cache = self.store.cache
+        remaining = self.source.remaining_budget()
+        if remaining is not None and remaining <= GATEWAY_RESERVE_PER_PRM * len(self.prms):
+            return False
+        if cache.backfill_requests < GATEWAY_BURST or cache.last_backfill_request is None:
+            return True
+        return now.timestamp() >= cache.last_backfill_request + GATEWAY_PACING.total_seconds()
+
+    # --- the refresh ------------------------------------------------------------------------------------
+
+    async def _async_update_data(self) -> EnedisData:
+        now = self._now()
+        if not self._loaded:  # pragma: no cover - _async_setup always ran (HA >= 2024.8)
+            await self._async_setup()
+        if not self._started:
+            # First refresh, during setup: no request, so Home Assistant starts without waiting for Enedis.
+            self._started = True
+            self.update_interval = FIRST_DELAY
+            return self._snapshot()
+        sent_before = self.source.request_count
+        try:
+            next_wake = await self._async_run_due_work(now)
+        except ConsentError as err:
+            self._record_error(err)
+            raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="consent_revoked") from err
+        except AuthError as err:
+            self._record_error(err)
+            raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed") from err
+        except RateLimitError as err:
+            self._record_error(err)
+            wait = timedelta(seconds=max(60.0, err.retry_after or 300.0))
+            self.update_interval = wait
+            raise self._update_failed("rate_limited", wait) from err
+        except EnedisError as err:
+            self._record_error(err)
+            wait = self._backoff
+            self._backoff = min(MAX_BACKOFF, self._backoff * 2)
+            self.update_interval = wait
+            raise self._update_failed("api_error", wait, str(err.code or type(err).__name__)) from err
+        finally:
+            self._account(self.source.request_count - sent_before)
+            self.store.async_schedule_save()
+        self._backoff = ERROR_BACKOFF
+        self.update_interval = max(timedelta(seconds=1), next_wake - self._now())
+        return self._snapshot()
+
+    def _update_failed(self, key: str, wait: timedelta, detail: str = "") -> UpdateFailed:
+        failed = UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key=key,
+            translation_placeholders={"minutes": str(round(wait.total_seconds() / 60)), "detail": detail},
+        )
+        failed.retry_after = wait.total_seconds()  # honoured from HA 2025.12; update_interval covers older
+        return failed
+
+    def _record_error(self, err: EnedisError) -> None:
+        self.errors.append((self._now().isoformat(), str(err)))
+        _LOGGER.debug("Enedis error: %s", err)
+
+    def _account(self, sent: int) -> None:
+        cache = self.store.cache
+        today = self._today()
+        if cache.requests_day != today:
+            cache.requests_day = today
+            cache.requests_today = 0
+        cache.requests_today += sent
+
+    async def _async_run_due_work(self, now: datetime) -> datetime:
+        """Do what is due; return when to wake up next."""
+        today = self._today()
+        if self._contract_day and min(self._contract_day.values()) != today:
+            self._unsubscribed.clear()
+        await self._async_refresh_contracts(today)
+        touched: set[tuple[str, Direction]] = set()
+        try:
+            # 1. The daily poll has priority over the backfill.
+            for prm in self.prms:
+                for direction in self._directions(prm):
+                    jobs = self._daily_jobs(prm, direction, now)
+                    if not jobs:
+                        continue
+                    self._last_poll_attempt[(prm, direction)] = now
+                    for job in jobs:
+                        await self._async_run_job(job, touched)
+                    self._series(prm, direction).last_poll_day = today
+                    self._after_daily_poll(prm, direction, today)
+            # 2. Backfill, newest first, within the pacing.
+            batch = GATEWAY_BURST if self._gateway() else BACKFILL_BATCH_DIRECT
+            for _ in range(batch):
+                if not self._backfill_allowed(self._now()):
+                    break
+                next_job = self._next_backfill_job()
+                if next_job is None:
+                    break
+                await self._async_run_job(next_job, touched)
+                if self._gateway() and self.store.cache.backfill_requests >= GATEWAY_BURST:
+                    break
+        except RateLimitError as err:
+            if not err.local:
+                raise
+            # Our own quota said no: nothing was sent. Wait until it allows, without failing.
+            return self._now() + timedelta(seconds=max(1.0, err.retry_after or 60.0))
+        finally:
+            if touched:
+                await self._async_import(touched)
+        return self._next_wake()
+
+    def _next_backfill_job(self) -> Job | None:
+        candidates: list[tuple[int, int, Job]] = []
+        order = 0
+        for prm in self.prms:
+            for direction in self._directions(prm):
+                for tier, job in self._backfill_jobs(prm, direction):
+                    if self.source.api_name(direction, job.measure) not in self._unsubscribed:
+                        candidates.append((tier, order, job))
+                    order += 1
+        if not candidates:
+            return None
+        return min(candidates, key=lambda c: (c[0], c[1]))[2]
+
+    def _next_wake(self) -> datetime:
+        now = self._now()
+        if self._next_backfill_job() is not None:
+            if not self._gateway():
+                return now + BACKFILL_INTERVAL_DIRECT
+            reserve = GATEWAY_RESERVE_PER_PRM * len(self.prms)
+            remaining = self.source.remaining_budget()
+            if remaining is not None and remaining <= reserve:
+                # The 12-hour budget is down to the daily poll's reserve: wake when it frees up.
+                return now + timedelta(seconds=max(1.0, self.source.budget_wait(reserve + 1)))
+            last = self.store.cache.last_backfill_request
+            if last is not None and self.store.cache.backfill_requests >= GATEWAY_BURST:
+                return max(now + timedelta(seconds=1), dt_util.utc_from_timestamp(last) + GATEWAY_PACING)
+            return now + timedelta(seconds=1)
+        today = self._today()
+        candidates: list[datetime] = []
+        for prm in self.prms:
+            for direction in self._directions(prm):
+                key = (prm, direction)
+                if self._series(prm, direction).last_poll_day != today:
+                    candidates.append(max(now, self._poll_time(today)))
+                elif not self._yesterday_complete(prm, direction):
+                    retry = (self._last_poll_attempt.get(key) or now) + self.retry_interval
+                    if retry < self._give_up_time(today):
+                        candidates.append(retry)
+        candidates.append(self._poll_time(today + timedelta(days=1)))
+        # Also wake at Paris midnight (no request): "yesterday" sensors must move to the new day.
+        tomorrow = today + timedelta(days=1)
+        candidates.append(dt_util.as_utc(datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=PARIS)))
+        return max(now + timedelta(seconds=1), min(candidates))
+
+    def _after_daily_poll(self, prm: str, direction: Direction, today: date) -> None:
+        """Book-keeping of incomplete recent days: back-off, then give up after 14 days."""
+        series = self._series(prm, direction)
+        yesterday = today - timedelta(days=1)
+        for day in _days(today - timedelta(days=RETRY_DAYS + 1), yesterday):
+            incomplete = (
+                self._wants(Measure.LOAD_CURVE, direction) and series.curve_state.get(day) is not CurveState.COMPLETE
+            ) or (self._wants(Measure.DAILY_ENERGY, direction) and day not in series.daily)
+            if not incomplete or day in series.given_up:
+                series.attempts.pop(day, None)
+                continue
+            if day < today - timedelta(days=RETRY_DAYS):
+                series.given_up.add(day)
+                series.attempts.pop(day, None)
+                continue
+            attempts = series.attempts.setdefault(day, DayAttempts())
+            if attempts.next_retry is None or attempts.next_retry <= today:
+                attempts.count += 1
+                attempts.next_retry = today + timedelta(days=2 ** min(attempts.count - 1, 3))
+
+    async def _async_refresh_contracts(self, today: date) -> None:
+        """Contract data (Data Connect): once a day per PRM; gateways have none."""
+        for prm in self.prms:
+            if self._contract_day.get(prm) == today:
+                continue
+            try:
+                contract = self.contracts[prm] = await self.source.async_get_contract(prm)
+                self.store.cache.prm(prm).contract = contract
+                for api in contract.unavailable_apis:
+                    self._raise_not_subscribed(ApiNotSubscribedError(api=api))
+            except UnsupportedError:
+                pass
+            except ApiNotSubscribedError as err:
+                self._raise_not_subscribed(err)
+            except NoDataError as err:
+                self._record_error(err)
+            self._contract_day[prm] = today
+            self.store.cache.prm(prm).contract_day = today
+
+    def _raise_not_subscribed(self, err: ApiNotSubscribedError) -> None:
+        api = err.api or "unknown"
+        self._unsubscribed.add(api)
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            f"api_not_subscribed_{api.replace('/', '_')}",
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key="api_not_subscribed",
+            translation_placeholders={"api": api, "entry": self.config_entry.title},
+        )
+
+    # --- one request --------------------------------------------------------------------------------
+
+    async def _async_run_job(self, job: Job, touched: set[tuple[str, Direction]]) -> None:
+        series = self._series(job.prm, job.direction)
+        cache = self.store.cache
+        if job.backfill:
+            cache.backfill_requests += 1
+            cache.last_backfill_request = self._now().timestamp()
+        try:
+            result = await self.source.async_fetch_window(job.prm, job.direction, job.measure, job.start, job.end)
+        except WrongDirectionError:
+            self.store.cache.prm(job.prm).absent.add(job.direction)
+            return
+        except ApiNotSubscribedError as err:
+            self._raise_not_subscribed(err)
+            return
+        except (BeforeActivationError, HistoryLimitError) as err:
+            _LOGGER.debug("%s: %s", job, err)
+            self._on_range_error(job, series)
+            return
+        except NoDataError:
+            result = Series(job.prm, job.direction, job.measure, "")
+        except RequestError as err:
+            # A request Enedis will never accept as is: record it and do not ask again.
+            self._record_error(err)
+            result = Series(job.prm, job.direction, job.measure, "")
+        if job.probe:
+            self._on_probe_success(job, series)
+        self._store_result(job, series, result)
+        touched.add((job.prm, job.direction))
+
+    def _on_range_error(self, job: Job, series: SeriesCache) -> None:
+        """The window starts before the meter's activation or Enedis' horizon.
+
+        Bisect between the failing start and the newest start known to work (each probe fetches real data), so
+        the oldest day Enedis serves is found in about log2(window) requests, without losing any day.
+        """
+        key = job.measure.value
+        failing, working = series.probes.get(key, (job.start, job.end))
+        if job.probe:
+            failing = job.start
+        if (working - failing).days <= 1:
+            series.probes.pop(key, None)
+            series.floors[key] = working
+        else:
+            series.probes[key] = (failing, working)
+
+    def _on_probe_success(self, job: Job, series: SeriesCache) -> None:
+        key = job.measure.value
+        failing, _ = series.probes[key]
+        if (job.start - failing).days <= 1:
+            series.probes.pop(key, None)
+            series.floors[key] = job.start
+        else:
+            series.probes[key] = (failing, job.start)
+
+    def _store_result(self, job: Job, series: SeriesCache, result: Series) -> None:
+        days = _days(job.start, job.end)
+        if job.measure is Measure.LOAD_CURVE:
+            by_day: dict[date, list[Reading]] = {day: [] for day in days}
+            for reading in result.readings:
+                day = _local_day(reading.start)
+                if day in by_day:
+                    by_day[day].append(reading)
+            for day, readings in by_day.items():
+                state = curve_state_of(day, readings)
+                previous = series.curve_state.get(day)
+                if state is CurveState.MISSING and previous in (CurveState.COMPLETE, CurveState.PARTIAL):
+                    continue  # never lose what we have because a refetch came back empty
+                if state is CurveState.PARTIAL and previous is CurveState.COMPLETE:
+                    continue
+                series.curve_state[day] = state
+                if readings:
+                    series.curve[day] = tuple(readings)
+            if job.backfill:
+                series.curve_frontier = min(job.start, series.curve_frontier or job.start)
+                if job.end >= self._today():
+                    # The newest week was just fetched: today's poll must not ask for those days again.
+                    series.last_poll_day = self._today()
+        elif job.measure is Measure.DAILY_ENERGY:
+            for reading in result.readings:
+                series.daily[_local_day(reading.start)] = reading.value
+            series.daily_fetched.update(days)
+        else:
+            for reading in result.readings:
+                series.max_power[_local_day(reading.start)] = reading
+            series.max_power_fetched.update(days)
+
+    # --- statistics -------------------------------------------------------------------------------------
+
+    def _day_inputs(self, prm: str, direction: Direction) -> list[DayInput]:
+        series = self._series(prm, direction)
+        wants_curve = self._wants(Measure.LOAD_CURVE, direction)
+        days = set(series.curve_state) | set(series.daily)
+        inputs: list[DayInput] = []
+        for day in days:
+            state = series.curve_state.get(day)
+            if not wants_curve:
+                state = CurveState.NOT_WANTED
+            elif state is None:
+                state = CurveState.NOT_WANTED if series.curve_done else CurveState.PENDING
+            inputs.append(
+                DayInput(
+                    day=day,
+                    curve=series.curve.get(day, ()),
+                    curve_state=state,
+                    daily_wh=series.daily.get(day),
+                )
+            )
+        return inputs
+
+    async def _async_import(self, touched: set[tuple[str, Direction]]) -> None:
+        """Recompute the hourly rows of the touched series and write what changed."""
+        for prm, direction in sorted(touched):
+            series = self._series(prm, direction)
+            inputs = self._day_inputs(prm, direction)
+            if series.anchor is None:
+                series.anchor = choose_anchor(self._today())
+            anchor = series.anchor
+            previous = dict(series.written)
+
+            def compute(
+                inputs: list[DayInput] = inputs,
+                previous: dict[datetime, float] = previous,
+                anchor: datetime = anchor,
+            ) -> tuple[list[Any], dict[datetime, float]]:
+                hours = build_hours(inputs)
+                return rows_to_write(previous, hours, anchor), written_hours(previous, hours)
+
+            rows, written = await self.hass.async_add_executor_job(compute)
+            self.rows_written += async_write_rows(self.hass, prm, direction, rows)
+            series.written = written
+        touched.clear()
+
+    # --- services -----------------------------------------------------------------------------------------
+
+    async def async_import_history(self, prm: str, start: date) -> None:
+        """Import back to ``start`` (within Enedis' horizons): the backfill resumes towards it."""
+        cache = self.store.cache.prm(prm)
+        cache.history_start = start
+        for series in cache.series.values():
+            series.curve_done = False
+            series.daily_history_done = False
+            series.max_power_history_done = False
+        self.store.async_schedule_save()
+        await self.async_request_refresh()
+
+    async def async_refetch(self, prm: str, start: date, end: date) -> None:
+        """Forget what is known of ``[start, end]`` so that it is fetched again (and statistics rewritten)."""
+        cache = self.store.cache.prm(prm)
+        for direction, series in cache.series.items():
+            for day in _days(start, end + timedelta(days=1)):
+                series.curve_state.pop(day, None)
+                series.curve.pop(day, None)
+                series.daily_fetched.discard(day)
+                series.max_power.pop(day, None)
+                series.given_up.discard(day)
+                series.attempts.pop(day, None)
+            if series.curve_frontier is not None and series.curve_frontier <= end:
+                # Move the backfill frontier back up so the curve windows cover the range again.
+                series.curve_frontier = max(series.curve_frontier, end + timedelta(days=1))
+                series.curve_done = False
+            series.daily_history_done = False
+            series.max_power_history_done = False
+            del direction
+        self.store.async_schedule_save()
+        await self.async_request_refresh()
+
+    # --- snapshot -----------------------------------------------------------------------------------------
+
+    def _progress(self, prm: str) -> float:
+        today = self._today()
+        total = done = 0.0
+        for direction in self._directions(prm):
+            series = self._series(prm, direction)
+            if self._wants(Measure.LOAD_CURVE, direction):
+                start = self._start(prm, direction, Measure.LOAD_CURVE)
+                span = max(1, (today - start).days)
+                total += span / 7
+                if series.curve_done:
+                    done += span / 7
+                elif series.curve_frontier is not None:
+                    done += min(span, (today - series.curve_frontier).days) / 7
+            for measure, flag in (
+                (Measure.DAILY_ENERGY, series.daily_history_done),
+                (Measure.MAX_POWER, series.max_power_history_done),
+            ):
+                if self._wants(measure, direction):
+                    total += 3
+                    done += 3 if flag else 0
+        return 100.0 if total == 0 else round(100 * done / total, 1)
+
+    def _snapshot(self) -> EnedisData:
+        today = self._today()
+        yesterday = today - timedelta(days=1)
+        prms: dict[str, PrmData] = {}
+        for prm in self.prms:
+            cache = self.store.cache.prm(prm)
+            cons = cache.series.get(Direction.CONSUMPTION)
+            prod = cache.series.get(Direction.PRODUCTION)
+            covered: set[date] = set()
+            complete: set[date] = set()
+            missing: set[date] = set()
+            for series in cache.series.values():
+                covered |= set(series.daily) | {d for d, s in series.curve_state.items() if s is not CurveState.MISSING}
+                complete |= set(series.daily) | {d for d, s in series.curve_state.items() if s is CurveState.COMPLETE}
+                missing |= series.given_up
+            last_power: Reading | None = None
+            if cons is not None and cons.curve:
+                last_power = cons.curve[max(cons.curve)][-1]
+            prms[prm] = PrmData(
+                prm=prm,
+                directions=tuple(self._directions(prm)),
+                contract=self.contracts.get(prm),
+                consumption_yesterday_wh=self._day_energy(cons, yesterday),
+                production_yesterday_wh=self._day_energy(prod, yesterday),
+                last_power=last_power,
+                max_power_yesterday=cons.max_power.get(yesterday) if cons is not None else None,
+                newest_complete_day=max(complete) if complete else None,
+                oldest_day=min(covered) if covered else None,
+                days_covered=len(covered),
+                backfill_progress=self._progress(prm),
+                missing_days=tuple(sorted(missing)),
+            )
+        expires: datetime | None = None
+        if isinstance(self.source, ConsoApi):
+            try:
+                expires = self.source.token_info().expires_at
+            except EnedisError:
+                expires = None
+        elif raw := self.config_entry.data.get(CONF_CONSENT_EXPIRES):
+            expires = dt_util.parse_datetime(str(raw))
+        entry_cache = self.store.cache
+        return EnedisData(
+            prms=prms,
+            requests_today=entry_cache.requests_today if entry_cache.requests_day == today else 0,
+            expires_at=expires,
+            last_error=self.errors[-1][1] if self.errors else None,
+        )
+
+    @staticmethod
+    def _day_energy(series: SeriesCache | None, day: date) -> float | None:
+        if series is None:
+            return None
+        if day in series.daily:
+            return series.daily[day]
+        if series.curve_state.get(day) is CurveState.COMPLETE:
+            return sum(r.energy_wh for r in series.curve[day])
+        return None
+
+    # --- diagnostics ------------------------------------------------------------------------------------
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Coverage, holes, quota, errors (raw PRMs: diagnostics.py masks them)."""
+        out: dict[str, Any] = {
+            "requests_today": self.store.cache.requests_today,
+            "backfill_requests": self.store.cache.backfill_requests,
+            "rows_written": self.rows_written,
+            "quota": self.source.quota_status(),
+            "requests_by_api": dict(self.source.requests),
+            "unsubscribed_apis": sorted(self._unsubscribed),
+            "poll_time_local": f"{self.poll_minute // 60:02d}:{self.poll_minute % 60:02d}",
+            "last_errors": list(self.errors),
+            "prms": {},
+        }
+        for prm in self.prms:
+            cache = self.store.cache.prm(prm)
+            per: dict[str, Any] = {"absent": sorted(a.value for a in cache.absent)}
+            for direction, series in cache.series.items():
+                if direction in cache.absent:
+                    continue
+                per[direction.value] = {
+                    "curve_days": _ranges(d for d, s in series.curve_state.items() if s is CurveState.COMPLETE),
+                    "curve_partial": [
+                        d.isoformat() for d, s in sorted(series.curve_state.items()) if s is CurveState.PARTIAL
+                    ],
+                    "curve_missing": _ranges(d for d, s in series.curve_state.items() if s is CurveState.MISSING),
+                    "daily_days": _ranges(series.daily),
+                    "max_power_days": _ranges(series.max_power),
+                    "curve_frontier": series.curve_frontier.isoformat() if series.curve_frontier else None,
+                    "curve_done": series.curve_done,
+                    "daily_history_done": series.daily_history_done,
+                    "retrying": {d.isoformat(): a.count for d, a in sorted(series.attempts.items())},
+                    "given_up": [d.isoformat() for d in sorted(series.given_up)],
+                    "hours_written": len(series.written),
+                }
+            out["prms"][prm] = per
+        return out
+
+
+def _ranges(days: Iterable[date]) -> list[str]:
+    """Compress days into ``first..last`` ranges."""
+    ordered = sorted(set(days))
+    ranges: list[list[date]] = []
+    for day in ordered:
+        if ranges and day - ranges[-1][1] == timedelta(days=1):
+            ranges[-1][1] = day
+        else:
+            ranges.append([day, day])
+    return [a.isoformat() if a == b else f"{a.isoformat()}..{b.isoformat()}" for a, b in ranges]

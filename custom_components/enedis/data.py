@@ -1,0 +1,46 @@
+"""What the coordinator publishes to entities and diagnostics (immutable snapshots)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from .api import Contract, Direction, Reading
+
+
+@dataclass(frozen=True, slots=True)
+class PrmData:
+    """Everything the entities of one PRM (one device) show."""
+
+    prm: str
+    directions: tuple[Direction, ...]
+    """Directions this PRM measures (consumption and/or production), as far as known."""
+    contract: Contract | None = None
+    consumption_yesterday_wh: float | None = None
+    """Daily energy of yesterday (Paris); None until Enedis publishes it (about 08:00)."""
+    production_yesterday_wh: float | None = None
+    last_power: Reading | None = None
+    """The newest load-curve reading (consumption): average W over ``[start, end)``."""
+    max_power_yesterday: Reading | None = None
+    """Yesterday's maximum apparent power (VA), ``at`` = time of the peak."""
+    newest_complete_day: date | None = None
+    """The newest local day whose consumption (or production) data is complete."""
+    oldest_day: date | None = None
+    """The oldest local day with data in the cache."""
+    days_covered: int = 0
+    backfill_progress: float = 0.0
+    """Share of the history backfill done, in % (100 once the history is imported)."""
+    missing_days: tuple[date, ...] = ()
+    """Days given up on after retries (reported in diagnostics)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EnedisData:
+    """The coordinator's data: one `PrmData` per PRM plus entry-wide facts."""
+
+    prms: dict[str, PrmData] = field(default_factory=dict)
+    requests_today: int = 0
+    """Requests this entry sent to Enedis / Conso API today (Paris day)."""
+    expires_at: datetime | None = None
+    """When the Conso API token or the Enedis consent expires."""
+    last_error: str | None = None

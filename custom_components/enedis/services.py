@@ -1,0 +1,69 @@
+"""Services: ``enedis.import_history`` and ``enedis.refetch`` (registered once, in ``async_setup``)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, ServiceCall, callback
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.util import dt as dt_util
+import voluptuous as vol
+
+from .api.models import PARIS
+from .const import CONF_PRMS, DOMAIN
+from .coordinator import EnedisCoordinator
+
+ATTR_PRM = "prm"
+ATTR_START = "start"
+ATTR_END = "end"
+SERVICE_IMPORT_HISTORY = "import_history"
+SERVICE_REFETCH = "refetch"
+
+# Typed as Any: HA >= 2026.10 validates with probatio (installed as ``voluptuous``), whose types differ from the
+# voluptuous stubs mypy sees; both accept these schemas at runtime (we support HA >= 2025.11).
+PRM_SCHEMA: Any = vol.All(cv.string, vol.Match(r"^\d{14}$"))
+IMPORT_HISTORY_SCHEMA: Any = vol.Schema({vol.Required(ATTR_PRM): PRM_SCHEMA, vol.Required(ATTR_START): cv.date})
+REFETCH_SCHEMA: Any = vol.Schema(
+    {vol.Required(ATTR_PRM): PRM_SCHEMA, vol.Required(ATTR_START): cv.date, vol.Required(ATTR_END): cv.date}
+)
+
+
+def _coordinator(hass: HomeAssistant, prm: str) -> EnedisCoordinator:
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if prm in entry.data.get(CONF_PRMS, []):
+            if entry.state is not ConfigEntryState.LOADED:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN, translation_key="entry_not_loaded", translation_placeholders={"prm": prm}
+                )
+            coordinator: EnedisCoordinator = entry.runtime_data
+            return coordinator
+    raise ServiceValidationError(
+        translation_domain=DOMAIN, translation_key="unknown_prm", translation_placeholders={"prm": prm}
+    )
+
+
+def _check_dates(start: date, end: date | None = None) -> None:
+    today = dt_util.now(PARIS).date()
+    if start >= today or (end is not None and (end < start or end >= today)):
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="invalid_dates")
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the services."""
+
+    async def import_history(call: ServiceCall) -> None:
+        _check_dates(call.data[ATTR_START])
+        await _coordinator(hass, call.data[ATTR_PRM]).async_import_history(call.data[ATTR_PRM], call.data[ATTR_START])
+
+    async def refetch(call: ServiceCall) -> None:
+        _check_dates(call.data[ATTR_START], call.data[ATTR_END])
+        await _coordinator(hass, call.data[ATTR_PRM]).async_refetch(
+            call.data[ATTR_PRM], call.data[ATTR_START], call.data[ATTR_END]
+        )
+
+    hass.services.async_register(DOMAIN, SERVICE_IMPORT_HISTORY, import_history, schema=IMPORT_HISTORY_SCHEMA)
+    hass.services.async_register(DOMAIN, SERVICE_REFETCH, refetch, schema=REFETCH_SCHEMA)

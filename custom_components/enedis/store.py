@@ -1,0 +1,256 @@
+"""Per-entry persistence (an HA `Store`) of what was fetched and what was written to the statistics.
+
+A restart never refetches what is known, and the statistics can be rebuilt from it. Readings are kept per PRM,
+direction and local day; timestamps are stored as UTC epoch seconds, values as numbers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+
+from .api import Contract, Direction, Reading
+from .api.models import PARIS
+from .ledger import CurveState
+
+STORAGE_VERSION = 1
+SAVE_DELAY = 10.0
+
+
+def _to_local(ts: float) -> datetime:
+    """An aware datetime with the fixed Paris offset of that instant (as the parsers build them)."""
+    moment = datetime.fromtimestamp(ts, UTC).astimezone(PARIS)
+    offset = moment.utcoffset() or timedelta(0)
+    return moment.astimezone(timezone(offset))
+
+
+def _reading_to_json(reading: Reading) -> list[float]:
+    row = [reading.start.timestamp(), reading.end.timestamp(), reading.value]
+    if reading.at is not None:
+        row.append(reading.at.timestamp())
+    return row
+
+
+def _reading_from_json(row: list[float]) -> Reading:
+    at = _to_local(row[3]) if len(row) > 3 else None
+    return Reading(start=_to_local(row[0]), end=_to_local(row[1]), value=row[2], at=at)
+
+
+@dataclass
+class DayAttempts:
+    """Retry bookkeeping of an incomplete day."""
+
+    count: int = 0
+    next_retry: date | None = None
+
+
+@dataclass
+class SeriesCache:
+    """Everything known for one PRM and direction."""
+
+    curve: dict[date, tuple[Reading, ...]] = field(default_factory=dict)
+    curve_state: dict[date, CurveState] = field(default_factory=dict)
+    """COMPLETE / PARTIAL / MISSING once the day's curve was fetched; absent = not fetched yet."""
+    daily: dict[date, float] = field(default_factory=dict)
+    daily_fetched: set[date] = field(default_factory=set)
+    """Days whose daily energy was asked (with or without an answer)."""
+    max_power: dict[date, Reading] = field(default_factory=dict)
+    max_power_fetched: set[date] = field(default_factory=set)
+    floors: dict[str, date] = field(default_factory=dict)
+    """Per measure: the oldest day Enedis serves, learnt from ADAM-ERR0123 / history-limit answers."""
+    probes: dict[str, tuple[date, date]] = field(default_factory=dict)
+    """Per measure: a bisection in progress ``(failing start, working start)`` to find that oldest day."""
+    last_poll_day: date | None = None
+    """The day of the last first daily poll (the late-correction refetch happens once a day)."""
+    curve_frontier: date | None = None
+    """Oldest day reached by the newest-first curve backfill (None: not started)."""
+    curve_done: bool = False
+    daily_history_done: bool = False
+    max_power_history_done: bool = False
+    attempts: dict[date, DayAttempts] = field(default_factory=dict)
+    given_up: set[date] = field(default_factory=set)
+    anchor: datetime | None = None
+    written: dict[datetime, float] = field(default_factory=dict)
+    """UTC hour -> Wh last written to the statistics (what the recorder holds)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """Serialise."""
+        return {
+            "curve": {d.isoformat(): [_reading_to_json(r) for r in rs] for d, rs in self.curve.items()},
+            "curve_state": {d.isoformat(): s.value for d, s in self.curve_state.items()},
+            "daily": {d.isoformat(): v for d, v in self.daily.items()},
+            "daily_fetched": sorted(d.isoformat() for d in self.daily_fetched),
+            "max_power": {d.isoformat(): _reading_to_json(r) for d, r in self.max_power.items()},
+            "max_power_fetched": sorted(d.isoformat() for d in self.max_power_fetched),
+            "floors": {k: v.isoformat() for k, v in self.floors.items()},
+            "probes": {k: [a.isoformat(), b.isoformat()] for k, (a, b) in self.probes.items()},
+            "last_poll_day": self.last_poll_day.isoformat() if self.last_poll_day else None,
+            "curve_frontier": self.curve_frontier.isoformat() if self.curve_frontier else None,
+            "curve_done": self.curve_done,
+            "daily_history_done": self.daily_history_done,
+            "max_power_history_done": self.max_power_history_done,
+            "attempts": {
+                d.isoformat(): [a.count, a.next_retry.isoformat() if a.next_retry else None]
+                for d, a in self.attempts.items()
+            },
+            "given_up": sorted(d.isoformat() for d in self.given_up),
+            "anchor": self.anchor.timestamp() if self.anchor else None,
+            "written": {str(int(h.timestamp())): v for h, v in self.written.items()},
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> SeriesCache:
+        """Deserialise (tolerant of missing keys)."""
+        d = date.fromisoformat
+        return cls(
+            curve={d(k): tuple(_reading_from_json(r) for r in v) for k, v in raw.get("curve", {}).items()},
+            curve_state={d(k): CurveState(v) for k, v in raw.get("curve_state", {}).items()},
+            daily={d(k): float(v) for k, v in raw.get("daily", {}).items()},
+            daily_fetched={d(k) for k in raw.get("daily_fetched", [])},
+            max_power={d(k): _reading_from_json(v) for k, v in raw.get("max_power", {}).items()},
+            max_power_fetched={d(k) for k in raw.get("max_power_fetched", [])},
+            floors={k: d(v) for k, v in raw.get("floors", {}).items()},
+            probes={k: (d(v[0]), d(v[1])) for k, v in raw.get("probes", {}).items()},
+            last_poll_day=d(raw["last_poll_day"]) if raw.get("last_poll_day") else None,
+            curve_frontier=d(raw["curve_frontier"]) if raw.get("curve_frontier") else None,
+            curve_done=bool(raw.get("curve_done", False)),
+            daily_history_done=bool(raw.get("daily_history_done", False)),
+            max_power_history_done=bool(raw.get("max_power_history_done", False)),
+            attempts={
+                d(k): DayAttempts(int(v[0]), d(v[1]) if v[1] else None) for k, v in raw.get("attempts", {}).items()
+            },
+            given_up={d(k) for k in raw.get("given_up", [])},
+            anchor=datetime.fromtimestamp(raw["anchor"], UTC) if raw.get("anchor") is not None else None,
+            written={datetime.fromtimestamp(int(k), UTC): float(v) for k, v in raw.get("written", {}).items()},
+        )
+
+
+_CONTRACT_DATES = (
+    "last_activation_date",
+    "production_activation_date",
+    "last_tariff_change_date",
+    "last_power_change_date",
+)
+
+
+def contract_to_json(contract: Contract) -> dict[str, Any]:
+    """Serialise a contract (dates as ISO strings)."""
+    raw = asdict(contract)
+    for key in _CONTRACT_DATES:
+        raw[key] = raw[key].isoformat() if raw[key] else None
+    raw["unavailable_apis"] = list(contract.unavailable_apis)
+    return raw
+
+
+def contract_from_json(raw: dict[str, Any]) -> Contract:
+    """Deserialise a contract, ignoring unknown keys (a newer version may have added some)."""
+    known = {f.name for f in fields(Contract)}
+    values = {k: v for k, v in raw.items() if k in known}
+    for key in _CONTRACT_DATES:
+        if values.get(key):
+            values[key] = date.fromisoformat(values[key])
+    values["unavailable_apis"] = tuple(values.get("unavailable_apis", ()))
+    return Contract(**values)
+
+
+@dataclass
+class PrmCache:
+    """One PRM: its series per direction and what we learnt about it."""
+
+    series: dict[Direction, SeriesCache] = field(default_factory=dict)
+    absent: set[Direction] = field(default_factory=set)
+    """Directions the PRM does not measure (ADAM-ERR0069 / contract)."""
+    history_start: date | None = None
+    """Set by the import_history service: import back to this day (within Enedis' horizons)."""
+    contract: Contract | None = None
+    contract_day: date | None = None
+    """When the contract was last fetched (once a day at most)."""
+
+    def to_json(self) -> dict[str, Any]:
+        """Serialise."""
+        return {
+            "series": {k.value: v.to_json() for k, v in self.series.items()},
+            "absent": sorted(a.value for a in self.absent),
+            "history_start": self.history_start.isoformat() if self.history_start else None,
+            "contract": contract_to_json(self.contract) if self.contract else None,
+            "contract_day": self.contract_day.isoformat() if self.contract_day else None,
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> PrmCache:
+        """Deserialise."""
+        return cls(
+            series={Direction(k): SeriesCache.from_json(v) for k, v in raw.get("series", {}).items()},
+            absent={Direction(a) for a in raw.get("absent", [])},
+            history_start=date.fromisoformat(raw["history_start"]) if raw.get("history_start") else None,
+            contract=contract_from_json(raw["contract"]) if raw.get("contract") else None,
+            contract_day=date.fromisoformat(raw["contract_day"]) if raw.get("contract_day") else None,
+        )
+
+
+@dataclass
+class EntryCache:
+    """All PRMs of an entry, plus request accounting."""
+
+    prms: dict[str, PrmCache] = field(default_factory=dict)
+    requests_day: date | None = None
+    requests_today: int = 0
+    last_backfill_request: float | None = None
+    """UTC epoch of the last backfill request (pacing through gateways)."""
+    backfill_requests: int = 0
+
+    def prm(self, prm: str) -> PrmCache:
+        """The cache of a PRM (created on first use)."""
+        return self.prms.setdefault(prm, PrmCache())
+
+    def to_json(self) -> dict[str, Any]:
+        """Serialise."""
+        return {
+            "prms": {k: v.to_json() for k, v in self.prms.items()},
+            "requests_day": self.requests_day.isoformat() if self.requests_day else None,
+            "requests_today": self.requests_today,
+            "last_backfill_request": self.last_backfill_request,
+            "backfill_requests": self.backfill_requests,
+        }
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> EntryCache:
+        """Deserialise."""
+        return cls(
+            prms={k: PrmCache.from_json(v) for k, v in raw.get("prms", {}).items()},
+            requests_day=date.fromisoformat(raw["requests_day"]) if raw.get("requests_day") else None,
+            requests_today=int(raw.get("requests_today", 0)),
+            last_backfill_request=raw.get("last_backfill_request"),
+            backfill_requests=int(raw.get("backfill_requests", 0)),
+        )
+
+
+class EnedisStore:
+    """The entry's `Store` (``.storage/enedis.<entry_id>``)."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Create the store; nothing is read yet."""
+        self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, f"enedis.{entry_id}")
+        self.cache = EntryCache()
+
+    async def async_load(self) -> EntryCache:
+        """Load the cache (an empty one on first run)."""
+        raw = await self._store.async_load()
+        self.cache = EntryCache.from_json(raw) if raw else EntryCache()
+        return self.cache
+
+    def async_schedule_save(self) -> None:
+        """Save soon (coalesced)."""
+        self._store.async_delay_save(self.cache.to_json, SAVE_DELAY)
+
+    async def async_save(self) -> None:
+        """Save now (unload, tests)."""
+        await self._store.async_save(self.cache.to_json())
+
+    async def async_remove(self) -> None:
+        """Delete the file (entry removed)."""
+        await self._store.async_remove()

@@ -1,0 +1,305 @@
+"""The schedule and the error handling of the coordinator, against the fake gateway at the real URLs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time, timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.application_credentials import ClientCredential, async_import_client_credential
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
+
+from custom_components.enedis.api.limiter import CONSO_API_QUOTAS
+from custom_components.enedis.api.models import PARIS
+from custom_components.enedis.const import DOMAIN
+from tests.fake_enedis import data
+from tests.fake_enedis.state import FakeState
+
+from .common import (
+    assert_continuous,
+    async_run_until,
+    async_statistics,
+    async_step,
+    conso_entry,
+    install_registry,
+)
+from .gateway import FakeGateway, fake_gateway_at_real_urls
+
+P0 = "22516914714270"
+P8 = "26584978546985"
+TWO_MONTHS = {"curve_history_months": 2, "daily_history_months": 2}
+
+
+def paris(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=PARIS).astimezone(UTC)
+
+
+@pytest.fixture
+async def gateway(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, socket_enabled: None
+) -> AsyncIterator[FakeGateway]:
+    state = FakeState(time_of_day=time(12), clock=lambda: dt_util.utcnow().timestamp())
+    async with fake_gateway_at_real_urls(aioclient_mock, state) as gateway:
+        yield gateway
+
+
+def sync(gateway: FakeGateway) -> None:
+    now = dt_util.now(PARIS)
+    gateway.state.today = now.date()
+    gateway.state.time_of_day = now.time()
+
+
+async def go_to(hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway, coordinator, moment):
+    """Move to ``moment`` and run every refresh due until then."""
+    while dt_util.utcnow() < moment:
+        step = min(coordinator.update_interval or timedelta(seconds=1), moment - dt_util.utcnow())
+        freezer.tick(step + timedelta(milliseconds=1))
+        sync(gateway)
+        from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def setup_conso(hass, freezer, gateway, prm=P0, client=0, **options):
+    install_registry(hass, freezer)
+    entry = conso_entry(gateway.state.conso_token_for_client(client), [prm], **(options or TWO_MONTHS))
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry, entry.runtime_data
+
+
+async def setup_data_connect(hass, freezer, gateway, prms, **options):
+    install_registry(hass, freezer)
+    assert await async_setup_component(hass, "application_credentials", {})
+    await async_import_client_credential(hass, DOMAIN, ClientCredential("demo-client-id", "demo-client-secret"), "cred")
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Linky sandbox",
+        data={
+            "source": "data_connect",
+            "auth_implementation": "cred",
+            "environment": "sandbox",
+            "consent_duration": "P3Y",
+            "authorization_ids": [],
+            "prms": prms,
+            "consent_expires": "2029-11-22T00:00:00+00:00",
+        },
+        unique_id="_".join(sorted(prms)),
+        options=options or TWO_MONTHS,
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry, entry.runtime_data
+
+
+async def test_steady_state_costs_one_call_per_measure_once_published(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
+) -> None:
+    today = date(2026, 11, 22)
+    freezer.move_to(paris(today, 12))
+    sync(gateway)
+    entry, coordinator = await setup_conso(hass, freezer, gateway)
+    await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[P0].backfill_progress >= 100)
+    await go_to(hass, freezer, gateway, coordinator, paris(today, 23))
+    before = gateway.state.count()
+
+    # Next day: one poll at this installation's time (after 08:00 publication) = 1 call per measure.
+    tomorrow = today + timedelta(days=1)
+    await go_to(hass, freezer, gateway, coordinator, paris(tomorrow, 23))
+    calls = gateway.state.requests[before:]
+    assert sorted(r.path.rsplit("/", 1)[1] for r in calls) == [
+        "consommation_quotidienne",
+        "courbe_de_charge_consommation",
+        "puissance_conso_max_quotidienne",
+    ]
+    # The late-correction refetch of the day before yesterday rides in the same windows.
+    curve = next(r for r in calls if r.path.endswith("courbe_de_charge_consommation"))
+    assert (curve.query["dateDebut"], curve.query["dateFin"]) == ("2026-11-21", "2026-11-23")
+    assert coordinator.data.prms[P0].consumption_yesterday_wh == data.daily_wh(P0, data.CONS, today)
+    rows = await async_statistics(hass, f"enedis:{P0}_consumption")
+    assert_continuous(rows)
+
+    # A day published late: retried every 1-2 hours until it appears, then nothing more that day.
+    day_after = tomorrow + timedelta(days=1)
+    gateway.state.late_days[tomorrow] = 6  # published at 14:00 instead of 08:00
+    before = gateway.state.count()
+    await go_to(hass, freezer, gateway, coordinator, paris(day_after, 23, 30))
+    calls = gateway.state.requests[before:]
+    curve_calls = [r for r in calls if r.path.endswith("courbe_de_charge_consommation")]
+    assert 2 <= len(curve_calls) <= 6
+    assert curve_calls[-1].status == 200
+    assert coordinator.data.prms[P0].newest_complete_day == tomorrow
+    # After the data came, no further call that day.
+    assert all(r.time <= curve_calls[-1].time + 1 for r in calls)
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_no_request_while_the_quota_is_exhausted(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
+) -> None:
+    freezer.move_to(paris(date(2026, 11, 22), 12))
+    sync(gateway)
+    registry = install_registry(hass, freezer)
+    limiter = registry.get("conso.boris.sh", "conso_api", CONSO_API_QUOTAS)
+    for _ in range(90):
+        await limiter.acquire()
+    entry, coordinator = await setup_conso(hass, freezer, gateway)
+    await async_step(hass, freezer, coordinator)
+    assert gateway.state.count() == 0
+    assert coordinator.last_update_success  # pacing is not a failure
+    # It sleeps until the rolling 12-hour window frees the budget, then goes on.
+    assert timedelta(hours=11) < coordinator.update_interval <= timedelta(hours=12)
+    await async_step(hass, freezer, coordinator)
+    assert gateway.state.count() > 0
+    assert gateway.state.count("", 429) == 0
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_server_429_backs_off_and_recovers(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
+) -> None:
+    freezer.move_to(paris(date(2026, 11, 22), 12))
+    sync(gateway)
+    entry, coordinator = await setup_conso(hass, freezer, gateway)
+    gateway.state.add_fault("throttle")
+    await async_step(hass, freezer, coordinator)
+    assert not coordinator.last_update_success
+    assert coordinator.update_interval >= timedelta(minutes=1)
+    sent = gateway.state.count()
+    await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[P0].backfill_progress >= 100)
+    assert coordinator.last_update_success
+    assert gateway.state.count("", 429) == 1
+    assert gateway.state.count() > sent
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+@pytest.mark.parametrize("kind", ["technical_error", "plain_500", "malformed_json", "html_error"])
+async def test_server_errors_retry_with_backoff(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway, kind: str
+) -> None:
+    freezer.move_to(paris(date(2026, 11, 22), 12))
+    sync(gateway)
+    entry, coordinator = await setup_conso(hass, freezer, gateway)
+    gateway.state.add_fault(kind, count=2)  # type: ignore[arg-type]
+    await async_step(hass, freezer, coordinator)
+    assert not coordinator.last_update_success
+    first = coordinator.update_interval
+    await async_step(hass, freezer, coordinator)
+    assert coordinator.update_interval == first * 2
+    await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[P0].backfill_progress >= 100)
+    rows = await async_statistics(hass, f"enedis:{P0}_consumption")
+    assert_continuous(rows)
+    assert len(rows) == 24 * 61 + 0 or len(rows) > 1400
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_consent_revoked_mid_backfill_starts_reauth(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
+) -> None:
+    freezer.move_to(paris(date(2026, 11, 22), 12))
+    sync(gateway)
+    entry, coordinator = await setup_data_connect(hass, freezer, gateway, [P0])
+    await async_step(hass, freezer, coordinator)
+    assert gateway.state.count("/mesure_synchrone_auto/v2/") > 0
+    gateway.state.revoke_consent(P0)
+    await async_run_until(
+        hass,
+        freezer,
+        coordinator,
+        lambda: any(f["context"]["source"] == "reauth" for f in hass.config_entries.flow.async_progress()),
+        max_steps=50,
+    )
+    assert entry.state is ConfigEntryState.LOADED
+    rows = await async_statistics(hass, f"enedis:{P0}_consumption")
+    assert rows  # what was imported before the revocation stays
+    assert_continuous(rows)
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_unsubscribed_api_opens_a_repair_issue(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway, issue_registry: ir.IssueRegistry
+) -> None:
+    freezer.move_to(paris(date(2026, 11, 22), 12))
+    sync(gateway)
+    gateway.state.unsubscribed_apis.update({"comptage_auto", "mesure_synchrone_auto"})
+    entry, coordinator = await setup_data_connect(hass, freezer, gateway, [P0])
+    for _ in range(5):
+        await async_step(hass, freezer, coordinator)
+    issues = {
+        issue.translation_placeholders["api"] for issue in issue_registry.issues.values() if issue.domain == DOMAIN
+    }
+    assert issues == {"comptage_auto/v1", "mesure_synchrone_auto/v2"}
+    # One refused call per API: no hammering of an API the application cannot use.
+    assert gateway.state.count("/mesure_synchrone_auto/v2/", 403) == 1
+    assert coordinator.contracts[P0].offpeak_hours is None
+    assert coordinator.contracts[P0].subscribed_power_kva is not None
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_full_backfill_writes_each_row_about_once(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
+) -> None:
+    """2 years of curve and 3 of daily energy through Data Connect: rows written <= 2 x rows stored."""
+    today = date(2026, 11, 22)
+    freezer.move_to(paris(today, 12))
+    sync(gateway)
+    entry, coordinator = await setup_data_connect(
+        hass, freezer, gateway, [P0], curve_history_months=24, daily_history_months=36
+    )
+    await async_run_until(
+        hass, freezer, coordinator, lambda: coordinator.data.prms[P0].backfill_progress >= 100, max_steps=200
+    )
+    rows = await async_statistics(hass, f"enedis:{P0}_consumption")
+    assert len(rows) > 24 * 365 * 2
+    assert coordinator.rows_written <= 2 * len(rows)
+    assert_continuous(rows)
+    curve_calls = gateway.state.count("/courbe_de_charge_consommation")
+    assert curve_calls == gateway.state.count("/courbe_de_charge_consommation", 200) <= 106
+    assert gateway.state.count("/consommation_quotidienne") <= 4
+    assert gateway.state.count("/courbe_de_charge_production") == 0  # the contract says: no production
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_services(hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway) -> None:
+    today = date(2026, 11, 22)
+    freezer.move_to(paris(today, 12))
+    sync(gateway)
+    entry, coordinator = await setup_conso(hass, freezer, gateway)
+    await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[P0].backfill_progress >= 100)
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(
+            DOMAIN, "refetch", {"prm": "12345678901234", "start": "2026-11-01", "end": "2026-11-02"}, blocking=True
+        )
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(
+            DOMAIN, "refetch", {"prm": P0, "start": "2026-11-05", "end": "2026-11-02"}, blocking=True
+        )
+    before = gateway.state.count()
+    await hass.services.async_call(
+        DOMAIN, "refetch", {"prm": P0, "start": "2026-11-01", "end": "2026-11-03"}, blocking=True
+    )
+    await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[P0].backfill_progress >= 100)
+    refetched = [r for r in gateway.state.requests[before:] if r.path.endswith("courbe_de_charge_consommation")]
+    assert refetched
+    assert all(r.query["dateDebut"] <= "2026-11-03" for r in refetched)
+
+    before = gateway.state.count()
+    await hass.services.async_call(DOMAIN, "import_history", {"prm": P0, "start": "2026-08-01"}, blocking=True)
+    await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[P0].backfill_progress >= 100)
+    older = [r for r in gateway.state.requests[before:] if r.path.endswith("courbe_de_charge_consommation")]
+    assert min(r.query["dateDebut"] for r in older) == "2026-08-01"
+    rows = await async_statistics(hass, f"enedis:{P0}_consumption")
+    assert_continuous(rows)
+    assert datetime.fromtimestamp(rows[0]["start"], UTC).astimezone(PARIS).date() == date(2026, 8, 1)
+    await hass.config_entries.async_unload(entry.entry_id)
