@@ -1,0 +1,258 @@
+"""Sensors of the Enedis Linky integration: yesterday's energy, power, contract and import progress per PRM.
+
+The energy sensors have NO ``state_class``: Enedis publishes each day's data the next morning, so a sensor
+sampled by the recorder would put the energy in the wrong hours. The integration imports the hourly energy as
+external statistics instead (``enedis:{prm}_consumption`` / ``enedis:{prm}_production``, see ``statistics.py``),
+which is what the Energy dashboard should use. A ``state_class`` here would create a second, wrong, series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import (
+    PERCENTAGE,
+    EntityCategory,
+    UnitOfApparentPower,
+    UnitOfEnergy,
+    UnitOfPower,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.typing import StateType
+from homeassistant.util import dt as dt_util
+
+from .api import Direction
+from .api.models import PARIS
+from .const import DOMAIN
+from .coordinator import EnedisConfigEntry, EnedisCoordinator
+from .data import EnedisData, PrmData
+from .entity import EnedisEntity
+
+# Read-only sensors fed by the coordinator: no request per entity.
+PARALLEL_UPDATES = 0
+
+type SensorValue = StateType | date | datetime
+
+
+def _yesterday() -> date:
+    """Yesterday in Paris (Enedis' days are local days)."""
+    return dt_util.now(PARIS).date() - timedelta(days=1)
+
+
+def _kwh(wh: float | None) -> float | None:
+    return None if wh is None else wh / 1000
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _consumes(prm_data: PrmData) -> bool:
+    return Direction.CONSUMPTION in prm_data.directions
+
+
+def _produces(prm_data: PrmData) -> bool:
+    return Direction.PRODUCTION in prm_data.directions
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnedisSensorEntityDescription(SensorEntityDescription):
+    """A sensor of one PRM: its value (and attributes) read from the coordinator's snapshot."""
+
+    value_fn: Callable[[PrmData, EnedisData], SensorValue]
+    attr_fn: Callable[[PrmData, EnedisData], Mapping[str, Any]] | None = None
+    exists_fn: Callable[[PrmData], bool] = lambda _: True
+    """Whether the PRM has this sensor (e.g. production only for PRMs that produce)."""
+    entry_wide: bool = False
+    """A fact of the whole entry (token/consent, request count): created on the entry's first PRM only."""
+
+
+SENSORS: tuple[EnedisSensorEntityDescription, ...] = (
+    EnedisSensorEntityDescription(
+        key="consumption_yesterday",
+        translation_key="consumption_yesterday",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        # No state_class: the energy goes to the external statistics enedis:{prm}_consumption (module docstring).
+        value_fn=lambda prm, _: _kwh(prm.consumption_yesterday_wh),
+        attr_fn=lambda _prm, _data: {"date": _yesterday().isoformat()},
+        exists_fn=_consumes,
+    ),
+    EnedisSensorEntityDescription(
+        key="production_yesterday",
+        translation_key="production_yesterday",
+        device_class=SensorDeviceClass.ENERGY,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        # No state_class: the energy goes to the external statistics enedis:{prm}_production (module docstring).
+        value_fn=lambda prm, _: _kwh(prm.production_yesterday_wh),
+        attr_fn=lambda _prm, _data: {"date": _yesterday().isoformat()},
+        exists_fn=_produces,
+    ),
+    EnedisSensorEntityDescription(
+        key="last_power",
+        translation_key="last_power",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        value_fn=lambda prm, _: prm.last_power.value if prm.last_power else None,
+        attr_fn=lambda prm, _: {
+            "interval_start": _iso(prm.last_power.start) if prm.last_power else None,
+            "interval_end": _iso(prm.last_power.end) if prm.last_power else None,
+        },
+        exists_fn=_consumes,
+    ),
+    EnedisSensorEntityDescription(
+        key="max_power_yesterday",
+        translation_key="max_power_yesterday",
+        device_class=SensorDeviceClass.APPARENT_POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfApparentPower.VOLT_AMPERE,
+        value_fn=lambda prm, _: prm.max_power_yesterday.value if prm.max_power_yesterday else None,
+        attr_fn=lambda prm, _: {
+            "peak_time": _iso(prm.max_power_yesterday.at) if prm.max_power_yesterday else None,
+        },
+        exists_fn=_consumes,
+    ),
+    EnedisSensorEntityDescription(
+        key="subscribed_power",
+        translation_key="subscribed_power",
+        device_class=SensorDeviceClass.APPARENT_POWER,
+        native_unit_of_measurement=UnitOfApparentPower.KILO_VOLT_AMPERE,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda prm, _: prm.contract.subscribed_power_kva if prm.contract else None,
+    ),
+    EnedisSensorEntityDescription(
+        key="tariff",
+        translation_key="tariff",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda prm, _: prm.contract.distribution_tariff if prm.contract else None,
+        attr_fn=lambda prm, _: {"offpeak_hours": prm.contract.offpeak_hours if prm.contract else None},
+    ),
+    EnedisSensorEntityDescription(
+        key="newest_day",
+        translation_key="newest_day",
+        device_class=SensorDeviceClass.DATE,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda prm, _: prm.newest_complete_day,
+    ),
+    EnedisSensorEntityDescription(
+        key="backfill_progress",
+        translation_key="backfill_progress",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        suggested_display_precision=0,
+        value_fn=lambda prm, _: prm.backfill_progress,
+        attr_fn=lambda prm, _: {
+            "days_covered": prm.days_covered,
+            "oldest_day": prm.oldest_day.isoformat() if prm.oldest_day else None,
+        },
+    ),
+    EnedisSensorEntityDescription(
+        key="expiry",
+        translation_key="expiry",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda _, data: data.expires_at,
+        entry_wide=True,
+    ),
+    EnedisSensorEntityDescription(
+        key="requests_today",
+        translation_key="requests_today",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        # No state_class: a per-day counter reset at Paris midnight would need TOTAL with a moving last_reset,
+        # and long-term statistics of our own request count are of no use (the quota is in the diagnostics).
+        value_fn=lambda _, data: data.requests_today,
+        entry_wide=True,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: EnedisConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Create the sensors of each PRM of the entry.
+
+    A PRM's directions are learnt as the data arrives (through Conso API a consumption-only meter is only known
+    as such after its first production request fails): the sensors that depend on them are added, or removed
+    from the registry, when the coordinator's snapshot changes.
+    """
+    coordinator = entry.runtime_data
+    entity_registry = er.async_get(hass)
+    added: set[tuple[str, str]] = set()
+
+    @callback
+    def _async_sync_entities() -> None:
+        new: list[EnedisSensor] = []
+        for index, prm in enumerate(coordinator.prms):
+            prm_data = coordinator.data.prms.get(prm)
+            if prm_data is None:
+                continue
+            for description in SENSORS:
+                if description.entry_wide and index > 0:
+                    continue
+                key = (prm, description.key)
+                if description.exists_fn(prm_data):
+                    if key not in added:
+                        added.add(key)
+                        new.append(EnedisSensor(coordinator, prm, description))
+                    continue
+                added.discard(key)
+                entity_id = entity_registry.async_get_entity_id("sensor", DOMAIN, f"{prm}_{description.key}")
+                if entity_id is not None:
+                    entity_registry.async_remove(entity_id)
+        if new:
+            async_add_entities(new)
+
+    _async_sync_entities()
+    entry.async_on_unload(coordinator.async_add_listener(_async_sync_entities))
+
+
+class EnedisSensor(EnedisEntity, SensorEntity):
+    """A sensor of one PRM."""
+
+    entity_description: EnedisSensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: EnedisCoordinator,
+        prm: str,
+        description: EnedisSensorEntityDescription,
+    ) -> None:
+        """Describe the sensor ``description.key`` of ``prm``."""
+        super().__init__(coordinator, prm, description.key)
+        self.entity_description = description
+
+    @property
+    def _prm_data(self) -> PrmData | None:
+        return self.coordinator.data.prms.get(self.prm)
+
+    @property
+    def native_value(self) -> SensorValue:
+        """The value, None while unknown."""
+        prm_data = self._prm_data
+        return None if prm_data is None else self.entity_description.value_fn(prm_data, self.coordinator.data)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """The description's attributes (None values included: the keys stay stable)."""
+        prm_data = self._prm_data
+        if self.entity_description.attr_fn is None or prm_data is None:
+            return None
+        return self.entity_description.attr_fn(prm_data, self.coordinator.data)
