@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 from dataclasses import replace
-from dataclasses import replace
 from datetime import date
 import re
 
@@ -230,7 +229,9 @@ class DataConnect(MeteringSource):
                 unavailable.append(api)
             except NoDataError:
                 optional[api] = None
-        contract = parse_contract_2026(situation, optional["synth_contrat_auto/v1"], optional["comptage_auto/v1"], prm=prm)
+        contract = parse_contract_2026(
+            situation, optional["synth_contrat_auto/v1"], optional["comptage_auto/v1"], prm=prm
+        )
         return replace(contract, unavailable_apis=tuple(unavailable))
 
     async def async_get_address(self, prm: str) -> Address:
