@@ -10,7 +10,8 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from homeassistant.core import HomeAssistant
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 
 from .api import Contract, Direction, Reading
@@ -76,6 +77,28 @@ class SeriesCache:
     anchor: datetime | None = None
     written: dict[datetime, float] = field(default_factory=dict)
     """UTC hour -> Wh last written to the statistics (what the recorder holds)."""
+
+    def copy(self) -> SeriesCache:
+        """A shallow copy whose containers the event loop will not mutate (serialised in a thread)."""
+        return SeriesCache(
+            curve=dict(self.curve),
+            curve_state=dict(self.curve_state),
+            daily=dict(self.daily),
+            daily_fetched=set(self.daily_fetched),
+            max_power=dict(self.max_power),
+            max_power_fetched=set(self.max_power_fetched),
+            floors=dict(self.floors),
+            probes=dict(self.probes),
+            last_poll_day=self.last_poll_day,
+            curve_frontier=self.curve_frontier,
+            curve_done=self.curve_done,
+            daily_history_done=self.daily_history_done,
+            max_power_history_done=self.max_power_history_done,
+            attempts={d: DayAttempts(a.count, a.next_retry) for d, a in self.attempts.items()},
+            given_up=set(self.given_up),
+            anchor=self.anchor,
+            written=dict(self.written),
+        )
 
     def to_json(self) -> dict[str, Any]:
         """Serialise."""
@@ -170,6 +193,16 @@ class PrmCache:
     contract_day: date | None = None
     """When the contract was last fetched (once a day at most)."""
 
+    def copy(self) -> PrmCache:
+        """A copy safe to serialise in a thread."""
+        return PrmCache(
+            series={k: v.copy() for k, v in self.series.items()},
+            absent=set(self.absent),
+            history_start=self.history_start,
+            contract=self.contract,
+            contract_day=self.contract_day,
+        )
+
     def to_json(self) -> dict[str, Any]:
         """Serialise."""
         return {
@@ -203,6 +236,16 @@ class EntryCache:
     """UTC epoch of the last backfill request (pacing through gateways)."""
     backfill_requests: int = 0
 
+    def copy(self) -> EntryCache:
+        """A copy safe to serialise in a thread (the containers are copied, the readings are immutable)."""
+        return EntryCache(
+            prms={k: v.copy() for k, v in self.prms.items()},
+            requests_day=self.requests_day,
+            requests_today=self.requests_today,
+            last_backfill_request=self.last_backfill_request,
+            backfill_requests=self.backfill_requests,
+        )
+
     def prm(self, prm: str) -> PrmCache:
         """The cache of a PRM (created on first use)."""
         return self.prms.setdefault(prm, PrmCache())
@@ -230,27 +273,46 @@ class EntryCache:
 
 
 class EnedisStore:
-    """The entry's `Store` (``.storage/enedis.<entry_id>``)."""
+    """The entry's `Store` (``.storage/enedis.<entry_id>``).
+
+    Two years of readings are a few MB of JSON: converting them takes tens of milliseconds, so both directions
+    run in the executor (the event loop only copies the containers), and saves are coalesced.
+    """
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Create the store; nothing is read yet."""
+        self._hass = hass
         self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, f"enedis.{entry_id}")
+        self._unsub_save: CALLBACK_TYPE | None = None
         self.cache = EntryCache()
 
     async def async_load(self) -> EntryCache:
         """Load the cache (an empty one on first run)."""
         raw = await self._store.async_load()
-        self.cache = EntryCache.from_json(raw) if raw else EntryCache()
+        self.cache = await self._hass.async_add_executor_job(EntryCache.from_json, raw) if raw else EntryCache()
         return self.cache
 
+    @callback
     def async_schedule_save(self) -> None:
-        """Save soon (coalesced)."""
-        self._store.async_delay_save(self.cache.to_json, SAVE_DELAY)
+        """Save soon (coalesced: one write per `SAVE_DELAY` at most)."""
+        if self._unsub_save is None:
+            self._unsub_save = async_call_later(self._hass, SAVE_DELAY, self._async_delayed_save)
+
+    async def _async_delayed_save(self, _now: datetime) -> None:
+        self._unsub_save = None
+        await self.async_save()
 
     async def async_save(self) -> None:
-        """Save now (unload, tests)."""
-        await self._store.async_save(self.cache.to_json())
+        """Save now (the coordinator's shutdown, tests)."""
+        if self._unsub_save is not None:
+            self._unsub_save()
+            self._unsub_save = None
+        data = await self._hass.async_add_executor_job(self.cache.copy().to_json)
+        await self._store.async_save(data)
 
     async def async_remove(self) -> None:
         """Delete the file (entry removed)."""
+        if self._unsub_save is not None:
+            self._unsub_save()
+            self._unsub_save = None
         await self._store.async_remove()
