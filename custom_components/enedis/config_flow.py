@@ -19,7 +19,7 @@ One entry per credential, one device per PRM: a PRM already in any entry aborts 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 import logging
 import re
 from typing import TYPE_CHECKING, Any
@@ -38,6 +38,9 @@ from homeassistant.core import callback
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    DateSelector,
+    EntitySelector,
+    EntitySelectorConfig,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
@@ -50,6 +53,9 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 from homeassistant.util import dt as dt_util
+
+from .api.models import PARIS
+from .tariffs import OffpeakFormatError, format_offpeak, parse_offpeak
 
 if TYPE_CHECKING:
     # Home Assistant 2026.x types its flow forms with probatio, which it also installs as ``voluptuous``
@@ -90,10 +96,16 @@ from .const import (
     CONF_DAILY_MONTHS,
     CONF_ENVIRONMENT,
     CONF_MEASURES,
+    CONF_MONTHLY_FEE,
+    CONF_OFFPEAK_OVERRIDE,
     CONF_POLL_END,
     CONF_POLL_START,
+    CONF_PRICE_ENTITY,
+    CONF_PRICE_PERIODS,
     CONF_PRMS,
     CONF_SOURCE,
+    CONF_TARIFF,
+    CONF_TEMPO_ENTITY,
     CONF_TOKEN,
     DEFAULT_CONSENT_DURATION,
     DEFAULT_CONSO_API_URL,
@@ -107,6 +119,8 @@ from .const import (
     SANDBOX_PRMS,
     SOURCE_CONSO_API,
     SOURCE_DATA_CONNECT,
+    TARIFF_BASE,
+    TARIFFS,
 )
 from .helpers import get_registry
 from .views import async_register_view, consent_redirect_url, consent_states
@@ -571,7 +585,11 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
     """History depth, poll window and measures (saving reloads the entry, HA >= 2025.8)."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """One form; the poll window must start before it ends."""
+        """Choose what to change."""
+        return self.async_show_menu(step_id="init", menu_options=["history", "tariff"])
+
+    async def async_step_history(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """History depth, poll window and measures; the poll window must start before it ends."""
         errors: dict[str, str] = {}
         if user_input is not None:
             options: dict[str, Any] = {
@@ -582,7 +600,7 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
                 CONF_MEASURES: [measure for measure in ALL_MEASURES if measure in user_input[CONF_MEASURES]],
             }
             if options[CONF_POLL_START] < options[CONF_POLL_END]:
-                return self.async_create_entry(data=options)
+                return self.async_create_entry(data={**self.config_entry.options, **options})
             errors["base"] = "invalid_window"
         current: dict[str, Any] = {
             CONF_CURVE_MONTHS: DEFAULT_CURVE_MONTHS,
@@ -619,4 +637,102 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
                 ),
             }
         )
-        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)
+        return self.async_show_form(step_id="history", data_schema=schema, errors=errors)
+
+    async def async_step_tariff(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Tariff option, off-peak windows, Tempo colour and price entities, prices from a date."""
+        errors: dict[str, str] = {}
+        options = dict(self.config_entry.options)
+        if user_input is not None:
+            offpeak = str(user_input.get(CONF_OFFPEAK_OVERRIDE) or "").strip()
+            if offpeak:
+                try:
+                    offpeak = format_offpeak(parse_offpeak(offpeak))
+                except OffpeakFormatError:
+                    errors[CONF_OFFPEAK_OVERRIDE] = "invalid_offpeak"
+            if not errors:
+                options.update(
+                    {
+                        CONF_TARIFF: user_input[CONF_TARIFF],
+                        CONF_OFFPEAK_OVERRIDE: offpeak or None,
+                        CONF_TEMPO_ENTITY: user_input.get(CONF_TEMPO_ENTITY) or None,
+                        CONF_PRICE_ENTITY: user_input.get(CONF_PRICE_ENTITY) or None,
+                        CONF_MONTHLY_FEE: float(user_input.get(CONF_MONTHLY_FEE) or 0.0),
+                    }
+                )
+                prices = {
+                    key: float(user_input[field])
+                    for key, field in PRICE_FIELDS.items()
+                    if user_input.get(field) is not None
+                }
+                apply_from = dt_util.parse_date(str(user_input.get(CONF_APPLY_FROM) or "")) or dt_util.now().date()
+                options[CONF_PRICE_PERIODS] = _with_period(options.get(CONF_PRICE_PERIODS, []), apply_from, prices)
+                return self.async_create_entry(data=options)
+        current = _current_prices(options.get(CONF_PRICE_PERIODS, []))
+        suggested = {
+            CONF_TARIFF: options.get(CONF_TARIFF, TARIFF_BASE),
+            CONF_OFFPEAK_OVERRIDE: options.get(CONF_OFFPEAK_OVERRIDE),
+            CONF_TEMPO_ENTITY: options.get(CONF_TEMPO_ENTITY),
+            CONF_PRICE_ENTITY: options.get(CONF_PRICE_ENTITY),
+            CONF_MONTHLY_FEE: options.get(CONF_MONTHLY_FEE, 0.0),
+            CONF_APPLY_FROM: dt_util.now().date().isoformat(),
+            **{field: current[key] for key, field in PRICE_FIELDS.items() if key in current},
+            **(user_input or {}),
+        }
+        price = NumberSelector(
+            NumberSelectorConfig(min=0, max=10, step="any", mode=NumberSelectorMode.BOX, unit_of_measurement="€/kWh")
+        )
+        fields: dict[Any, Any] = {
+            vol.Required(CONF_TARIFF): SelectSelector(
+                SelectSelectorConfig(options=list(TARIFFS), mode=SelectSelectorMode.LIST, translation_key="tariff")
+            ),
+            vol.Optional(CONF_OFFPEAK_OVERRIDE): TextSelector(),
+            vol.Optional(CONF_TEMPO_ENTITY): EntitySelector(EntitySelectorConfig()),
+            vol.Optional(CONF_PRICE_ENTITY): EntitySelector(EntitySelectorConfig(domain=["sensor", "input_number"])),
+            vol.Optional(CONF_MONTHLY_FEE): NumberSelector(
+                NumberSelectorConfig(min=0, max=1000, step=0.01, mode=NumberSelectorMode.BOX, unit_of_measurement="€")
+            ),
+        }
+        fields.update({vol.Optional(field): price for field in PRICE_FIELDS.values()})
+        fields[vol.Optional(CONF_APPLY_FROM)] = DateSelector()
+        schema = self.add_suggested_values_to_schema(vol.Schema(fields), suggested)
+        return self.async_show_form(step_id="tariff", data_schema=schema, errors=errors)
+
+
+CONF_APPLY_FROM = "apply_from"
+PRICE_FIELDS: dict[str, str] = {
+    "base": "price_base",
+    "offpeak": "price_offpeak",
+    "peak": "price_peak",
+    "blue_offpeak": "price_blue_offpeak",
+    "blue_peak": "price_blue_peak",
+    "white_offpeak": "price_white_offpeak",
+    "white_peak": "price_white_peak",
+    "red_offpeak": "price_red_offpeak",
+    "red_peak": "price_red_peak",
+    "feed_in": "price_feed_in",
+}
+"""Price class (as in `tariffs.PricePeriod`) -> options form field."""
+
+
+def _current_prices(periods: list[dict[str, Any]]) -> dict[str, float]:
+    """Prices of the newest period (the form's suggested values)."""
+    if not periods:
+        return {}
+    newest = max(periods, key=lambda period: str(period["start"]))
+    return dict(newest["prices"])
+
+
+def _with_period(periods: list[dict[str, Any]], apply_from: date, prices: dict[str, float]) -> list[dict[str, Any]]:
+    """Add the prices as a period starting at ``apply_from`` (Paris midnight).
+
+    Earlier periods keep pricing the history before it; periods starting on or after it are replaced. A date in
+    the past therefore reprices the history from that day (the cost statistics are rewritten without a spike).
+    """
+    start = dt_util.as_utc(datetime.combine(apply_from, time(0), tzinfo=PARIS)).isoformat()
+    kept = [period for period in periods if str(period["start"]) < start]
+    if not prices:
+        return kept
+    if kept and _current_prices(kept) == prices:
+        return kept
+    return [*kept, {"start": start, "prices": prices}]

@@ -59,3 +59,15 @@ SANDBOX_PRMS: Final = {
     "26584978546985": "8",
 }
 """The Enedis sandbox's fake clients: PRM -> client number (the sandbox has no consent page)."""
+
+# --- tariffs and prices (options) ---------------------------------------------------------------------
+CONF_TARIFF: Final = "tariff_option"
+TARIFF_BASE: Final = "base"
+TARIFF_HPHC: Final = "hphc"
+TARIFF_TEMPO: Final = "tempo"
+TARIFFS: Final = (TARIFF_BASE, TARIFF_HPHC, TARIFF_TEMPO)
+CONF_OFFPEAK_OVERRIDE: Final = "offpeak_hours"  # e.g. "HC (22H00-6H00)", overrides the contract's
+CONF_TEMPO_ENTITY: Final = "tempo_entity"  # an entity whose state is the Tempo colour of the current day
+CONF_PRICE_ENTITY: Final = "price_entity"  # an entity whose state is the price (history-aware)
+CONF_MONTHLY_FEE: Final = "monthly_fee"  # EUR per month (subscription), spread per hour
+CONF_PRICE_PERIODS: Final = "price_periods"  # [{"start": ISO datetime, "prices": {class: EUR/kWh}}]

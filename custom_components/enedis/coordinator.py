@@ -34,6 +34,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from .api import (
+    ApiFlavor,
     ApiNotSubscribedError,
     AuthError,
     ConsentError,
@@ -59,9 +60,15 @@ from .const import (
     CONF_CURVE_MONTHS,
     CONF_DAILY_MONTHS,
     CONF_MEASURES,
+    CONF_MONTHLY_FEE,
+    CONF_OFFPEAK_OVERRIDE,
     CONF_POLL_END,
     CONF_POLL_START,
+    CONF_PRICE_ENTITY,
+    CONF_PRICE_PERIODS,
     CONF_PRMS,
+    CONF_TARIFF,
+    CONF_TEMPO_ENTITY,
     DEFAULT_CURVE_MONTHS,
     DEFAULT_DAILY_MONTHS,
     DEFAULT_POLL_END,
@@ -71,6 +78,9 @@ from .const import (
     MEASURE_LOAD_CURVE,
     MEASURE_MAX_POWER,
     MEASURE_PRODUCTION,
+    TARIFF_BASE,
+    TARIFF_HPHC,
+    TARIFF_TEMPO,
 )
 from .data import EnedisData, PrmData
 from .ledger import (
@@ -82,8 +92,11 @@ from .ledger import (
     rows_to_write,
     written_hours,
 )
-from .statistics import async_write_rows
+from .statistics import async_write, async_write_rows, series_metadata
 from .store import DayAttempts, EnedisStore, SeriesCache
+from .tariff_history import async_price_periods, async_tempo_colours
+from .tariff_series import TariffConfig, TariffResult, build_consumption_tariffs, build_production_compensation
+from .tariffs import OffpeakFormatError, PricePeriod, daily_register_energy, parse_offpeak
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -186,6 +199,10 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         self._backoff = ERROR_BACKOFF
         self.errors: deque[tuple[str, str]] = deque(maxlen=20)
         self.rows_written = 0
+        self.tariff_reports: dict[str, dict[str, Any]] = {}
+        """Per PRM: days that could not be split or priced (diagnostics)."""
+        self._rebuilt = False
+        self._index_unsupported = False
 
     # --- lifecycle --------------------------------------------------------------------------------------
 
@@ -265,6 +282,14 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             return MEASURE_LOAD_CURVE in self.measures
         if measure is Measure.MAX_POWER:
             return direction is Direction.CONSUMPTION and MEASURE_MAX_POWER in self.measures
+        if measure is Measure.INDEX:
+            # The meter's HP/HC registers, only when they are used (HP/HC option) and the API serves them.
+            return (
+                direction is Direction.CONSUMPTION
+                and self.config_entry.options.get(CONF_TARIFF) == TARIFF_HPHC
+                and getattr(self.source, "flavor", None) is ApiFlavor.DC2026
+                and not self._index_unsupported
+            )
         return MEASURE_DAILY_ENERGY in self.measures
 
     # --- planning ---------------------------------------------------------------------------------------
@@ -274,7 +299,12 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         series = self._series(prm, direction)
         today = self._today()
         jobs: list[tuple[int, Job]] = []
-        for measure, tier in ((Measure.LOAD_CURVE, 3), (Measure.DAILY_ENERGY, 1), (Measure.MAX_POWER, 2)):
+        for measure, tier in (
+            (Measure.LOAD_CURVE, 3),
+            (Measure.DAILY_ENERGY, 1),
+            (Measure.MAX_POWER, 2),
+            (Measure.INDEX, 2),
+        ):
             if not self._wants(measure, direction):
                 continue
             probe = series.probes.get(measure.value)
@@ -299,22 +329,43 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                     )
                 )
                 continue
-            done = series.daily_history_done if measure is Measure.DAILY_ENERGY else series.max_power_history_done
-            if done:
+            if self._history_done(series, measure):
                 continue
-            fetched = series.daily_fetched if measure is Measure.DAILY_ENERGY else series.max_power_fetched
+            fetched = self._fetched(series, measure)
             start = self._start(prm, direction, measure)
             needed = [d for d in _days(start, today) if d not in fetched]
             if not needed:
-                if measure is Measure.DAILY_ENERGY:
-                    series.daily_history_done = True
-                else:
-                    series.max_power_history_done = True
+                self._set_history_done(series, measure)
                 continue
             window_end = needed[-1] + timedelta(days=1)
             window_start = max(needed[0], window_end - timedelta(days=MAX_WINDOW_DAYS[measure]))
             jobs.append((tier, Job(prm, direction, measure, window_start, window_end, backfill=True)))
         return jobs
+
+    @staticmethod
+    def _history_done(series: SeriesCache, measure: Measure) -> bool:
+        if measure is Measure.DAILY_ENERGY:
+            return series.daily_history_done
+        if measure is Measure.MAX_POWER:
+            return series.max_power_history_done
+        return series.index_history_done
+
+    @staticmethod
+    def _set_history_done(series: SeriesCache, measure: Measure) -> None:
+        if measure is Measure.DAILY_ENERGY:
+            series.daily_history_done = True
+        elif measure is Measure.MAX_POWER:
+            series.max_power_history_done = True
+        else:
+            series.index_history_done = True
+
+    @staticmethod
+    def _fetched(series: SeriesCache, measure: Measure) -> set[date]:
+        if measure is Measure.DAILY_ENERGY:
+            return series.daily_fetched
+        if measure is Measure.MAX_POWER:
+            return series.max_power_fetched
+        return series.index_fetched
 
     def _due_days(self, series: SeriesCache, measure: Measure, today: date, first_poll: bool) -> list[date]:
         """Recent days (up to 14 back) to (re)fetch in the daily poll for one measure.
@@ -346,8 +397,10 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 complete = series.curve_state.get(day) is CurveState.COMPLETE
             elif measure is Measure.DAILY_ENERGY:
                 complete = day in series.daily
-            else:
+            elif measure is Measure.MAX_POWER:
                 complete = day in series.max_power
+            else:
+                complete = day in series.registers
             if complete:
                 continue
             attempts = series.attempts.get(day)
@@ -370,7 +423,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             if last is not None and now < last + self.retry_interval:
                 return []
         jobs: list[Job] = []
-        for measure in (Measure.LOAD_CURVE, Measure.DAILY_ENERGY, Measure.MAX_POWER):
+        for measure in (Measure.LOAD_CURVE, Measure.DAILY_ENERGY, Measure.MAX_POWER, Measure.INDEX):
             if not self._wants(measure, direction):
                 continue
             if self.source.api_name(direction, measure) in self._unsubscribed:
@@ -470,6 +523,12 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             self._unsubscribed.clear()
         await self._async_refresh_contracts(today)
         touched: set[tuple[str, Direction]] = set()
+        if not self._rebuilt:
+            # Once per start: the options (tariff, prices) may have changed; rewriting only moves changed rows.
+            self._rebuilt = True
+            for prm in self.prms:
+                cache = self.store.cache.prm(prm)
+                touched.update((prm, d) for d, series in cache.series.items() if series.written or series.daily)
         try:
             # 1. The daily poll has priority over the backfill.
             for prm in self.prms:
@@ -607,6 +666,9 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         if job.backfill:
             cache.backfill_requests += 1
             cache.last_backfill_request = self._now().timestamp()
+        if job.measure is Measure.INDEX:
+            await self._async_run_index_job(job, series, touched)
+            return
         try:
             result = await self.source.async_fetch_window(job.prm, job.direction, job.measure, job.start, job.end)
         except WrongDirectionError:
@@ -628,6 +690,31 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         if job.probe:
             self._on_probe_success(job, series)
         self._store_result(job, series, result)
+        touched.add((job.prm, job.direction))
+
+    async def _async_run_index_job(self, job: Job, series: SeriesCache, touched: set[tuple[str, Direction]]) -> None:
+        """Index registers of a window: the daily energy of each register class (HP/HC...)."""
+        try:
+            index = await self.source.async_get_index(job.prm, job.direction, job.start, job.end)
+        except UnsupportedError:
+            self._index_unsupported = True
+            return
+        except ApiNotSubscribedError as err:
+            self._raise_not_subscribed(err)
+            return
+        except (BeforeActivationError, HistoryLimitError):
+            self._on_range_error(job, series)
+            return
+        except (NoDataError, RequestError) as err:
+            self._record_error(err)
+        else:
+            if job.probe:
+                self._on_probe_success(job, series)
+            identity = {register.class_id: register.class_id for register in index.supplier_registers()}
+            for day, classes in daily_register_energy(index, identity).items():
+                if job.start <= day < job.end:
+                    series.registers[day] = classes
+        series.index_fetched.update(_days(job.start, job.end))
         touched.add((job.prm, job.direction))
 
     def _on_range_error(self, job: Job, series: SeriesCache) -> None:
@@ -710,8 +797,64 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             )
         return inputs
 
+    def tariff_config(self, prm: str) -> TariffConfig:
+        """The tariff of a PRM: option, off-peak windows (options' override, else the contract's), prices."""
+        options = self.config_entry.options
+        option = str(options.get(CONF_TARIFF, TARIFF_BASE))
+        text = options.get(CONF_OFFPEAK_OVERRIDE) or (
+            self.contracts[prm].offpeak_hours if prm in self.contracts else None
+        )
+        windows: tuple[Any, ...] = ()
+        if text:
+            try:
+                windows = parse_offpeak(str(text))
+            except OffpeakFormatError:
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    f"offpeak_unknown_{prm}",
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.WARNING,
+                    translation_key="offpeak_unknown",
+                    translation_placeholders={"offpeak": str(text), "entry": self.config_entry.title},
+                )
+            else:
+                ir.async_delete_issue(self.hass, DOMAIN, f"offpeak_unknown_{prm}")
+        periods: list[PricePeriod] = []
+        for raw in options.get(CONF_PRICE_PERIODS, []):
+            start = dt_util.parse_datetime(str(raw.get("start")))
+            if start is not None and isinstance(raw.get("prices"), dict):
+                periods.append(PricePeriod(start=start, prices={k: float(v) for k, v in raw["prices"].items()}))
+        return TariffConfig(
+            option=option,
+            windows=windows,
+            periods=tuple(sorted(periods, key=lambda p: p.start)),
+            monthly_fee=float(options.get(CONF_MONTHLY_FEE, 0.0) or 0.0),
+        )
+
+    async def _async_tariff_inputs(self, prm: str, inputs: list[DayInput]) -> tuple[TariffConfig, dict[date, str]]:
+        """The tariff config, with prices and Tempo colours read from the recorder's history when configured."""
+        config = self.tariff_config(prm)
+        options = self.config_entry.options
+        colours: dict[date, str] = {}
+        days = sorted(d.day for d in inputs)
+        if not days:
+            return config, colours
+        if config.option == TARIFF_TEMPO and options.get(CONF_TEMPO_ENTITY):
+            # The first local day's night (00:00-06:00) belongs to the previous Tempo day.
+            colours = await async_tempo_colours(
+                self.hass, str(options[CONF_TEMPO_ENTITY]), days[0] - timedelta(days=1), days[-1]
+            )
+        if options.get(CONF_PRICE_ENTITY):
+            from_entity = await async_price_periods(self.hass, str(options[CONF_PRICE_ENTITY]), days[0], days[-1])
+            feed_in = [p for p in config.periods if "feed_in" in p.prices]
+            config = TariffConfig(
+                config.option, config.windows, tuple(from_entity) + tuple(feed_in), config.monthly_fee
+            )
+        return config, colours
+
     async def _async_import(self, touched: set[tuple[str, Direction]]) -> None:
-        """Recompute the hourly rows of the touched series and write what changed."""
+        """Recompute the hourly rows of the touched series (and their tariff series) and write what changed."""
         for prm, direction in sorted(touched):
             series = self._series(prm, direction)
             inputs = self._day_inputs(prm, direction)
@@ -719,18 +862,49 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 series.anchor = choose_anchor(self._today())
             anchor = series.anchor
             previous = dict(series.written)
+            extra_previous = {k: dict(v) for k, v in series.extra_written.items()}
+            registers = dict(series.registers)
+            config, colours = await self._async_tariff_inputs(prm, inputs)
 
-            def compute(
+            def compute(  # noqa: PLR0917 - defaults bind this iteration's values for the executor
                 inputs: list[DayInput] = inputs,
                 previous: dict[datetime, float] = previous,
+                extra_previous: dict[str, dict[datetime, float]] = extra_previous,
                 anchor: datetime = anchor,
-            ) -> tuple[list[Any], dict[datetime, float]]:
+                config: TariffConfig = config,
+                colours: dict[date, str] = colours,
+                direction: Direction = direction,
+                registers: dict[date, dict[str, float]] = registers,
+            ) -> tuple[dict[str, tuple[list[Any], dict[datetime, float]]], TariffResult]:
                 hours = build_hours(inputs)
-                return rows_to_write(previous, hours, anchor), written_hours(previous, hours)
+                out = {"": (rows_to_write(previous, hours, anchor), written_hours(previous, hours))}
+                if direction is Direction.CONSUMPTION:
+                    result = build_consumption_tariffs(inputs, hours, config, colours, registers)
+                else:
+                    result = build_production_compensation(hours, config)
+                for key, values in result.series.items():
+                    before = extra_previous.get(key, {})
+                    out[key] = (rows_to_write(before, values, anchor), written_hours(before, values))
+                return out, result
 
-            rows, written = await self.hass.async_add_executor_job(compute)
-            self.rows_written += async_write_rows(self.hass, prm, direction, rows)
-            series.written = written
+            out, result = await self.hass.async_add_executor_job(compute)
+            for key, (rows, written) in out.items():
+                if key:
+                    self.rows_written += async_write(self.hass, series_metadata(self.hass, prm, key), rows)
+                    series.extra_written[key] = written
+                else:
+                    self.rows_written += async_write_rows(self.hass, prm, direction, rows)
+                    series.written = written
+            report = self.tariff_reports.setdefault(prm, {})
+            if direction is Direction.CONSUMPTION:
+                report.update(
+                    tariff=config.option,
+                    offpeak_windows=[str(w) for w in config.windows],
+                    unsplit_days=[d.isoformat() for d in result.unsplit_days[-30:]],
+                    unsplit_days_count=len(result.unsplit_days),
+                    unknown_colour_days=[d.isoformat() for d in result.unknown_colour_days[-30:]],
+                    unpriced=result.unpriced,
+                )
         touched.clear()
 
     # --- services -----------------------------------------------------------------------------------------
@@ -785,6 +959,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             for measure, flag in (
                 (Measure.DAILY_ENERGY, series.daily_history_done),
                 (Measure.MAX_POWER, series.max_power_history_done),
+                (Measure.INDEX, series.index_history_done),
             ):
                 if self._wants(measure, direction):
                     total += 3
@@ -862,6 +1037,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             "unsubscribed_apis": sorted(self._unsubscribed),
             "poll_time_local": f"{self.poll_minute // 60:02d}:{self.poll_minute % 60:02d}",
             "last_errors": list(self.errors),
+            "tariffs": self.tariff_reports,
             "prms": {},
         }
         for prm in self.prms:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from homeassistant.components.recorder.models import StatisticData, StatisticMeanType, StatisticMetaData
 from homeassistant.components.recorder.statistics import async_add_external_statistics
-from homeassistant.const import UnitOfEnergy
+from homeassistant.const import CURRENCY_EURO, UnitOfEnergy
 from homeassistant.core import HomeAssistant
 
 from .api import Direction
@@ -26,8 +26,7 @@ def statistic_id(prm: str, direction: Direction) -> str:
 
 def statistic_name(hass: HomeAssistant, prm: str, direction: Direction) -> str:
     """The statistic's display name, in French when HA is in French (names are not translatable)."""
-    language = "fr" if (hass.config.language or "").lower().startswith("fr") else "en"
-    return NAMES[language][direction].format(prm=prm)
+    return NAMES[_language(hass)][direction].format(prm=prm)
 
 
 def energy_metadata(hass: HomeAssistant, prm: str, direction: Direction) -> StatisticMetaData:
@@ -43,10 +42,66 @@ def energy_metadata(hass: HomeAssistant, prm: str, direction: Direction) -> Stat
     )
 
 
-def async_write_rows(hass: HomeAssistant, prm: str, direction: Direction, rows: Sequence[StatRow]) -> int:
+SERIES_NAMES: dict[str, dict[str, str]] = {
+    "en": {
+        "consumption_offpeak": "consumption off-peak",
+        "consumption_peak": "consumption peak",
+        "consumption_cost": "consumption cost",
+        "production_compensation": "production compensation",
+        "blue": "Blue",
+        "white": "White",
+        "red": "Red",
+        "offpeak": "off-peak",
+        "peak": "peak",
+    },
+    "fr": {
+        "consumption_offpeak": "consommation heures creuses",
+        "consumption_peak": "consommation heures pleines",
+        "consumption_cost": "coût de la consommation",
+        "production_compensation": "rémunération de la production",
+        "blue": "Bleu",
+        "white": "Blanc",
+        "red": "Rouge",
+        "offpeak": "HC",
+        "peak": "HP",
+    },
+}
+
+
+def _language(hass: HomeAssistant) -> str:
+    return "fr" if (hass.config.language or "").lower().startswith("fr") else "en"
+
+
+def series_metadata(hass: HomeAssistant, prm: str, key: str) -> StatisticMetaData:
+    """Metadata of a tariff series ``enedis:{prm}_{key}``: kWh for energy splits, EUR for money (no unit class)."""
+    names = SERIES_NAMES[_language(hass)]
+    if key in names:
+        label = names[key]
+    else:  # consumption_{colour}_{offpeak|peak}
+        _, colour, part = key.split("_", 2)
+        prefix = "consommation" if _language(hass) == "fr" else "consumption"
+        label = f"{prefix} Tempo {names[colour]} {names[part]}"
+    money = key.endswith(("_cost", "_compensation"))
+    return StatisticMetaData(
+        mean_type=StatisticMeanType.NONE,
+        has_sum=True,
+        name=f"Linky {prm} {label}",
+        source=DOMAIN,
+        statistic_id=f"{DOMAIN}:{prm}_{key}",
+        unit_class=None if money else "energy",
+        unit_of_measurement=CURRENCY_EURO if money else UnitOfEnergy.KILO_WATT_HOUR,
+    )
+
+
+def async_write(hass: HomeAssistant, metadata: StatisticMetaData, rows: Sequence[StatRow]) -> int:
     """Queue the rows for the recorder (it upserts by start hour); returns how many were queued."""
     if not rows:
         return 0
     statistics = [StatisticData(start=row.start, state=row.state, sum=row.sum) for row in rows]
-    async_add_external_statistics(hass, energy_metadata(hass, prm, direction), statistics)
+    async_add_external_statistics(hass, metadata, statistics)
     return len(statistics)
+
+
+def async_write_rows(hass: HomeAssistant, prm: str, direction: Direction, rows: Sequence[StatRow]) -> int:
+    """Write energy rows of ``enedis:{prm}_{direction}``."""
+    return async_write(hass, energy_metadata(hass, prm, direction), rows)

@@ -61,6 +61,10 @@ class SeriesCache:
     """Days whose daily energy was asked (with or without an answer)."""
     max_power: dict[date, Reading] = field(default_factory=dict)
     max_power_fetched: set[date] = field(default_factory=set)
+    registers: dict[date, dict[str, float]] = field(default_factory=dict)
+    """Per local day: the energy of each supplier register class (``HC``, ``HP``, ``BUHC``...) from the index."""
+    index_fetched: set[date] = field(default_factory=set)
+    index_history_done: bool = False
     floors: dict[str, date] = field(default_factory=dict)
     """Per measure: the oldest day Enedis serves, learnt from ADAM-ERR0123 / history-limit answers."""
     probes: dict[str, tuple[date, date]] = field(default_factory=dict)
@@ -77,6 +81,8 @@ class SeriesCache:
     anchor: datetime | None = None
     written: dict[datetime, float] = field(default_factory=dict)
     """UTC hour -> Wh last written to the statistics (what the recorder holds)."""
+    extra_written: dict[str, dict[datetime, float]] = field(default_factory=dict)
+    """Same, for the tariff series (``consumption_offpeak``, ``consumption_cost``...; money in milli-EUR)."""
 
     def copy(self) -> SeriesCache:
         """A shallow copy whose containers the event loop will not mutate (serialised in a thread)."""
@@ -87,6 +93,9 @@ class SeriesCache:
             daily_fetched=set(self.daily_fetched),
             max_power=dict(self.max_power),
             max_power_fetched=set(self.max_power_fetched),
+            registers=dict(self.registers),
+            index_fetched=set(self.index_fetched),
+            index_history_done=self.index_history_done,
             floors=dict(self.floors),
             probes=dict(self.probes),
             last_poll_day=self.last_poll_day,
@@ -98,6 +107,7 @@ class SeriesCache:
             given_up=set(self.given_up),
             anchor=self.anchor,
             written=dict(self.written),
+            extra_written={k: dict(v) for k, v in self.extra_written.items()},
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -109,6 +119,9 @@ class SeriesCache:
             "daily_fetched": sorted(d.isoformat() for d in self.daily_fetched),
             "max_power": {d.isoformat(): _reading_to_json(r) for d, r in self.max_power.items()},
             "max_power_fetched": sorted(d.isoformat() for d in self.max_power_fetched),
+            "registers": {d.isoformat(): v for d, v in self.registers.items()},
+            "index_fetched": sorted(d.isoformat() for d in self.index_fetched),
+            "index_history_done": self.index_history_done,
             "floors": {k: v.isoformat() for k, v in self.floors.items()},
             "probes": {k: [a.isoformat(), b.isoformat()] for k, (a, b) in self.probes.items()},
             "last_poll_day": self.last_poll_day.isoformat() if self.last_poll_day else None,
@@ -123,6 +136,9 @@ class SeriesCache:
             "given_up": sorted(d.isoformat() for d in self.given_up),
             "anchor": self.anchor.timestamp() if self.anchor else None,
             "written": {str(int(h.timestamp())): v for h, v in self.written.items()},
+            "extra_written": {
+                key: {str(int(h.timestamp())): v for h, v in hours.items()} for key, hours in self.extra_written.items()
+            },
         }
 
     @classmethod
@@ -136,6 +152,9 @@ class SeriesCache:
             daily_fetched={d(k) for k in raw.get("daily_fetched", [])},
             max_power={d(k): _reading_from_json(v) for k, v in raw.get("max_power", {}).items()},
             max_power_fetched={d(k) for k in raw.get("max_power_fetched", [])},
+            registers={d(k): {c: float(w) for c, w in v.items()} for k, v in raw.get("registers", {}).items()},
+            index_fetched={d(k) for k in raw.get("index_fetched", [])},
+            index_history_done=bool(raw.get("index_history_done", False)),
             floors={k: d(v) for k, v in raw.get("floors", {}).items()},
             probes={k: (d(v[0]), d(v[1])) for k, v in raw.get("probes", {}).items()},
             last_poll_day=d(raw["last_poll_day"]) if raw.get("last_poll_day") else None,
@@ -149,6 +168,10 @@ class SeriesCache:
             given_up={d(k) for k in raw.get("given_up", [])},
             anchor=datetime.fromtimestamp(raw["anchor"], UTC) if raw.get("anchor") is not None else None,
             written={datetime.fromtimestamp(int(k), UTC): float(v) for k, v in raw.get("written", {}).items()},
+            extra_written={
+                key: {datetime.fromtimestamp(int(k), UTC): float(v) for k, v in hours.items()}
+                for key, hours in raw.get("extra_written", {}).items()
+            },
         )
 
 

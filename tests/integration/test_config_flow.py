@@ -875,6 +875,9 @@ async def test_options_flow(hass: HomeAssistant) -> None:
     entry = conso_entry(PRM1)
     entry.add_to_hass(hass)
     result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["history", "tariff"]
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "history"})
     assert result["type"] is FlowResultType.FORM
     defaults = {str(key): key.default() for key in result["data_schema"].schema}
     assert defaults == {
@@ -905,6 +908,7 @@ async def test_options_flow(hass: HomeAssistant) -> None:
     }
     # The stored options are the next form's defaults.
     result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "history"})
     assert {str(key): key.default() for key in result["data_schema"].schema}[CONF_POLL_END] == 14
 
 
@@ -912,6 +916,7 @@ async def test_options_flow_bounds(hass: HomeAssistant) -> None:
     entry = conso_entry(PRM1)
     entry.add_to_hass(hass)
     result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "history"})
     with pytest.raises(InvalidData, match=CONF_CURVE_MONTHS):
         await hass.config_entries.options.async_configure(
             result["flow_id"],
@@ -950,3 +955,50 @@ async def test_register_view_once(hass: HomeAssistant) -> None:
         async_register_view(hass)
     assert register.call_count == 1
     assert CONSENT_STATES not in hass.data or hass.data[CONSENT_STATES] == {}
+
+
+async def test_options_tariff_and_repricing(hass: HomeAssistant) -> None:
+    entry = conso_entry(PRM1)
+    entry.add_to_hass(hass)
+
+    async def tariff_form(user_input: dict[str, Any]) -> Any:
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "tariff"})
+        assert result["type"] is FlowResultType.FORM
+        return await hass.config_entries.options.async_configure(result["flow_id"], user_input)
+
+    result = await tariff_form({"tariff_option": "hphc", "offpeak_hours": "HC (25H00-6H00)"})
+    assert result["errors"] == {"offpeak_hours": "invalid_offpeak"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            "tariff_option": "hphc",
+            "offpeak_hours": "hc (22h00-6h00)",
+            "monthly_fee": 15.5,
+            "price_offpeak": 0.2,
+            "price_peak": 0.27,
+            "apply_from": "2026-01-01",
+        },
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["offpeak_hours"] == "HC (22H00-6H00)"
+    assert entry.options["monthly_fee"] == 15.5
+    assert entry.options["price_periods"] == [
+        {"start": "2025-12-31T23:00:00+00:00", "prices": {"offpeak": 0.2, "peak": 0.27}}
+    ]
+    # A new price from a later date adds a period; history before it keeps the old prices.
+    await tariff_form({"tariff_option": "hphc", "price_offpeak": 0.21, "price_peak": 0.27, "apply_from": "2026-08-01"})
+    assert [p["start"] for p in entry.options["price_periods"]] == [
+        "2025-12-31T23:00:00+00:00",
+        "2026-07-31T22:00:00+00:00",
+    ]
+    # A date in the past before that period replaces it (repricing history from that day).
+    await tariff_form({"tariff_option": "hphc", "price_offpeak": 0.19, "price_peak": 0.25, "apply_from": "2026-06-01"})
+    assert entry.options["price_periods"][-1] == {
+        "start": "2026-05-31T22:00:00+00:00",
+        "prices": {"offpeak": 0.19, "peak": 0.25},
+    }
+    assert len(entry.options["price_periods"]) == 2
+    # Same prices again: nothing added.
+    await tariff_form({"tariff_option": "hphc", "price_offpeak": 0.19, "price_peak": 0.25, "apply_from": "2026-09-01"})
+    assert len(entry.options["price_periods"]) == 2

@@ -1,0 +1,189 @@
+"""Tariff statistics end to end: HP/HC from the contract, a price change, repricing, Tempo colours."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.application_credentials import ClientCredential, async_import_client_credential
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.recorder.common import async_wait_recording_done
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
+
+from custom_components.enedis.api import Direction
+from custom_components.enedis.api.models import PARIS
+from custom_components.enedis.const import DOMAIN
+from tests.fake_enedis.state import FakeState
+
+from .common import assert_continuous, async_run_until, async_statistics, install_registry
+from .gateway import FakeGateway, fake_gateway_at_real_urls
+
+P0 = "22516914714270"
+TODAY = date(2026, 11, 22)
+
+
+def paris(day: date, hour: int) -> datetime:
+    return datetime.combine(day, time(hour), tzinfo=PARIS).astimezone(UTC)
+
+
+def period(day: date, prices: dict[str, float]) -> dict[str, object]:
+    return {"start": paris(day, 0).isoformat(), "prices": prices}
+
+
+@pytest.fixture
+async def gateway(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, socket_enabled: None
+) -> AsyncIterator[FakeGateway]:
+    state = FakeState(today=TODAY, time_of_day=time(12), clock=lambda: dt_util.utcnow().timestamp())
+    async with fake_gateway_at_real_urls(aioclient_mock, state) as gateway:
+        yield gateway
+
+
+async def setup_entry(hass: HomeAssistant, freezer: FrozenDateTimeFactory, options: dict[str, object]):
+    install_registry(hass, freezer)
+    assert await async_setup_component(hass, "application_credentials", {})
+    await async_import_client_credential(hass, DOMAIN, ClientCredential("demo-client-id", "demo-client-secret"), "cred")
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Linky",
+        data={
+            "source": "data_connect",
+            "auth_implementation": "cred",
+            "environment": "sandbox",
+            "consent_duration": "P3Y",
+            "authorization_ids": [],
+            "prms": [P0],
+            "consent_expires": "2029-11-22T00:00:00+00:00",
+        },
+        unique_id=P0,
+        options={"curve_history_months": 1, "daily_history_months": 1, **options},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data
+    await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[P0].backfill_progress >= 100)
+    return entry
+
+
+def by_hour(rows: list[dict[str, float]], key: str = "state") -> dict[datetime, float]:
+    return {datetime.fromtimestamp(row["start"], UTC): row[key] for row in rows}
+
+
+async def test_hphc_costs_and_repricing(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
+) -> None:
+    freezer.move_to(paris(TODAY, 12))
+    prices_1 = {"offpeak": 0.2068, "peak": 0.27}
+    prices_2 = {"offpeak": 0.2100, "peak": 0.2800}
+    entry = await setup_entry(
+        hass,
+        freezer,
+        {
+            "tariff_option": "hphc",
+            "price_periods": [period(date(2026, 10, 1), prices_1), period(date(2026, 11, 8), prices_2)],
+        },
+    )
+    # The meter's own HP/HC registers were read once for the month (index_consommation) and used.
+    assert gateway.state.count("/mesure_synchrone_auto/v2/index_consommation") == 1
+    assert len(entry.runtime_data.store.cache.prm(P0).series[Direction.CONSUMPTION].registers) >= 29
+    consumption = by_hour(await async_statistics(hass, f"enedis:{P0}_consumption"))
+    offpeak = by_hour(await async_statistics(hass, f"enedis:{P0}_consumption_offpeak"))
+    peak = by_hour(await async_statistics(hass, f"enedis:{P0}_consumption_peak"))
+    cost_rows = await async_statistics(hass, f"enedis:{P0}_consumption_cost")
+    cost = by_hour(cost_rows)
+    assert len(consumption) > 29 * 24
+    assert set(offpeak) == set(peak) == set(consumption) == set(cost)
+    for hour, kwh in consumption.items():
+        assert offpeak[hour] + peak[hour] == pytest.approx(kwh, abs=1e-9)
+        local = hour.astimezone(PARIS)
+        if local.hour in (6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21):
+            assert offpeak[hour] == 0  # the contract's off-peak is 22:00-06:00
+        prices = prices_2 if hour >= paris(date(2026, 11, 8), 0) else prices_1
+        assert cost[hour] == pytest.approx(offpeak[hour] * prices["offpeak"] + peak[hour] * prices["peak"], abs=0.001)
+    assert_continuous(cost_rows)
+
+    # Reprice from 2026-11-15: the cost statistic is rewritten from that day, without a spike.
+    prices_3 = {"offpeak": 0.1, "peak": 0.1}
+    periods = [*entry.options["price_periods"], period(date(2026, 11, 15), prices_3)]
+    hass.config_entries.async_update_entry(entry, options={**entry.options, "price_periods": periods})
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data
+    await async_run_until(hass, freezer, coordinator, lambda: coordinator._rebuilt, max_steps=5)
+    cost_rows = await async_statistics(hass, f"enedis:{P0}_consumption_cost")
+    assert_continuous(cost_rows)
+    repriced = by_hour(cost_rows)
+    for hour, value in repriced.items():
+        if hour >= paris(date(2026, 11, 15), 0):
+            assert value == pytest.approx((offpeak[hour] + peak[hour]) * 0.1, abs=0.001)
+        else:
+            assert value == pytest.approx(cost[hour], abs=1e-9)
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_tempo_colours_from_an_entity(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
+) -> None:
+    colours = ["Bleu", "Blanc", "Rouge", "BLUE", "white"]
+    first = TODAY - timedelta(days=32)
+    unknown_day = TODAY - timedelta(days=10)
+    for offset in range(33):
+        day = first + timedelta(days=offset)
+        freezer.move_to(paris(day, 6) + timedelta(minutes=1))
+        value = "unavailable" if day == unknown_day else colours[offset % len(colours)]
+        hass.states.async_set("sensor.rte_tempo_couleur_actuelle", value)
+        await hass.async_block_till_done()
+    await async_wait_recording_done(hass)
+    freezer.move_to(paris(TODAY, 12))
+    entry = await setup_entry(
+        hass,
+        freezer,
+        {"tariff_option": "tempo", "tempo_entity": "sensor.rte_tempo_couleur_actuelle", "monthly_fee": 30.0},
+    )
+    consumption = by_hour(await async_statistics(hass, f"enedis:{P0}_consumption"))
+    series = {
+        f"{c}_{p}": by_hour(await async_statistics(hass, f"enedis:{P0}_consumption_{c}_{p}"))
+        for c in ("blue", "white", "red")
+        for p in ("offpeak", "peak")
+    }
+    unknown_start, unknown_end = paris(unknown_day, 6), paris(unknown_day + timedelta(days=1), 6)
+    for hour, kwh in consumption.items():
+        parts = [values[hour] for values in series.values() if hour in values]
+        if unknown_start <= hour < unknown_end:
+            assert parts == []  # a day with no known colour is reported, not guessed
+        else:
+            assert parts, hour
+            assert sum(parts) == pytest.approx(kwh, abs=1e-9)
+    # Red day: 06:00-22:00 peak, 22:00-06:00 off-peak, all in the red series.
+    red_day = first + timedelta(days=2)
+    assert paris(red_day, 12) in series["red_peak"]
+    assert paris(red_day, 23) in series["red_offpeak"]
+    report = entry.runtime_data.tariff_reports[P0]
+    assert unknown_day.isoformat() in report["unknown_colour_days"]
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_unknown_offpeak_format_opens_a_repair_issue(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway, issue_registry: ir.IssueRegistry
+) -> None:
+    freezer.move_to(paris(TODAY, 12))
+    entry = await setup_entry(hass, freezer, {"tariff_option": "hphc"})
+    coordinator = entry.runtime_data
+    coordinator.contracts[P0] = replace(coordinator.contracts[P0], offpeak_hours="HC (la nuit)")
+    assert coordinator.tariff_config(P0).windows == ()
+    issue = issue_registry.async_get_issue(DOMAIN, f"offpeak_unknown_{P0}")
+    assert issue is not None
+    assert issue.translation_placeholders["offpeak"] == "HC (la nuit)"
+    # The user enters the windows in the options: the override is used and the issue goes away.
+    hass.config_entries.async_update_entry(entry, options={**entry.options, "offpeak_hours": "HC (23H00-7H00)"})
+    assert [str(w) for w in coordinator.tariff_config(P0).windows] == ["23H00-7H00"]
+    assert issue_registry.async_get_issue(DOMAIN, f"offpeak_unknown_{P0}") is None
+    await hass.config_entries.async_unload(entry.entry_id)
