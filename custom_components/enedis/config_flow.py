@@ -35,6 +35,7 @@ from homeassistant.config_entries import (
     OptionsFlowWithReload,
 )
 from homeassistant.core import callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
@@ -469,8 +470,15 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         return prms, {}
 
     async def _async_implementations(self) -> dict[str, config_entry_oauth2_flow.LocalOAuth2Implementation]:
-        """The Application Credentials of this integration (client id/secret pairs)."""
-        implementations = await config_entry_oauth2_flow.async_get_implementations(self.hass, DOMAIN)
+        """The Application Credentials of this integration (client id/secret pairs).
+
+        Another implementation provider that is down (Home Assistant Cloud offline) raises when no credential
+        is registered at all: that is "no credentials" for us, not a crash of the flow.
+        """
+        try:
+            implementations = await config_entry_oauth2_flow.async_get_implementations(self.hass, DOMAIN)
+        except HomeAssistantError:
+            return {}
         return {
             key: implementation
             for key, implementation in implementations.items()

@@ -112,6 +112,9 @@ GATEWAY_PACING = timedelta(hours=12) / 90
 GATEWAY_RESERVE_PER_PRM = 4
 """Requests of the 12-hour budget kept for the daily poll while backfilling through a gateway."""
 RETRY_DAYS = 14
+OLD_PARTIAL_ATTEMPTS = 3
+"""Days older than `RETRY_DAYS` whose curve came back incomplete during the backfill (a truncated answer) are
+fetched again up to this many times, after the backfill's main work, then given up (reported)."""
 GIVE_UP_HOUR = 20
 LATE_CORRECTION_DAYS = 2
 FIRST_DELAY = timedelta(seconds=2)
@@ -130,6 +133,7 @@ class Job:
     end: date
     backfill: bool
     probe: bool = False
+    repair: bool = False
 
 
 def _stable_fraction(seed: str) -> float:
@@ -221,6 +225,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         await super().async_shutdown()
         if self._loaded:
             await self.store.async_save()
+            self.store.async_unload()
 
     # --- time helpers ---------------------------------------------------------------------------------
 
@@ -340,7 +345,24 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             window_end = needed[-1] + timedelta(days=1)
             window_start = max(needed[0], window_end - timedelta(days=MAX_WINDOW_DAYS[measure]))
             jobs.append((tier, Job(prm, direction, measure, window_start, window_end, backfill=True)))
+        repair = self._old_partial_days(series, today)
+        if repair:
+            start, end = _group_windows(repair, MAX_WINDOW_DAYS[Measure.LOAD_CURVE])[0]
+            jobs.append((4, Job(prm, direction, Measure.LOAD_CURVE, start, end, backfill=True, repair=True)))
         return jobs
+
+    @staticmethod
+    def _old_partial_days(series: SeriesCache, today: date) -> list[date]:
+        """Incomplete curve days beyond the daily poll's reach, still worth one more request."""
+        limit = today - timedelta(days=RETRY_DAYS)
+        return [
+            day
+            for day, state in sorted(series.curve_state.items())
+            if state is CurveState.PARTIAL
+            and day < limit
+            and day not in series.given_up
+            and (series.attempts.get(day) or DayAttempts()).count < OLD_PARTIAL_ATTEMPTS
+        ]
 
     @staticmethod
     def _history_done(series: SeriesCache, measure: Measure) -> bool:
@@ -760,7 +782,17 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 series.curve_state[day] = state
                 if readings:
                     series.curve[day] = tuple(readings)
-            if job.backfill:
+            if job.repair:
+                for day in days:
+                    if series.curve_state.get(day) is CurveState.PARTIAL:
+                        attempts = series.attempts.setdefault(day, DayAttempts())
+                        attempts.count += 1
+                        if attempts.count >= OLD_PARTIAL_ATTEMPTS:
+                            series.given_up.add(day)
+                            series.attempts.pop(day, None)
+                    else:
+                        series.attempts.pop(day, None)
+            elif job.backfill:
                 series.curve_frontier = min(job.start, series.curve_frontier or job.start)
                 if job.end >= self._today():
                     # The newest week was just fetched: today's poll must not ask for those days again.
@@ -890,10 +922,10 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             out, result = await self.hass.async_add_executor_job(compute)
             for key, (rows, written) in out.items():
                 if key:
-                    self.rows_written += async_write(self.hass, series_metadata(self.hass, prm, key), rows)
+                    self.rows_written += await async_write(self.hass, series_metadata(self.hass, prm, key), rows)
                     series.extra_written[key] = written
                 else:
-                    self.rows_written += async_write_rows(self.hass, prm, direction, rows)
+                    self.rows_written += await async_write_rows(self.hass, prm, direction, rows)
                     series.written = written
             report = self.tariff_reports.setdefault(prm, {})
             if direction is Direction.CONSUMPTION:
@@ -964,7 +996,9 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 if self._wants(measure, direction):
                     total += 3
                     done += 3 if flag else 0
-        return 100.0 if total == 0 else round(100 * done / total, 1)
+        progress = 100.0 if total == 0 else round(100 * done / total, 1)
+        pending_repairs = any(self._old_partial_days(self._series(prm, d), today) for d in self._directions(prm))
+        return min(progress, 99.9) if pending_repairs else progress
 
     def _snapshot(self) -> EnedisData:
         today = self._today()

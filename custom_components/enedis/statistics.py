@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from homeassistant.components.recorder.models import StatisticData, StatisticMeanType, StatisticMetaData
@@ -93,15 +94,21 @@ def series_metadata(hass: HomeAssistant, prm: str, key: str) -> StatisticMetaDat
     )
 
 
-def async_write(hass: HomeAssistant, metadata: StatisticMetaData, rows: Sequence[StatRow]) -> int:
+WRITE_CHUNK = 1000
+"""Rows handed to the recorder per call: each call validates its rows in the event loop, so a 2-year rewrite is
+queued in chunks, yielding to the loop in between (no stall over a few milliseconds)."""
+
+
+async def async_write(hass: HomeAssistant, metadata: StatisticMetaData, rows: Sequence[StatRow]) -> int:
     """Queue the rows for the recorder (it upserts by start hour); returns how many were queued."""
-    if not rows:
-        return 0
-    statistics = [StatisticData(start=row.start, state=row.state, sum=row.sum) for row in rows]
-    async_add_external_statistics(hass, metadata, statistics)
-    return len(statistics)
+    for first in range(0, len(rows), WRITE_CHUNK):
+        chunk = rows[first : first + WRITE_CHUNK]
+        statistics = [StatisticData(start=row.start, state=row.state, sum=row.sum) for row in chunk]
+        async_add_external_statistics(hass, metadata, statistics)
+        await asyncio.sleep(0)
+    return len(rows)
 
 
-def async_write_rows(hass: HomeAssistant, prm: str, direction: Direction, rows: Sequence[StatRow]) -> int:
+async def async_write_rows(hass: HomeAssistant, prm: str, direction: Direction, rows: Sequence[StatRow]) -> int:
     """Write energy rows of ``enedis:{prm}_{direction}``."""
-    return async_write(hass, energy_metadata(hass, prm, direction), rows)
+    return await async_write(hass, energy_metadata(hass, prm, direction), rows)

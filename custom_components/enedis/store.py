@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime, timedelta, timezone
+import time
 from typing import Any
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 
@@ -305,21 +307,38 @@ class EnedisStore:
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Create the store; nothing is read yet."""
         self._hass = hass
-        self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, f"enedis.{entry_id}")
+        # serialize_in_event_loop=False: the JSON of two years of readings is encoded in the executor.
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"enedis.{entry_id}", serialize_in_event_loop=False
+        )
         self._unsub_save: CALLBACK_TYPE | None = None
+        self._unsub_final: CALLBACK_TYPE | None = None
+        self._last_save = 0.0
         self.cache = EntryCache()
 
     async def async_load(self) -> EntryCache:
         """Load the cache (an empty one on first run)."""
         raw = await self._store.async_load()
         self.cache = await self._hass.async_add_executor_job(EntryCache.from_json, raw) if raw else EntryCache()
+        if self._unsub_final is None:
+            # Home Assistant does not unload entries when it stops: flush what is pending at its final write.
+            self._unsub_final = self._hass.bus.async_listen_once(
+                EVENT_HOMEASSISTANT_FINAL_WRITE, self._async_final_write
+            )
         return self.cache
+
+    async def _async_final_write(self, _event: Event) -> None:
+        self._unsub_final = None
+        if self._unsub_save is not None:
+            await self.async_save()
 
     @callback
     def async_schedule_save(self) -> None:
-        """Save soon (coalesced: one write per `SAVE_DELAY` at most)."""
-        if self._unsub_save is None:
-            self._unsub_save = async_call_later(self._hass, SAVE_DELAY, self._async_delayed_save)
+        """Save soon: at once when the last save is older than `SAVE_DELAY`, else coalesced after it."""
+        if self._unsub_save is not None:
+            return
+        delay = max(0.0, self._last_save + SAVE_DELAY - time.monotonic())
+        self._unsub_save = async_call_later(self._hass, delay, self._async_delayed_save)
 
     async def _async_delayed_save(self, _now: datetime) -> None:
         self._unsub_save = None
@@ -330,8 +349,16 @@ class EnedisStore:
         if self._unsub_save is not None:
             self._unsub_save()
             self._unsub_save = None
+        self._last_save = time.monotonic()
         data = await self._hass.async_add_executor_job(self.cache.copy().to_json)
         await self._store.async_save(data)
+
+    @callback
+    def async_unload(self) -> None:
+        """Stop listening (the coordinator saves before)."""
+        if self._unsub_final is not None:
+            self._unsub_final()
+            self._unsub_final = None
 
     async def async_remove(self) -> None:
         """Delete the file (entry removed)."""

@@ -10,6 +10,7 @@ from custom_components.enedis.api.limiter import (
     CONSO_API_QUOTAS,
     DEFAULT_429_BACKOFF,
     ENEDIS_QUOTAS,
+    SHORT_QUOTA_MARGIN,
     LimiterRegistry,
     Quota,
 )
@@ -21,12 +22,12 @@ async def test_five_per_second_waits_instead_of_failing() -> None:
     for _ in range(5):
         await limiter.acquire()
     assert clock.slept == 0
-    await limiter.acquire()  # the 6th waits for the window to roll
-    assert clock.slept == pytest.approx(1.0)
-    # 20 more requests: never more than 5 in any rolling second.
+    await limiter.acquire()  # the 6th waits for the window to roll, plus the jitter margin
+    assert clock.slept == pytest.approx(1.0 + SHORT_QUOTA_MARGIN)
+    # 20 more requests: never more than 5 in any rolling 1.1 seconds.
     for _ in range(20):
         await limiter.acquire()
-    assert clock.slept == pytest.approx(5.0)
+    assert clock.slept == pytest.approx(5 * (1.0 + SHORT_QUOTA_MARGIN))
 
 
 async def test_hourly_quota_refuses_without_sending() -> None:

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from .clock import Clock, SystemClock
 from .errors import RateLimitError
 
+SHORT_QUOTA_MARGIN = 0.1
+"""Extra seconds kept on short quotas (5/s): the server counts on arrival, so a request sent exactly one second
+after the fifth would be throttled by network jitter."""
 DEFAULT_429_BACKOFF = 300.0
 """Seconds a key stays blocked after a 429 that gave no hint (WSO2 900807 carries none)."""
 
@@ -52,7 +55,8 @@ class RateLimiter:
 
     def _purge(self, now: float) -> None:
         for quota, sent in self._sent.items():
-            while sent and sent[0] <= now - quota.period:
+            margin = SHORT_QUOTA_MARGIN if quota.period <= 10 else 0.0
+            while sent and sent[0] <= now - quota.period - margin:
                 sent.popleft()
 
     def _wait_needed(self, now: float) -> float:
@@ -60,7 +64,8 @@ class RateLimiter:
         wait = 0.0
         for quota, sent in self._sent.items():
             if len(sent) >= quota.limit:
-                wait = max(wait, sent[len(sent) - quota.limit] + quota.period - now)
+                margin = SHORT_QUOTA_MARGIN if quota.period <= 10 else 0.0
+                wait = max(wait, sent[len(sent) - quota.limit] + quota.period + margin - now)
         return wait
 
     async def acquire(self) -> None:
