@@ -83,7 +83,7 @@ class StatRow:
     """Running total, kWh, anchored (see `build_rows`)."""
 
 
-def _utc(moment: datetime) -> datetime:
+def to_utc(moment: datetime) -> datetime:
     """``moment`` in UTC; refuses naive datetimes (``astimezone`` would read them as the host's time)."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         msg = f"naive datetime {moment.isoformat()}"
@@ -91,9 +91,9 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _utc_hour(moment: datetime) -> datetime:
+def utc_hour(moment: datetime) -> datetime:
     """``moment`` in UTC, which must be on the hour."""
-    hour = _utc(moment)
+    hour = to_utc(moment)
     if hour.minute or hour.second or hour.microsecond:
         msg = f"{moment.isoformat()} is not on the hour"
         raise ValueError(msg)
@@ -115,8 +115,8 @@ def _intervals_in(readings: Iterable[Reading], lower: datetime, upper: datetime)
     """The non-empty UTC intervals of ``readings`` clipped to ``[lower, upper)``, sorted."""
     spans: list[tuple[datetime, datetime]] = []
     for reading in readings:
-        start = max(_utc(reading.start), lower)
-        end = min(_utc(reading.end), upper)
+        start = max(to_utc(reading.start), lower)
+        end = min(to_utc(reading.end), upper)
         if start < end:
             spans.append((start, end))
     spans.sort()
@@ -143,7 +143,7 @@ def curve_state_of(day: date, readings: Sequence[Reading]) -> CurveState:
 
 def _unique(readings: Iterable[Reading]) -> dict[tuple[datetime, datetime], Reading]:
     """Readings keyed by their UTC interval; an exact duplicate interval counts once (the last one wins)."""
-    return {(_utc(r.start), _utc(r.end)): r for r in readings}
+    return {(to_utc(r.start), to_utc(r.end)): r for r in readings}
 
 
 def _hourly(
@@ -227,7 +227,7 @@ def _normalised(hours: Mapping[datetime, float]) -> dict[datetime, float]:
         if hour.tzinfo is UTC and not (hour.minute or hour.second or hour.microsecond):
             normalised[hour] = value  # fast path: what this module produces
         else:
-            normalised[_utc_hour(hour)] = value
+            normalised[utc_hour(hour)] = value
     return normalised
 
 
@@ -261,7 +261,7 @@ def build_rows(hours: Mapping[datetime, float], anchor: datetime) -> list[StatRo
     """
     return [
         StatRow(start=hour, state=value / 1000, sum=total / 1000)
-        for hour, value, total in _sums_wh(_normalised(hours), _utc_hour(anchor))
+        for hour, value, total in _sums_wh(_normalised(hours), utc_hour(anchor))
     ]
 
 
@@ -288,7 +288,7 @@ def rows_to_write(
     ``previous`` absent from ``current`` is written with state 0 and the sum carried from the hours before
     it, so no stale value stays in the recorder. Sorted by start.
     """
-    anchor = _utc_hour(anchor)
+    anchor = utc_hour(anchor)
     old = _normalised(previous)
     before = {hour: (value / 1000, total / 1000) for hour, value, total in _sums_wh(old, anchor)}
     changed: list[StatRow] = []

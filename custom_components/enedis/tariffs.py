@@ -25,13 +25,13 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 import itertools
 import math
 import re
 
 from .api.models import PARIS, IndexSeries, Reading
-from .ledger import day_bounds
+from .ledger import day_bounds, to_utc, utc_hour
 
 HOUR = timedelta(hours=1)
 DAY_MINUTES = 24 * 60
@@ -79,30 +79,13 @@ BASE_REGISTER_CLASSES: Mapping[str, str] = {"BASE": BASE}
 # --------------------------------------------------------------------------------------------- helpers
 
 
-def _utc(moment: datetime) -> datetime:
-    """``moment`` in UTC; refuses naive datetimes (``astimezone`` would read them as the host's time)."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        msg = f"naive datetime {moment.isoformat()}"
-        raise ValueError(msg)
-    return moment.astimezone(UTC)
-
-
-def _utc_hour(moment: datetime) -> datetime:
-    """``moment`` in UTC, which must be on the hour."""
-    hour = _utc(moment)
-    if hour.minute or hour.second or hour.microsecond:
-        msg = f"{moment.isoformat()} is not on the hour"
-        raise ValueError(msg)
-    return hour
-
-
 def _by_utc_hour(hours: Mapping[datetime, float]) -> dict[datetime, float]:
     """``hours`` keyed by UTC hours."""
-    return {_utc_hour(hour): value for hour, value in hours.items()}
+    return {utc_hour(hour): value for hour, value in hours.items()}
 
 
 def _local_day(moment: datetime) -> date:
-    return _utc(moment).astimezone(PARIS).date()
+    return to_utc(moment).astimezone(PARIS).date()
 
 
 def _sorted(hours: Mapping[datetime, float]) -> dict[datetime, float]:
@@ -266,7 +249,7 @@ def format_offpeak(windows: Iterable[OffpeakWindow]) -> str:
 
 def _unique(readings: Iterable[Reading]) -> dict[tuple[datetime, datetime], Reading]:
     """Readings keyed by their UTC interval; an exact duplicate counts once, the last one wins (as the ledger)."""
-    return {(_utc(r.start), _utc(r.end)): r for r in readings}
+    return {(to_utc(r.start), to_utc(r.end)): r for r in readings}
 
 
 def _offpeak_time(lower: datetime, upper: datetime, spans: Sequence[tuple[int, int]]) -> timedelta:
@@ -399,7 +382,7 @@ def _midnight_values(values: Iterable[tuple[datetime, int]]) -> dict[date, int]:
     """Register values stamped exactly at a local midnight, keyed by that local date."""
     by_day: dict[date, int] = {}
     for at, value in values:
-        local = _utc(at).astimezone(PARIS)
+        local = to_utc(at).astimezone(PARIS)
         if local.time() == time(0):
             by_day[local.date()] = value
     return by_day
@@ -533,7 +516,7 @@ def tempo_colour(value: str | None) -> str | None:
 
 def tempo_day(instant: datetime) -> date:
     """The Tempo day of an aware ``instant``: its local date, or the day before when before 06:00 local."""
-    local = _utc(instant).astimezone(PARIS)
+    local = to_utc(instant).astimezone(PARIS)
     return local.date() - timedelta(days=1) if local.hour < 6 else local.date()
 
 
@@ -577,7 +560,7 @@ class PricePeriod:
     prices: Mapping[str, float]
 
     def __post_init__(self) -> None:
-        _utc(self.start)
+        to_utc(self.start)
 
 
 _PRICE_UNITS: dict[str, float] = {
@@ -629,8 +612,8 @@ def hourly_cost(
     (`month_hours`) and added to every returned hour, so a month given in full carries exactly one fee.
     Sorted by hour.
     """
-    ordered = sorted(periods, key=lambda period: _utc(period.start))
-    starts = [_utc(period.start) for period in ordered]
+    ordered = sorted(periods, key=lambda period: to_utc(period.start))
+    starts = [to_utc(period.start) for period in ordered]
     costs: dict[datetime, float] = {}
     for name, hours in energy.items():
         for hour, wh in _by_utc_hour(hours).items():
