@@ -9,9 +9,11 @@ import itertools
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.application_credentials import ClientCredential, async_import_client_credential
 from homeassistant.components.recorder import get_instance
 from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -115,3 +117,32 @@ def assert_continuous(rows: list[dict[str, Any]]) -> None:
     for previous, row in itertools.pairwise(rows):
         assert row["sum"] - previous["sum"] == pytest.approx(row["state"], abs=1e-6), row
         assert row["state"] >= 0
+
+
+DEMO_CLIENT_ID = "demo-client-id"
+DEMO_CLIENT_SECRET = "demo-client-secret"
+
+
+async def async_import_demo_credentials(hass: HomeAssistant) -> None:
+    """The fake gateway's DataHub application, as Application Credentials ``cred``."""
+    assert await async_setup_component(hass, "application_credentials", {})
+    await async_import_client_credential(hass, DOMAIN, ClientCredential(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET), "cred")
+
+
+def data_connect_entry(prms: list[str], **options: Any) -> MockConfigEntry:
+    """A Data Connect entry on the Enedis sandbox (served by the fake gateway) using credentials ``cred``."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Linky sandbox",
+        data={
+            "source": "data_connect",
+            "auth_implementation": "cred",
+            "environment": "sandbox",
+            "consent_duration": "P3Y",
+            "authorization_ids": [],
+            "prms": prms,
+            "consent_expires": "2029-11-22T00:00:00+00:00",
+        },
+        unique_id="_".join(sorted(prms)),
+        options=options,
+    )

@@ -6,15 +6,12 @@ from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.application_credentials import ClientCredential, async_import_client_credential
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.enedis.api.limiter import CONSO_API_QUOTAS
@@ -25,10 +22,12 @@ from tests.fake_enedis.state import FakeState
 
 from .common import (
     assert_continuous,
+    async_import_demo_credentials,
     async_run_until,
     async_statistics,
     async_step,
     conso_entry,
+    data_connect_entry,
     install_registry,
 )
 from .gateway import FakeGateway, fake_gateway_at_real_urls
@@ -80,23 +79,8 @@ async def setup_conso(hass, freezer, gateway, prm=P0, client=0, **options):
 
 async def setup_data_connect(hass, freezer, gateway, prms, **options):
     install_registry(hass, freezer)
-    assert await async_setup_component(hass, "application_credentials", {})
-    await async_import_client_credential(hass, DOMAIN, ClientCredential("demo-client-id", "demo-client-secret"), "cred")
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Linky sandbox",
-        data={
-            "source": "data_connect",
-            "auth_implementation": "cred",
-            "environment": "sandbox",
-            "consent_duration": "P3Y",
-            "authorization_ids": [],
-            "prms": prms,
-            "consent_expires": "2029-11-22T00:00:00+00:00",
-        },
-        unique_id="_".join(sorted(prms)),
-        options=options or TWO_MONTHS,
-    )
+    await async_import_demo_credentials(hass)
+    entry = data_connect_entry(prms, **(options or TWO_MONTHS))
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()

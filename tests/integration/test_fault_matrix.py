@@ -26,12 +26,10 @@ from typing import Any
 
 import aiohttp
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.application_credentials import ClientCredential, async_import_client_credential
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -45,7 +43,15 @@ from custom_components.enedis.coordinator import EnedisCoordinator
 from tests.fake_enedis import data
 from tests.fake_enedis.state import FakeState
 
-from .common import assert_continuous, async_statistics, conso_entry, install_registry, truth_hours
+from .common import (
+    assert_continuous,
+    async_import_demo_credentials,
+    async_statistics,
+    conso_entry,
+    data_connect_entry,
+    install_registry,
+    truth_hours,
+)
 from .gateway import FakeGateway, fake_gateway_at_real_urls
 
 P0 = "22516914714270"
@@ -209,23 +215,8 @@ async def setup_conso(hass, freezer, box: Harness, token: str | None = None) -> 
 
 async def setup_data_connect(hass, freezer, box: Harness) -> MockConfigEntry:
     install_registry(hass, freezer)
-    assert await async_setup_component(hass, "application_credentials", {})
-    await async_import_client_credential(hass, DOMAIN, ClientCredential("demo-client-id", "demo-client-secret"), "cred")
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Linky sandbox",
-        data={
-            "source": "data_connect",
-            "auth_implementation": "cred",
-            "environment": "sandbox",
-            "consent_duration": "P3Y",
-            "authorization_ids": [],
-            "prms": [P0],
-            "consent_expires": "2029-11-22T00:00:00+00:00",
-        },
-        unique_id=P0,
-        options=TWO_MONTHS,
-    )
+    await async_import_demo_credentials(hass)
+    entry = data_connect_entry([P0], **TWO_MONTHS)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()

@@ -14,12 +14,9 @@ import logging
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.application_credentials import ClientCredential, async_import_client_credential
 from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import get_diagnostics_for_config_entry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
@@ -28,13 +25,20 @@ from custom_components.enedis.api.models import PARIS
 from custom_components.enedis.const import DOMAIN
 from tests.fake_enedis.state import FakeState
 
-from .common import async_run_until, async_step, conso_entry, install_registry
+from .common import (
+    DEMO_CLIENT_ID as CLIENT_ID,
+    DEMO_CLIENT_SECRET as CLIENT_SECRET,
+    async_import_demo_credentials,
+    async_run_until,
+    async_step,
+    conso_entry,
+    data_connect_entry,
+    install_registry,
+)
 from .gateway import FakeGateway, fake_gateway_at_real_urls
 
 P0 = "22516914714270"
 TODAY = date(2026, 11, 22)
-CLIENT_ID = "demo-client-id"
-CLIENT_SECRET = "demo-client-secret"
 
 
 START = datetime.combine(TODAY, time(12), tzinfo=PARIS).astimezone(UTC)
@@ -93,23 +97,8 @@ async def test_no_secret_in_logs_or_diagnostics(  # noqa: PLR0917 - pytest fixtu
         entry = conso_entry(conso_token, [P0], **options)
         secrets = {conso_token, conso_token.rsplit(".", 1)[-1]}
     else:
-        assert await async_setup_component(hass, "application_credentials", {})
-        await async_import_client_credential(hass, DOMAIN, ClientCredential(CLIENT_ID, CLIENT_SECRET), "cred")
-        entry = MockConfigEntry(
-            domain=DOMAIN,
-            title="Linky sandbox",
-            data={
-                "source": "data_connect",
-                "auth_implementation": "cred",
-                "environment": "sandbox",
-                "consent_duration": "P3Y",
-                "authorization_ids": [],
-                "prms": [P0],
-                "consent_expires": "2029-11-22T00:00:00+00:00",
-            },
-            unique_id=P0,
-            options=options,
-        )
+        await async_import_demo_credentials(hass)
+        entry = data_connect_entry([P0], **options)
         basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
         secrets = {CLIENT_SECRET, basic}
     await _run(hass, freezer, gateway, entry)

@@ -7,13 +7,10 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.application_credentials import ClientCredential, async_import_client_credential
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import async_wait_recording_done
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
@@ -22,7 +19,14 @@ from custom_components.enedis.api.models import PARIS
 from custom_components.enedis.const import DOMAIN
 from tests.fake_enedis.state import FakeState
 
-from .common import assert_continuous, async_run_until, async_statistics, install_registry
+from .common import (
+    assert_continuous,
+    async_import_demo_credentials,
+    async_run_until,
+    async_statistics,
+    data_connect_entry,
+    install_registry,
+)
 from .gateway import FakeGateway, fake_gateway_at_real_urls
 
 P0 = "22516914714270"
@@ -48,23 +52,8 @@ async def gateway(
 
 async def setup_entry(hass: HomeAssistant, freezer: FrozenDateTimeFactory, options: dict[str, object]):
     install_registry(hass, freezer)
-    assert await async_setup_component(hass, "application_credentials", {})
-    await async_import_client_credential(hass, DOMAIN, ClientCredential("demo-client-id", "demo-client-secret"), "cred")
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Linky",
-        data={
-            "source": "data_connect",
-            "auth_implementation": "cred",
-            "environment": "sandbox",
-            "consent_duration": "P3Y",
-            "authorization_ids": [],
-            "prms": [P0],
-            "consent_expires": "2029-11-22T00:00:00+00:00",
-        },
-        unique_id=P0,
-        options={"curve_history_months": 1, "daily_history_months": 1, **options},
-    )
+    await async_import_demo_credentials(hass)
+    entry = data_connect_entry([P0], curve_history_months=1, daily_history_months=1, **options)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
