@@ -112,6 +112,8 @@ GATEWAY_PACING = timedelta(hours=12) / 90
 GATEWAY_RESERVE_PER_PRM = 4
 """Requests of the 12-hour budget kept for the daily poll while backfilling through a gateway."""
 RETRY_DAYS = 14
+CONTRACT_REFRESH_DAYS = 7
+"""Contract data (subscribed power, off-peak hours, activation) is read again after this many days."""
 OLD_PARTIAL_ATTEMPTS = 3
 """Days older than `RETRY_DAYS` whose curve came back incomplete during the backfill (a truncated answer) are
 fetched again up to this many times, after the backfill's main work, then given up (reported)."""
@@ -207,6 +209,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         """Per PRM: days that could not be split or priced (diagnostics)."""
         self._rebuilt = False
         self._index_unsupported = False
+        self._unsubscribed_day: date | None = None
 
     # --- lifecycle --------------------------------------------------------------------------------------
 
@@ -541,8 +544,10 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
     async def _async_run_due_work(self, now: datetime) -> datetime:
         """Do what is due; return when to wake up next."""
         today = self._today()
-        if self._contract_day and min(self._contract_day.values()) != today:
+        if self._unsubscribed_day != today:
+            # An API refused as not subscribed is tried again once a day (the user may have subscribed it).
             self._unsubscribed.clear()
+            self._unsubscribed_day = today
         await self._async_refresh_contracts(today)
         touched: set[tuple[str, Direction]] = set()
         if not self._rebuilt:
@@ -649,9 +654,10 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 attempts.next_retry = today + timedelta(days=2 ** min(attempts.count - 1, 3))
 
     async def _async_refresh_contracts(self, today: date) -> None:
-        """Contract data (Data Connect): once a day per PRM; gateways have none."""
+        """Contract data (Data Connect): once a week per PRM (it rarely changes); gateways have none."""
         for prm in self.prms:
-            if self._contract_day.get(prm) == today:
+            fetched = self._contract_day.get(prm)
+            if fetched is not None and (today - fetched).days < CONTRACT_REFRESH_DAYS:
                 continue
             try:
                 contract = self.contracts[prm] = await self.source.async_get_contract(prm)
