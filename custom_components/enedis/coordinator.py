@@ -89,6 +89,7 @@ from .ledger import (
     build_hours,
     choose_anchor,
     curve_state_of,
+    local_day,
     rows_to_write,
     written_hours,
 )
@@ -156,10 +157,6 @@ def _group_windows(days: Iterable[date], size: int) -> list[tuple[date, date]]:
         else:
             windows.append((day, day + timedelta(days=1)))
     return windows
-
-
-def _local_day(moment: datetime) -> date:
-    return moment.astimezone(PARIS).date()
 
 
 class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
@@ -233,7 +230,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
     # --- time helpers ---------------------------------------------------------------------------------
 
     def _today(self) -> date:
-        return _local_day(self._now())
+        return local_day(self._now())
 
     def _poll_time(self, day: date) -> datetime:
         midnight = datetime(day.year, day.month, day.day, tzinfo=PARIS)
@@ -673,18 +670,22 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             self._contract_day[prm] = today
             self.store.cache.prm(prm).contract_day = today
 
-    def _raise_not_subscribed(self, err: ApiNotSubscribedError) -> None:
-        api = err.api or "unknown"
-        self._unsubscribed.add(api)
+    def _create_issue(self, issue_id: str, translation_key: str, placeholders: dict[str, str]) -> None:
+        """A repair issue the user acts on outside Home Assistant or in the options (not fixable here)."""
         ir.async_create_issue(
             self.hass,
             DOMAIN,
-            f"api_not_subscribed_{api.replace('/', '_')}",
+            issue_id,
             is_fixable=False,
             severity=ir.IssueSeverity.WARNING,
-            translation_key="api_not_subscribed",
-            translation_placeholders={"api": api, "entry": self.config_entry.title},
+            translation_key=translation_key,
+            translation_placeholders={**placeholders, "entry": self.config_entry.title},
         )
+
+    def _raise_not_subscribed(self, err: ApiNotSubscribedError) -> None:
+        api = err.api or "unknown"
+        self._unsubscribed.add(api)
+        self._create_issue(f"api_not_subscribed_{api.replace('/', '_')}", "api_not_subscribed", {"api": api})
 
     # --- one request --------------------------------------------------------------------------------
 
@@ -775,7 +776,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         if job.measure is Measure.LOAD_CURVE:
             by_day: dict[date, list[Reading]] = {day: [] for day in days}
             for reading in result.readings:
-                day = _local_day(reading.start)
+                day = local_day(reading.start)
                 if day in by_day:
                     by_day[day].append(reading)
             for day, readings in by_day.items():
@@ -805,11 +806,11 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                     series.last_poll_day = self._today()
         elif job.measure is Measure.DAILY_ENERGY:
             for reading in result.readings:
-                series.daily[_local_day(reading.start)] = reading.value
+                series.daily[local_day(reading.start)] = reading.value
             series.daily_fetched.update(days)
         else:
             for reading in result.readings:
-                series.max_power[_local_day(reading.start)] = reading
+                series.max_power[local_day(reading.start)] = reading
             series.max_power_fetched.update(days)
 
     # --- statistics -------------------------------------------------------------------------------------
@@ -847,15 +848,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             try:
                 windows = parse_offpeak(str(text))
             except OffpeakFormatError:
-                ir.async_create_issue(
-                    self.hass,
-                    DOMAIN,
-                    f"offpeak_unknown_{prm}",
-                    is_fixable=False,
-                    severity=ir.IssueSeverity.WARNING,
-                    translation_key="offpeak_unknown",
-                    translation_placeholders={"offpeak": str(text), "entry": self.config_entry.title},
-                )
+                self._create_issue(f"offpeak_unknown_{prm}", "offpeak_unknown", {"offpeak": str(text)})
             else:
                 ir.async_delete_issue(self.hass, DOMAIN, f"offpeak_unknown_{prm}")
         periods: list[PricePeriod] = []

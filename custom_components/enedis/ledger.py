@@ -91,6 +91,11 @@ def to_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def local_day(moment: datetime) -> date:
+    """The Paris (Enedis) calendar day of an aware instant."""
+    return to_utc(moment).astimezone(PARIS).date()
+
+
 def utc_hour(moment: datetime) -> datetime:
     """``moment`` in UTC, which must be on the hour."""
     hour = to_utc(moment)
@@ -313,6 +318,6 @@ def daily_energy_from_hours(hours: Mapping[datetime, float]) -> dict[date, float
     """Local (Paris) day to Wh of ``hours`` (UTC hour to Wh), sorted by day."""
     days: dict[date, float] = {}
     for hour, value in sorted(_normalised(hours).items()):
-        day = hour.astimezone(PARIS).date()
+        day = local_day(hour)
         days[day] = days.get(day, 0.0) + value
     return days

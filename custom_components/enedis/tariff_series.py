@@ -23,9 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from .api.models import PARIS
 from .const import TARIFF_BASE, TARIFF_HPHC, TARIFF_TEMPO
-from .ledger import CurveState, DayInput
+from .ledger import CurveState, DayInput, local_day
 from .tariffs import (
     BASE,
     FEED_IN,
@@ -83,7 +82,7 @@ def _register_targets(
     """
     day_totals: dict[date, float] = {}
     for hour, wh in hours.items():
-        day = _local_day(hour)
+        day = local_day(hour)
         day_totals[day] = day_totals.get(day, 0.0) + wh
     targets: dict[date, dict[str, float]] = {}
     for day, raw in register_days.items():
@@ -108,7 +107,7 @@ split then stands for that day rather than pushing off-peak energy into peak hou
 def _agreeing(targets: dict[date, dict[str, float]], raw_off: Mapping[datetime, float]) -> dict[date, dict[str, float]]:
     curve_off: dict[date, float] = {}
     for hour, wh in raw_off.items():
-        day = _local_day(hour)
+        day = local_day(hour)
         curve_off[day] = curve_off.get(day, 0.0) + wh
     agreeing: dict[date, dict[str, float]] = {}
     for day, classes in targets.items():
@@ -116,10 +115,6 @@ def _agreeing(targets: dict[date, dict[str, float]], raw_off: Mapping[datetime, 
         if day in curve_off and abs(classes.get(OFFPEAK, 0.0) - curve_off[day]) <= REGISTER_TOLERANCE * total:
             agreeing[day] = classes
     return agreeing
-
-
-def _local_day(hour: datetime) -> date:
-    return hour.astimezone(PARIS).date()
 
 
 def build_consumption_tariffs(

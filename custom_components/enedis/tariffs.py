@@ -31,7 +31,7 @@ import math
 import re
 
 from .api.models import PARIS, IndexSeries, Reading
-from .ledger import day_bounds, to_utc, utc_hour
+from .ledger import day_bounds, local_day, to_utc, utc_hour
 
 HOUR = timedelta(hours=1)
 DAY_MINUTES = 24 * 60
@@ -82,10 +82,6 @@ BASE_REGISTER_CLASSES: Mapping[str, str] = {"BASE": BASE}
 def _by_utc_hour(hours: Mapping[datetime, float]) -> dict[datetime, float]:
     """``hours`` keyed by UTC hours."""
     return {utc_hour(hour): value for hour, value in hours.items()}
-
-
-def _local_day(moment: datetime) -> date:
-    return to_utc(moment).astimezone(PARIS).date()
 
 
 def _sorted(hours: Mapping[datetime, float]) -> dict[datetime, float]:
@@ -341,7 +337,7 @@ def round_split(
         if hour not in off and hour not in on:
             continue
         total = _whole_wh(total_raw, hour)
-        day = _local_day(hour)
+        day = local_day(hour)
         if day != current:
             current, exact, emitted = day, 0.0, 0
         exact += off.get(hour, 0.0)
@@ -365,7 +361,7 @@ def round_series(series: Mapping[str, Mapping[datetime, float]]) -> dict[str, di
         exact = 0.0
         emitted = 0
         for hour, value in sorted(_by_utc_hour(hours).items()):
-            day = _local_day(hour)
+            day = local_day(hour)
             if day != current:
                 current, exact, emitted = day, 0.0, 0
             exact += value
@@ -466,7 +462,7 @@ def reconcile_split(
     hours_by_day: dict[date, set[datetime]] = {}
     for hours in series.values():
         for hour in hours:
-            hours_by_day.setdefault(_local_day(hour), set()).add(hour)
+            hours_by_day.setdefault(local_day(hour), set()).add(hour)
     for day, registers in register_days.items():
         day_hours = sorted(hours_by_day.get(day, ()))
         if len(day_hours) != _hours_in_day(day):
@@ -595,7 +591,7 @@ def convert_price(value: float, unit: str) -> float:
 
 def month_hours(hour: datetime) -> int:
     """Number of hours in the local calendar month of ``hour`` (743 in March, 745 in October, DST)."""
-    first = _local_day(hour).replace(day=1)
+    first = local_day(hour).replace(day=1)
     following = (first + timedelta(days=32)).replace(day=1)
     return round((day_bounds(following)[0] - day_bounds(first)[0]) / HOUR)
 
@@ -631,7 +627,7 @@ def hourly_cost(
     if monthly_fee:
         per_month: dict[date, int] = {}
         for hour in costs:
-            month = _local_day(hour).replace(day=1)
+            month = local_day(hour).replace(day=1)
             count = per_month.get(month)
             if count is None:
                 count = per_month[month] = month_hours(hour)
