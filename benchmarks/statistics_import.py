@@ -24,11 +24,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 import logging
-import re
 import resource
 import threading
 import time as walltime
-from typing import Any
 
 import aiohttp
 from aiohttp.test_utils import TestServer
@@ -49,7 +47,7 @@ from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.helpers import REGISTRY_KEY
 from tests.fake_enedis.server import create_app
 from tests.fake_enedis.state import FakeState
-from tests.integration.gateway import _REQUEST, REAL_HOSTS, FakeGateway
+from tests.integration.gateway import FakeGateway, route_real_urls
 
 logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)  # as tests/conftest.py: no SQL echo
 logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
@@ -83,20 +81,7 @@ async def gateway_in_thread(aioclient_mock: AiohttpClientMocker, state: FakeStat
     asyncio.run_coroutine_threadsafe(server.start_server(), loop).result()
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=None, sock_read=None))
     gateway = FakeGateway(state, server, session)
-    original = aioclient_mock.match_request
-
-    async def match_request(method: str, url: Any, **kwargs: Any) -> Any:
-        token = _REQUEST.set(kwargs)
-        try:
-            return await original(method, url, **kwargs)
-        finally:
-            _REQUEST.reset(token)
-
-    aioclient_mock.match_request = match_request  # type: ignore[method-assign]
-    for host in REAL_HOSTS:
-        pattern = re.compile(rf"^https://{re.escape(host)}/")
-        for method in ("get", "post"):
-            aioclient_mock.request(method, pattern, side_effect=gateway.forward)
+    route_real_urls(aioclient_mock, gateway)
     try:
         yield gateway
     finally:

@@ -64,18 +64,8 @@ class FakeGateway:
             )
 
 
-@contextlib.asynccontextmanager
-async def fake_gateway_at_real_urls(
-    aioclient_mock: AiohttpClientMocker, state: FakeState
-) -> AsyncIterator[FakeGateway]:
-    """Start the fake gateway and route the real Enedis / Conso API URLs to it."""
-    server = TestServer(create_app(state))
-    await server.start_server()
-    # No client-side timeouts on the forwarding leg: the tests move Home Assistant's clock (freezer), which would
-    # fire aiohttp's timers; the integration's own timeout is what is under test, not this one.
-    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=None, sock_read=None))
-    gateway = FakeGateway(state, server, session)
-
+def route_real_urls(aioclient_mock: AiohttpClientMocker, gateway: FakeGateway) -> None:
+    """Make `aioclient_mock` answer the real Enedis / Conso API URLs with ``gateway`` (before HA's session exists)."""
     original = aioclient_mock.match_request
 
     async def match_request(method: str, url: Any, **kwargs: Any) -> Any:
@@ -91,6 +81,21 @@ async def fake_gateway_at_real_urls(
         pattern = re.compile(rf"^https://{re.escape(host)}/")
         for method in ("get", "post"):
             aioclient_mock.request(method, pattern, side_effect=gateway.forward)
+
+
+@contextlib.asynccontextmanager
+async def fake_gateway_at_real_urls(
+    aioclient_mock: AiohttpClientMocker, state: FakeState
+) -> AsyncIterator[FakeGateway]:
+    """Start the fake gateway and route the real Enedis / Conso API URLs to it."""
+    server = TestServer(create_app(state))
+    await server.start_server()
+    # No client-side timeouts on the forwarding leg: the tests move Home Assistant's clock (freezer), which would
+    # fire aiohttp's timers; the integration's own timeout is what is under test, not this one.
+    session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=None, sock_read=None))
+    gateway = FakeGateway(state, server, session)
+
+    route_real_urls(aioclient_mock, gateway)
     try:
         yield gateway
     finally:
