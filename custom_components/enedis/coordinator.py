@@ -85,6 +85,7 @@ from .const import (
 from .data import EnedisData, PrmData
 from .ledger import (
     CurveState,
+    DayCurve,
     DayInput,
     build_hours,
     choose_anchor,
@@ -788,7 +789,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                     continue
                 series.curve_state[day] = state
                 if readings:
-                    series.curve[day] = tuple(readings)
+                    series.curve[day] = DayCurve.of(readings)
             if job.repair:
                 for day in days:
                     if series.curve_state.get(day) is CurveState.PARTIAL:
@@ -1054,7 +1055,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         if day in series.daily:
             return series.daily[day]
         if series.curve_state.get(day) is CurveState.COMPLETE:
-            return sum(r.energy_wh for r in series.curve[day])
+            return series.curve[day].energy_wh()
         return None
 
     # --- diagnostics ------------------------------------------------------------------------------------

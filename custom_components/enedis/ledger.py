@@ -26,16 +26,20 @@ that were zeroed, whose rows still exist in the recorder and whose sums must kee
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from enum import StrEnum
+import math
 from operator import itemgetter
+from typing import overload
 
 from .api.models import PARIS, Reading
 
 HOUR = timedelta(hours=1)
+_HOUR_S = 3600.0
 ANCHOR_DAYS_BACK = 15
 """The anchor is the local midnight this many days before the first write (retries reach 14 days back)."""
 TOLERANCE_KWH = 1e-9
@@ -57,6 +61,85 @@ class CurveState(StrEnum):
     """Curve disabled, outside the 24-month curve horizon, or not imported."""
 
 
+class DayCurve(Sequence[Reading]):
+    """The load curve readings of one local day, stored compactly: (start, end, W) as UTC epoch seconds in one array.
+
+    The coordinator keeps up to two years of curve per PRM and direction in memory. As `Reading` objects (each with
+    two datetimes) that is ~35 000 objects per direction, ~250 bytes each, that Python's cycle collector walks at
+    every full collection; here it is one object and 24 bytes per reading. The ledger reads the numbers directly
+    (`spans`); indexing and iteration give `Reading` objects on demand, as the parsers build them (`paris_instant`).
+    Immutable.
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, spans: Iterable[tuple[float, float, float]] = ()) -> None:
+        data = array("d")
+        for start, end, value in spans:
+            data.extend((start, end, value))
+        self._data = data
+
+    @classmethod
+    def of(cls, readings: Iterable[Reading]) -> DayCurve:
+        """The compact form of ``readings`` (aware bounds, in their order)."""
+        return cls((to_utc(r.start).timestamp(), to_utc(r.end).timestamp(), r.value) for r in readings)
+
+    def spans(self) -> Iterator[tuple[float, float, float]]:
+        """(start, end, W) per reading, UTC epoch seconds, in order."""
+        values = iter(self._data)
+        return zip(values, values, values, strict=True)
+
+    def energy_wh(self) -> float:
+        """Energy of the readings in Wh (average W x length)."""
+        return sum(value * ((end - start) / 3600) for start, end, value in self.spans())
+
+    def __len__(self) -> int:
+        return len(self._data) // 3
+
+    @overload
+    def __getitem__(self, index: int) -> Reading: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Reading, ...]: ...
+    def __getitem__(self, index: int | slice) -> Reading | tuple[Reading, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        start, end, value = self._data[3 * index : 3 * index + 3]
+        return Reading(start=paris_instant(start), end=paris_instant(end), value=value)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, DayCurve):
+            return self._data == other._data
+        if isinstance(other, Sequence):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._data.tobytes())
+
+    def __repr__(self) -> str:
+        return f"DayCurve({len(self)} readings)"
+
+
+def paris_instant(stamp: float) -> datetime:
+    """The instant ``stamp`` (UTC epoch seconds) with the fixed Paris offset of that instant, as the parsers build."""
+    moment = datetime.fromtimestamp(stamp, PARIS)
+    return moment.astimezone(timezone(moment.utcoffset() or timedelta(0)))
+
+
+def curve_spans(readings: Iterable[Reading]) -> Iterable[tuple[float, float, float]]:
+    """(start, end, W) per load curve reading, UTC epoch seconds (read directly from a `DayCurve`).
+
+    Raises ValueError for a naive datetime.
+    """
+    if isinstance(readings, DayCurve):
+        return readings.spans()
+    return ((to_utc(r.start).timestamp(), to_utc(r.end).timestamp(), r.value) for r in readings)
+
+
 @dataclass(frozen=True, slots=True)
 class DayInput:
     """Everything known about one local day of a series.
@@ -66,7 +149,7 @@ class DayInput:
     """
 
     day: date
-    curve: tuple[Reading, ...] = ()
+    curve: Sequence[Reading] = ()
     curve_state: CurveState = CurveState.PENDING
     daily_wh: float | None = None
 
@@ -103,10 +186,6 @@ def utc_hour(moment: datetime) -> datetime:
         msg = f"{moment.isoformat()} is not on the hour"
         raise ValueError(msg)
     return hour
-
-
-def _floor_hour(moment: datetime) -> datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
@@ -146,26 +225,28 @@ def curve_state_of(day: date, readings: Sequence[Reading]) -> CurveState:
     return CurveState.COMPLETE if covered >= upper else CurveState.PARTIAL
 
 
-def _unique(readings: Iterable[Reading]) -> dict[tuple[datetime, datetime], Reading]:
-    """Readings keyed by their UTC interval; an exact duplicate interval counts once (the last one wins)."""
-    return {(to_utc(r.start), to_utc(r.end)): r for r in readings}
-
-
 def _hourly(
     readings: Iterable[Reading], lower: datetime | None = None, upper: datetime | None = None
 ) -> dict[datetime, float]:
-    """UTC hour to Wh of ``readings`` (optionally clipped to ``[lower, upper)``), unrounded, by hour."""
-    hours: dict[datetime, float] = {}
-    for (raw_start, raw_end), reading in _unique(readings).items():
-        start = raw_start if lower is None else max(raw_start, lower)
-        end = raw_end if upper is None else min(raw_end, upper)
-        hour = _floor_hour(start)
+    """UTC hour to Wh of ``readings`` (optionally clipped to ``[lower, upper)``), unrounded, by hour.
+
+    Computed on UTC epoch seconds (whole seconds are exact in a float, and ``overlap / 3600`` is the same correctly
+    rounded quotient as ``timedelta / timedelta``). An exact duplicate interval counts once (the last one wins).
+    """
+    low = -math.inf if lower is None else lower.timestamp()
+    high = math.inf if upper is None else upper.timestamp()
+    unique = {(start, end): value for start, end, value in curve_spans(readings)}
+    hours: dict[float, float] = {}
+    for (raw_start, raw_end), value in unique.items():
+        start = max(raw_start, low)
+        end = min(raw_end, high)
+        hour = start - start % _HOUR_S
         while hour < end:
-            overlap = min(end, hour + HOUR) - max(start, hour)
-            if overlap > timedelta(0):
-                hours[hour] = hours.get(hour, 0.0) + reading.value * (overlap / HOUR)
-            hour += HOUR
-    return dict(sorted(hours.items()))
+            overlap = min(end, hour + _HOUR_S) - max(start, hour)
+            if overlap > 0:
+                hours[hour] = hours.get(hour, 0.0) + value * (overlap / _HOUR_S)
+            hour += _HOUR_S
+    return {datetime.fromtimestamp(hour, UTC): wh for hour, wh in sorted(hours.items())}
 
 
 def hourly_from_curve(readings: Iterable[Reading]) -> dict[datetime, float]:

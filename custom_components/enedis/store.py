@@ -1,13 +1,21 @@
 """Per-entry persistence (an HA `Store`) of what was fetched and what was written to the statistics.
 
 A restart never refetches what is known, and the statistics can be rebuilt from it. Readings are kept per PRM,
-direction and local day; timestamps are stored as UTC epoch seconds, values as numbers.
+direction and local day; timestamps are stored as UTC epoch seconds.
+
+Format (version 2): Home Assistant writes `.storage` files indented, one JSON number per line, which made two
+years of one PRM ~10 MB in version 1. A day's load curve is now ``[first start, step, "W,W,..."]`` when its
+readings follow each other with one step (nearly every day), else ``["start,end,W;..."]``; the hours written to
+the statistics are runs of consecutive hours, ``[[first hour, "Wh,Wh,..."], ...]``. Version 1 files are read as
+they are (`SeriesCache.from_json` accepts both encodings) and rewritten in the new one at the next save. A major
+version, not a minor one: version 1 code cannot read version 2, and Home Assistant refuses to load a newer major
+version (UnsupportedStorageVersionError) instead of handing it to code that would misread it.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 import time
 from typing import Any
 
@@ -17,18 +25,10 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
 
 from .api import Contract, Direction, Reading
-from .api.models import PARIS
-from .ledger import CurveState
+from .ledger import CurveState, DayCurve, paris_instant
 
-STORAGE_VERSION = 1
+STORAGE_VERSION = 2
 SAVE_DELAY = 10.0
-
-
-def _to_local(ts: float) -> datetime:
-    """An aware datetime with the fixed Paris offset of that instant (as the parsers build them)."""
-    moment = datetime.fromtimestamp(ts, UTC).astimezone(PARIS)
-    offset = moment.utcoffset() or timedelta(0)
-    return moment.astimezone(timezone(offset))
 
 
 def _reading_to_json(reading: Reading) -> list[float]:
@@ -39,8 +39,65 @@ def _reading_to_json(reading: Reading) -> list[float]:
 
 
 def _reading_from_json(row: list[float]) -> Reading:
-    at = _to_local(row[3]) if len(row) > 3 else None
-    return Reading(start=_to_local(row[0]), end=_to_local(row[1]), value=row[2], at=at)
+    at = paris_instant(row[3]) if len(row) > 3 else None
+    return Reading(start=paris_instant(row[0]), end=paris_instant(row[1]), value=row[2], at=at)
+
+
+def _number(value: float) -> str:
+    """The shortest text that reads back as ``value`` (no ``.0`` for whole numbers)."""
+    return str(int(value)) if value.is_integer() else repr(value)
+
+
+def _numbers(text: str) -> list[float]:
+    return [float(token) for token in text.split(",")] if text else []
+
+
+def _curve_to_json(curve: DayCurve) -> list[Any]:
+    """``[start, step, "W,W,..."]`` for readings that follow each other with one step, else ``["start,end,W;..."]``."""
+    spans = list(curve.spans())
+    if spans:
+        first, step = spans[0][0], spans[0][1] - spans[0][0]
+        if step > 0 and all(
+            start == first + i * step and end == start + step for i, (start, end, _) in enumerate(spans)
+        ):
+            return [int(first) if first.is_integer() else first, _number(step), ",".join(_number(v) for *_, v in spans)]
+    return [";".join(",".join(map(_number, span)) for span in spans)]
+
+
+def _curve_from_json(raw: list[Any]) -> DayCurve:
+    """Read `_curve_to_json`, or version 1's ``[[start, end, W], ...]``."""
+    if len(raw) == 3 and isinstance(raw[2], str):
+        first, step = float(raw[0]), float(raw[1])
+        values = _numbers(raw[2])
+        return DayCurve((first + i * step, first + (i + 1) * step, v) for i, v in enumerate(values))
+    if len(raw) == 1 and isinstance(raw[0], str):
+        spans = [_numbers(span) for span in raw[0].split(";")] if raw[0] else []
+        return DayCurve((start, end, value) for start, end, value in spans)
+    return DayCurve((float(row[0]), float(row[1]), float(row[2])) for row in raw)
+
+
+def _hours_to_json(hours: dict[datetime, float]) -> list[list[Any]]:
+    """``[[first hour, "Wh,Wh,..."], ...]``: one entry per run of consecutive UTC hours (epoch seconds)."""
+    runs: list[tuple[int, list[str]]] = []
+    previous: int | None = None
+    for hour in sorted(hours):
+        stamp = int(hour.timestamp())
+        if previous is None or stamp != previous + 3600:
+            runs.append((stamp, []))
+        runs[-1][1].append(_number(hours[hour]))
+        previous = stamp
+    return [[stamp, ",".join(values)] for stamp, values in runs]
+
+
+def _hours_from_json(raw: list[list[Any]] | dict[str, float]) -> dict[datetime, float]:
+    """Read `_hours_to_json`, or version 1's ``{"epoch": Wh}``."""
+    if isinstance(raw, dict):
+        return {datetime.fromtimestamp(int(k), UTC): float(v) for k, v in raw.items()}
+    return {
+        datetime.fromtimestamp(int(stamp) + 3600 * i, UTC): value
+        for stamp, text in raw
+        for i, value in enumerate(_numbers(text))
+    }
 
 
 @dataclass
@@ -55,7 +112,7 @@ class DayAttempts:
 class SeriesCache:
     """Everything known for one PRM and direction."""
 
-    curve: dict[date, tuple[Reading, ...]] = field(default_factory=dict)
+    curve: dict[date, DayCurve] = field(default_factory=dict)
     curve_state: dict[date, CurveState] = field(default_factory=dict)
     """COMPLETE / PARTIAL / MISSING once the day's curve was fetched; absent = not fetched yet."""
     daily: dict[date, float] = field(default_factory=dict)
@@ -115,7 +172,7 @@ class SeriesCache:
     def to_json(self) -> dict[str, Any]:
         """Serialise."""
         return {
-            "curve": {d.isoformat(): [_reading_to_json(r) for r in rs] for d, rs in self.curve.items()},
+            "curve": {d.isoformat(): _curve_to_json(curve) for d, curve in self.curve.items()},
             "curve_state": {d.isoformat(): s.value for d, s in self.curve_state.items()},
             "daily": {d.isoformat(): v for d, v in self.daily.items()},
             "daily_fetched": sorted(d.isoformat() for d in self.daily_fetched),
@@ -137,10 +194,8 @@ class SeriesCache:
             },
             "given_up": sorted(d.isoformat() for d in self.given_up),
             "anchor": self.anchor.timestamp() if self.anchor else None,
-            "written": {str(int(h.timestamp())): v for h, v in self.written.items()},
-            "extra_written": {
-                key: {str(int(h.timestamp())): v for h, v in hours.items()} for key, hours in self.extra_written.items()
-            },
+            "written": _hours_to_json(self.written),
+            "extra_written": {key: _hours_to_json(hours) for key, hours in self.extra_written.items()},
         }
 
     @classmethod
@@ -148,7 +203,7 @@ class SeriesCache:
         """Deserialise (tolerant of missing keys)."""
         d = date.fromisoformat
         return cls(
-            curve={d(k): tuple(_reading_from_json(r) for r in v) for k, v in raw.get("curve", {}).items()},
+            curve={d(k): _curve_from_json(v) for k, v in raw.get("curve", {}).items()},
             curve_state={d(k): CurveState(v) for k, v in raw.get("curve_state", {}).items()},
             daily={d(k): float(v) for k, v in raw.get("daily", {}).items()},
             daily_fetched={d(k) for k in raw.get("daily_fetched", [])},
@@ -169,11 +224,8 @@ class SeriesCache:
             },
             given_up={d(k) for k in raw.get("given_up", [])},
             anchor=datetime.fromtimestamp(raw["anchor"], UTC) if raw.get("anchor") is not None else None,
-            written={datetime.fromtimestamp(int(k), UTC): float(v) for k, v in raw.get("written", {}).items()},
-            extra_written={
-                key: {datetime.fromtimestamp(int(k), UTC): float(v) for k, v in hours.items()}
-                for key, hours in raw.get("extra_written", {}).items()
-            },
+            written=_hours_from_json(raw.get("written", [])),
+            extra_written={key: _hours_from_json(hours) for key, hours in raw.get("extra_written", {}).items()},
         )
 
 
@@ -297,6 +349,14 @@ class EntryCache:
         )
 
 
+class _Store(Store[dict[str, Any]]):
+    async def _async_migrate_func(
+        self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Version 1 -> 2: nothing to convert here, `SeriesCache.from_json` reads the version 1 encodings."""
+        return old_data
+
+
 class EnedisStore:
     """The entry's `Store` (``.storage/enedis.<entry_id>``).
 
@@ -308,8 +368,11 @@ class EnedisStore:
         """Create the store; nothing is read yet."""
         self._hass = hass
         # serialize_in_event_loop=False: the JSON of two years of readings is encoded in the executor.
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"enedis.{entry_id}", serialize_in_event_loop=False
+        self._store: Store[dict[str, Any]] = _Store(
+            hass,
+            STORAGE_VERSION,
+            f"enedis.{entry_id}",
+            serialize_in_event_loop=False,
         )
         self._unsub_save: CALLBACK_TYPE | None = None
         self._unsub_final: CALLBACK_TYPE | None = None

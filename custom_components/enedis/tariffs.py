@@ -25,13 +25,13 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 import itertools
 import math
 import re
 
 from .api.models import PARIS, IndexSeries, Reading
-from .ledger import day_bounds, local_day, to_utc, utc_hour
+from .ledger import curve_spans, day_bounds, local_day, to_utc, utc_hour
 
 HOUR = timedelta(hours=1)
 DAY_MINUTES = 24 * 60
@@ -243,9 +243,10 @@ def format_offpeak(windows: Iterable[OffpeakWindow]) -> str:
 # ------------------------------------------------------------------------------------- HP/HC split
 
 
-def _unique(readings: Iterable[Reading]) -> dict[tuple[datetime, datetime], Reading]:
-    """Readings keyed by their UTC interval; an exact duplicate counts once, the last one wins (as the ledger)."""
-    return {(to_utc(r.start), to_utc(r.end)): r for r in readings}
+def _unique(readings: Iterable[Reading]) -> dict[tuple[datetime, datetime], float]:
+    """W keyed by UTC interval; an exact duplicate interval counts once, the last one wins (as the ledger)."""
+    unique = {(start, end): value for start, end, value in curve_spans(readings)}
+    return {(datetime.fromtimestamp(s, UTC), datetime.fromtimestamp(e, UTC)): v for (s, e), v in unique.items()}
 
 
 def _offpeak_time(lower: datetime, upper: datetime, spans: Sequence[tuple[int, int]]) -> timedelta:
@@ -284,14 +285,14 @@ def split_offpeak(
     spans = sorted(span for window in _validated(windows, ";".join(map(str, windows))) for span in window.segments())
     offpeak: dict[datetime, float] = {}
     peak: dict[datetime, float] = {}
-    for (start, end), reading in _unique(readings).items():
+    for (start, end), value in _unique(readings).items():
         hour = start.replace(minute=0, second=0, microsecond=0)
         while hour < end:
             lower = max(start, hour)
             upper = min(end, hour + HOUR)
             length = upper - lower
             if length > timedelta(0):
-                total = reading.value * (length / HOUR)  # exactly the ledger's term
+                total = value * (length / HOUR)  # exactly the ledger's term
                 inside = _offpeak_time(lower, upper, spans)
                 if inside >= length:
                     off = total

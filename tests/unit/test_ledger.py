@@ -13,6 +13,7 @@ import pytest
 from custom_components.enedis.api.models import PARIS, Reading
 from custom_components.enedis.ledger import (
     CurveState,
+    DayCurve,
     DayInput,
     StatRow,
     build_hours,
@@ -164,6 +165,58 @@ def test_duplicate_and_empty_readings() -> None:
     reading = Reading(start=fixed(start), end=fixed(start + HOUR), value=1000)
     empty = Reading(start=fixed(start), end=fixed(start), value=5000)
     assert hourly_from_curve([reading, reading, empty]) == {start: 1000.0}
+
+
+# --- DayCurve: the compact form kept in memory ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "readings",
+    [
+        day_curve(WINTER),
+        day_curve(SPRING),  # 46 half-hours
+        day_curve(AUTUMN),  # 50 half-hours, two local 02:00-03:00 hours
+        day_curve(SUMMER, 10),
+        curve(utc(2026, 1, 14, 22, 50), utc(2026, 1, 15, 23, 20), 30, ramp(700, 13)),  # :50 steps over midnight
+        day_curve(WINTER)[:10] + day_curve(WINTER)[12:],  # a hole
+        (),
+    ],
+    ids=["winter", "spring", "autumn", "10min", "misaligned", "hole", "empty"],
+)
+def test_day_curve_is_the_readings(readings: tuple[Reading, ...]) -> None:
+    compact = DayCurve.of(readings)
+    assert len(compact) == len(readings)
+    assert compact == readings  # the same instants and values (equality across offsets)
+    assert tuple(compact) == readings
+    assert [(r.start.utcoffset(), r.end.utcoffset()) for r in compact] == [
+        (r.start.utcoffset(), r.end.utcoffset()) for r in readings
+    ]  # Paris fixed offsets, as the parsers build them
+    assert compact.energy_wh() == sum(r.energy_wh for r in readings)  # exactly
+    assert hourly_from_curve(compact) == hourly_from_curve(readings)  # exactly, through the numbers
+    for state in (CurveState.COMPLETE, CurveState.PARTIAL):
+        days = [DayInput(WINTER, compact, state)], [DayInput(WINTER, readings, state)]
+        assert build_hours(days[0]) == build_hours(days[1])
+    assert DayCurve.of(compact) == compact
+    assert hash(DayCurve.of(compact)) == hash(compact)
+    assert repr(compact) == f"DayCurve({len(readings)} readings)"
+
+
+def test_day_curve_indexing() -> None:
+    readings = day_curve(AUTUMN)
+    compact = DayCurve.of(readings)
+    assert compact[0] == readings[0]
+    assert compact[-1] == readings[-1]
+    assert compact[3:7] == readings[3:7]
+    assert compact[::-1] == readings[::-1]
+    with pytest.raises(IndexError):
+        compact[50]
+    with pytest.raises(IndexError):
+        compact[-51]
+    assert compact != DayCurve.of(readings[1:])
+    assert compact != readings[1:]
+    assert compact != "not a curve"
+    with pytest.raises(ValueError, match="naive"):
+        DayCurve.of([Reading(start=datetime(2026, 1, 15, 10), end=datetime(2026, 1, 15, 11), value=1)])
 
 
 def test_naive_datetimes_are_refused() -> None:
