@@ -11,7 +11,10 @@ Directions: Data Connect reads them from the contract (2026 contract APIs: 3 req
 contract data, so a production curve request is tried once per PRM (it answers ADAM-ERR0069 when the PRM does
 not produce), as the integration does.
 
-Run: ``scripts/run python benchmarks/requests.py``.
+With a ``cache`` dict, the readings are kept as the integration's cache keeps them (per local day: the curve as a
+`DayCurve`, the daily energy as a number, the max power as a `Reading`): ``benchmarks/memory.py`` measures it.
+
+Run: ``scripts/run python benchmarks/request_counts.py``.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from aiohttp.test_utils import TestServer  # noqa: E402
 from custom_components.enedis.api import ConsoApi, DataConnect, Direction, LimiterRegistry, ManualClock, Measure  # noqa: E402
 from custom_components.enedis.api.errors import NoDataError, RateLimitError, WrongDirectionError  # noqa: E402
 from custom_components.enedis.api.windows import MAX_WINDOW_DAYS, months_before  # noqa: E402
+from custom_components.enedis.ledger import DayCurve, local_day  # noqa: E402
 from tests.fake_enedis import data  # noqa: E402
 from tests.fake_enedis.server import create_app  # noqa: E402
 from tests.fake_enedis.state import FakeState  # noqa: E402
@@ -79,7 +83,22 @@ def minimum_requests(prms: list[str]) -> int:
     return total
 
 
-async def run(scenario: str, client: int, source_kind: str) -> Result:
+def keep(cache: dict[tuple[str, Direction, Measure, date], object], prm: str, direction: Direction, series) -> None:
+    """Keep ``series`` as the coordinator's `_store_result` does (per local day)."""
+    by_day: dict[date, list] = {}
+    for reading in series.readings:
+        by_day.setdefault(local_day(reading.start), []).append(reading)
+    for day, readings in by_day.items():
+        key = (prm, direction, series.measure, day)
+        if series.measure is Measure.LOAD_CURVE:
+            cache[key] = DayCurve.of(readings)
+        elif series.measure is Measure.DAILY_ENERGY:
+            cache[key] = readings[-1].value
+        else:
+            cache[key] = readings[-1]
+
+
+async def run(scenario: str, client: int, source_kind: str, cache: dict | None = None) -> Result:
     clock = ManualClock(START)
     state = FakeState(today=TODAY, time_of_day=time(12), clock=clock.monotonic)
     server = TestServer(create_app(state))
@@ -139,6 +158,8 @@ async def run(scenario: str, client: int, source_kind: str) -> Result:
                             continue
                         if measure is Measure.DAILY_ENERGY:
                             wh += series.energy_wh()
+                        if cache is not None:
+                            keep(cache, prm, direction, series)
                     if absent:
                         break
     real = walltime.perf_counter() - t0

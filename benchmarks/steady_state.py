@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
+import logging
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
@@ -29,6 +30,9 @@ from tests.integration.common import (
     install_registry,
 )
 from tests.integration.gateway import FakeGateway, fake_gateway_at_real_urls
+
+logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)  # as tests/conftest.py: no SQL echo
+logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
 TODAY = date(2026, 11, 10)
 DAYS = 7
