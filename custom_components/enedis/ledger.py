@@ -111,10 +111,9 @@ class DayCurve(Sequence[Reading]):
         return Reading(start=paris_instant(start), end=paris_instant(end), value=value)
 
     def __eq__(self, other: object) -> bool:
+        """Equal to another `DayCurve` with the same numbers (compare ``tuple(curve)`` with readings)."""
         if isinstance(other, DayCurve):
             return self._data == other._data
-        if isinstance(other, Sequence):
-            return tuple(self) == tuple(other)
         return NotImplemented
 
     def __hash__(self) -> int:

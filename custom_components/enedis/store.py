@@ -48,6 +48,11 @@ def _number(value: float) -> str:
     return str(int(value)) if value.is_integer() else repr(value)
 
 
+def _whole(value: float) -> float | int:
+    """An int when ``value`` is whole (JSON without ``.0``)."""
+    return int(value) if value.is_integer() else value
+
+
 def _numbers(text: str) -> list[float]:
     return [float(token) for token in text.split(",")] if text else []
 
@@ -60,7 +65,7 @@ def _curve_to_json(curve: DayCurve) -> list[Any]:
         if step > 0 and all(
             start == first + i * step and end == start + step for i, (start, end, _) in enumerate(spans)
         ):
-            return [int(first) if first.is_integer() else first, _number(step), ",".join(_number(v) for *_, v in spans)]
+            return [_whole(first), _whole(step), ",".join(_number(v) for *_, v in spans)]
     return [";".join(",".join(map(_number, span)) for span in spans)]
 
 

@@ -47,7 +47,7 @@ def test_series_round_trip_and_encodings() -> None:
     assert SeriesCache.from_json(raw) == series
     # A day whose readings follow each other with one step: [first start, step, "W,W,..."].
     first = day_bounds(WINTER)[0].timestamp()
-    assert raw["curve"]["2026-01-15"] == [int(first), "1800", ",".join(str(1000 + k) for k in range(48))]
+    assert raw["curve"]["2026-01-15"] == [int(first), 1800, ",".join(str(1000 + k) for k in range(48))]
     assert len(raw["curve"]["2026-03-29"][2].split(",")) == 46
     assert len(raw["curve"]["2026-10-25"][2].split(",")) == 150  # 25 h of 10 minutes
     # Not one step (a hole): "start,end,W;..." triples.
