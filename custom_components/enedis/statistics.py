@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+import contextlib
 
 from homeassistant.components.recorder.models import StatisticData, StatisticMeanType, StatisticMetaData
 from homeassistant.components.recorder.statistics import async_add_external_statistics
 from homeassistant.const import CURRENCY_EURO, UnitOfEnergy
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
 
 from .api import Direction
 from .const import DOMAIN
@@ -97,11 +99,28 @@ def series_metadata(hass: HomeAssistant, prm: str, key: str) -> StatisticMetaDat
 WRITE_CHUNK = 1000
 """Rows handed to the recorder per call: each call validates its rows in the event loop, so a 2-year rewrite is
 queued in chunks, yielding to the loop in between (no stall over a few milliseconds)."""
+RECORDER_WAIT = 60.0
+"""Longest wait (s) for the recorder to commit a chunk before the next one is queued anyway."""
+
+
+async def _async_recorder_caught_up(hass: HomeAssistant) -> None:
+    """Wait until the recorder has committed what is queued (at most `RECORDER_WAIT`)."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(RECORDER_WAIT):
+            await get_instance(hass).async_block_till_done()
 
 
 async def async_write(hass: HomeAssistant, metadata: StatisticMetaData, rows: Sequence[StatRow]) -> int:
-    """Queue the rows for the recorder (it upserts by start hour); returns how many were queued."""
+    """Queue the rows for the recorder (it upserts by start hour); returns how many were queued.
+
+    A large write (a 2-year import or repricing: up to ~18,000 rows per series) is paced: each chunk is queued once
+    the recorder has committed the previous one. Queued all at once, 100,000 rows wait a minute in the recorder's
+    queue as 100,000 dicts that Python's cycle collector walks at every full collection: pauses of the whole process
+    of 40-80 ms instead of 20-30 ms (benchmarks/statistics_import.py).
+    """
     for first in range(0, len(rows), WRITE_CHUNK):
+        if first:
+            await _async_recorder_caught_up(hass)
         chunk = rows[first : first + WRITE_CHUNK]
         statistics = [StatisticData(start=row.start, state=row.state, sum=row.sum) for row in chunk]
         async_add_external_statistics(hass, metadata, statistics)
