@@ -39,7 +39,6 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 from homeassistant.components.application_credentials import ClientCredential, async_import_client_credential
 from homeassistant.components.recorder import get_instance
-from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import storage
@@ -55,6 +54,7 @@ from custom_components.enedis.api import Direction, LimiterRegistry, ManualClock
 from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.helpers import REGISTRY_KEY
 from tests.fake_enedis.state import FakeState
+from tests.integration.common import async_statistics
 from tests.integration.gateway import FakeGateway, route_real_urls
 
 logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)  # as tests/conftest.py: no SQL echo
@@ -163,18 +163,7 @@ class LoopLagProbe:
 
 
 async def _hourly_rows(hass: HomeAssistant, statistic_id: str) -> int:
-    await async_wait_recording_done(hass)
-    result = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        datetime(2020, 1, 1, tzinfo=UTC),
-        None,
-        {statistic_id},
-        "hour",
-        None,
-        {"sum"},
-    )
-    return len(result.get(statistic_id, []))
+    return len(await async_statistics(hass, statistic_id))
 
 
 async def test_statistics_import(
