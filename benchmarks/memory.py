@@ -36,13 +36,15 @@ def _load_requests_benchmark():
     return module
 
 
-def _cost(build: Callable[[], dict]) -> tuple[dict, int, int]:
-    """(what ``build`` returns, bytes it holds, objects it adds for the cycle collector to walk)."""
+def _cost(build: Callable[[], dict]) -> tuple[int, int]:
+    """(bytes, objects for the cycle collector to walk) held by what ``build`` returns, while it is alive."""
     gc.collect()
     size, objects = tracemalloc.get_traced_memory()[0], len(gc.get_objects())
     built = build()
     gc.collect()
-    return built, tracemalloc.get_traced_memory()[0] - size, len(gc.get_objects()) - objects
+    held = tracemalloc.get_traced_memory()[0] - size, len(gc.get_objects()) - objects
+    del built
+    return held
 
 
 def main() -> None:
@@ -60,8 +62,8 @@ def main() -> None:
         _, peak = tracemalloc.get_traced_memory()
         curves = {k: v for k, v in cache.items() if isinstance(v, bench.DayCurve)}
         # The curve as the cache keeps it (a `DayCurve` per day), and as version 1 kept it (tuples of `Reading`).
-        _, held, objects = _cost(lambda: {k: bench.DayCurve(v.spans()) for k, v in curves.items()})  # noqa: B023
-        _, old_held, old_objects = _cost(lambda: {k: tuple(v) for k, v in curves.items()})  # noqa: B023
+        held, objects = _cost(lambda: {k: bench.DayCurve(v.spans()) for k, v in curves.items()})  # noqa: B023
+        old_held, old_objects = _cost(lambda: {k: tuple(v) for k, v in curves.items()})  # noqa: B023
         tracemalloc.stop()
         print(
             f"{name:<34} {result.requests:>8} {result.wh / 1000:>10,.0f} {peak / 2**20:>6.1f} MB "

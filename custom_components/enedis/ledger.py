@@ -81,7 +81,7 @@ class DayCurve(Sequence[Reading]):
     @classmethod
     def of(cls, readings: Iterable[Reading]) -> DayCurve:
         """The compact form of ``readings`` (aware bounds, in their order)."""
-        return cls((to_utc(r.start).timestamp(), to_utc(r.end).timestamp(), r.value) for r in readings)
+        return cls(curve_spans(readings))
 
     def spans(self) -> Iterator[tuple[float, float, float]]:
         """(start, end, W) per reading, UTC epoch seconds, in order."""
@@ -90,7 +90,7 @@ class DayCurve(Sequence[Reading]):
 
     def energy_wh(self) -> float:
         """Energy of the readings in Wh (average W x length)."""
-        return sum(value * ((end - start) / 3600) for start, end, value in self.spans())
+        return sum(value * ((end - start) / _HOUR_S) for start, end, value in self.spans())
 
     def __len__(self) -> int:
         return len(self._data) // 3
