@@ -87,14 +87,23 @@ from .ledger import (
     CurveState,
     DayCurve,
     DayInput,
+    Publication,
     build_hours,
-    choose_anchor,
+    build_rows,
+    choose_origin,
     curve_state_of,
     local_day,
-    rows_to_write,
-    written_hours,
+    publish,
+    rows_to_repair,
 )
-from .statistics import async_write, async_write_rows, series_metadata
+from .statistics import (
+    async_clear,
+    async_recorded_rows,
+    async_write,
+    energy_metadata,
+    series_metadata,
+    statistic_id,
+)
 from .store import DayAttempts, EnedisStore, SeriesCache
 from .tariff_history import async_price_periods, async_tempo_colours
 from .tariff_series import TariffConfig, TariffResult, build_consumption_tariffs, build_production_compensation
@@ -160,6 +169,49 @@ def _group_windows(days: Iterable[date], size: int) -> list[tuple[date, date]]:
     return windows
 
 
+@dataclass(frozen=True, slots=True)
+class ImportJob:
+    """What the executor needs to compute the statistics of one series (a snapshot: the loop may move on)."""
+
+    inputs: list[DayInput]
+    direction: Direction
+    previous: dict[str, dict[datetime, float]]
+    """Per statistic (``""`` the energy series, else the tariff series' key): the hours last written."""
+    origin: datetime | None
+    complete: bool
+    """No backfill job left for the series: no older hour will come (see `choose_origin`)."""
+    config: TariffConfig
+    colours: dict[date, str]
+    registers: dict[date, dict[str, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class ComputedImport:
+    """The rows to write per statistic, the series' new origin, and the tariff report."""
+
+    origin: datetime | None
+    publications: dict[str, Publication]
+    tariffs: TariffResult
+
+
+def compute_import(job: ImportJob) -> ComputedImport:
+    """Hours, tariff series and the rows to write for one series (pure CPU work, run in the executor)."""
+    hours = build_hours(job.inputs)
+    if job.direction is Direction.CONSUMPTION:
+        tariffs = build_consumption_tariffs(job.inputs, hours, job.config, job.colours, job.registers)
+    else:
+        tariffs = build_production_compensation(hours, job.config)
+    written = [hour for hours_written in job.previous.values() for hour in hours_written]
+    origin = choose_origin(hours, job.origin, oldest_written=min(written, default=None), complete=job.complete)
+    if origin is None:
+        return ComputedImport(origin=None, publications={}, tariffs=tariffs)
+    current = {"": hours, **tariffs.series}
+    publications = {
+        key: publish(job.previous.get(key, {}), values, origin, job.origin) for key, values in current.items()
+    }
+    return ComputedImport(origin=origin, publications=publications, tariffs=tariffs)
+
+
 class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
     """Fetches, caches and imports the Linky data of one entry."""
 
@@ -206,6 +258,10 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         self.tariff_reports: dict[str, dict[str, Any]] = {}
         """Per PRM: days that could not be split or priced (diagnostics)."""
         self._rebuilt = False
+        self._reconcile: set[str] = set()
+        self._pending_import: set[tuple[str, Direction]] = set()
+        """Series to import at the next refresh even if no request touches them (statistics rewritten)."""
+        """PRMs whose statistics are compared with the recorder after the next import (start, refetch)."""
         self._index_unsupported = False
         self._unsubscribed_day: date | None = None
 
@@ -547,10 +603,11 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             self._unsubscribed.clear()
             self._unsubscribed_day = today
         await self._async_refresh_contracts(today)
-        touched: set[tuple[str, Direction]] = set()
+        touched, self._pending_import = self._pending_import, set()
         if not self._rebuilt:
             # Once per start: the options (tariff, prices) may have changed; rewriting only moves changed rows.
             self._rebuilt = True
+            self._reconcile.update(self.prms)
             for prm in self.prms:
                 cache = self.store.cache.prm(prm)
                 touched.update((prm, d) for d, series in cache.series.items() if series.written or series.daily)
@@ -585,6 +642,9 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         finally:
             if touched:
                 await self._async_import(touched)
+            if self._reconcile:
+                prms, self._reconcile = sorted(self._reconcile), set()
+                await self.async_reconcile(prms)
         return self._next_wake()
 
     def _next_backfill_job(self) -> Job | None:
@@ -889,44 +949,34 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         """Recompute the hourly rows of the touched series (and their tariff series) and write what changed."""
         for prm, direction in sorted(touched):
             series = self._series(prm, direction)
+            # First: planning marks the curve done once its frontier reached the start (days beyond it then count).
+            complete = not self._backfill_jobs(prm, direction)
             inputs = self._day_inputs(prm, direction)
-            if series.anchor is None:
-                series.anchor = choose_anchor(self._today())
-            anchor = series.anchor
-            previous = dict(series.written)
-            extra_previous = {k: dict(v) for k, v in series.extra_written.items()}
-            registers = dict(series.registers)
             config, colours = await self._async_tariff_inputs(prm, inputs)
-
-            def compute(  # noqa: PLR0917 - defaults bind this iteration's values for the executor
-                inputs: list[DayInput] = inputs,
-                previous: dict[datetime, float] = previous,
-                extra_previous: dict[str, dict[datetime, float]] = extra_previous,
-                anchor: datetime = anchor,
-                config: TariffConfig = config,
-                colours: dict[date, str] = colours,
-                direction: Direction = direction,
-                registers: dict[date, dict[str, float]] = registers,
-            ) -> tuple[dict[str, tuple[list[Any], dict[datetime, float]]], TariffResult]:
-                hours = build_hours(inputs)
-                out = {"": (rows_to_write(previous, hours, anchor), written_hours(previous, hours))}
-                if direction is Direction.CONSUMPTION:
-                    result = build_consumption_tariffs(inputs, hours, config, colours, registers)
-                else:
-                    result = build_production_compensation(hours, config)
-                for key, values in result.series.items():
-                    before = extra_previous.get(key, {})
-                    out[key] = (rows_to_write(before, values, anchor), written_hours(before, values))
-                return out, result
-
-            out, result = await self.hass.async_add_executor_job(compute)
-            for key, (rows, written) in out.items():
+            job = ImportJob(
+                inputs=inputs,
+                direction=direction,
+                previous={"": dict(series.written), **{k: dict(v) for k, v in series.extra_written.items()}},
+                origin=series.anchor,
+                complete=complete,
+                config=config,
+                colours=colours,
+                registers=dict(series.registers),
+            )
+            computed = await self.hass.async_add_executor_job(compute_import, job)
+            if computed.origin is None:
+                continue
+            for key, publication in computed.publications.items():
+                metadata = series_metadata(self.hass, prm, key) if key else energy_metadata(self.hass, prm, direction)
+                self.rows_written += await async_write(
+                    self.hass, metadata, publication.rows, newest_first=publication.newest_first
+                )
                 if key:
-                    self.rows_written += await async_write(self.hass, series_metadata(self.hass, prm, key), rows)
-                    series.extra_written[key] = written
+                    series.extra_written[key] = publication.written
                 else:
-                    self.rows_written += await async_write_rows(self.hass, prm, direction, rows)
-                    series.written = written
+                    series.written = publication.written
+            series.anchor = computed.origin
+            result = computed.tariffs
             report = self.tariff_reports.setdefault(prm, {})
             if direction is Direction.CONSUMPTION:
                 report.update(
@@ -938,6 +988,35 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                     unpriced=result.unpriced,
                 )
         touched.clear()
+
+    async def async_reconcile(self, prms: Iterable[str] | None = None) -> int:
+        """Make the recorder hold what the cache says was written; returns the rows rewritten.
+
+        The cache's record of the written hours is checked against the recorder's rows, every statistic of the
+        entry (or of ``prms``): a statistic cleared in Developer tools, a database restored from an older backup
+        or any row that differs is written again from the cache, without a request. Rows the recorder holds that
+        the cache never wrote cannot be deleted one by one: the statistic is cleared and written whole.
+        """
+        rewritten = 0
+        for prm in self.prms if prms is None else prms:
+            for direction, series in self.store.cache.prm(prm).series.items():
+                if series.anchor is None:
+                    continue
+                statistics = {"": (energy_metadata(self.hass, prm, direction), series.written)}
+                for key, hours in series.extra_written.items():
+                    statistics[key] = (series_metadata(self.hass, prm, key), hours)
+                for metadata, hours in statistics.values():
+                    expected = build_rows(hours, series.anchor)
+                    recorded = await async_recorded_rows(self.hass, metadata["statistic_id"])
+                    rows, foreign = rows_to_repair(expected, recorded)
+                    if foreign:
+                        _LOGGER.info(
+                            "Statistic %s holds rows this entry never wrote: rewritten", metadata["statistic_id"]
+                        )
+                        await async_clear(self.hass, metadata["statistic_id"])
+                    rewritten += await async_write(self.hass, metadata, rows)
+        self.rows_written += rewritten
+        return rewritten
 
     # --- services -----------------------------------------------------------------------------------------
 
@@ -952,9 +1031,23 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         self.store.async_schedule_save()
         await self.async_request_refresh()
 
-    async def async_refetch(self, prm: str, start: date, end: date) -> None:
-        """Forget what is known of ``[start, end]`` so that it is fetched again (and statistics rewritten)."""
+    async def async_refetch(self, prm: str, start: date, end: date, *, rewrite_statistics: bool = False) -> None:
+        """Forget what is known of ``[start, end]`` so that it is fetched again (and statistics rewritten).
+
+        The PRM's statistics are then compared with the recorder (`async_reconcile`). With ``rewrite_statistics``
+        they are cleared from the recorder and written again whole from the cache, even where nothing changed.
+        """
         cache = self.store.cache.prm(prm)
+        if rewrite_statistics:
+            for direction, series in cache.series.items():
+                ids = [statistic_id(prm, direction), *(f"{DOMAIN}:{prm}_{key}" for key in series.extra_written)]
+                for stat_id in ids:
+                    await async_clear(self.hass, stat_id)
+                series.written = {}
+                series.extra_written = {}
+                series.anchor = None
+                self._pending_import.add((prm, direction))
+        self._reconcile.add(prm)
         for direction, series in cache.series.items():
             for day in _days(start, end + timedelta(days=1)):
                 series.curve_state.pop(day, None)

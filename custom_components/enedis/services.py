@@ -19,6 +19,7 @@ from .coordinator import EnedisCoordinator
 ATTR_PRM = "prm"
 ATTR_START = "start"
 ATTR_END = "end"
+ATTR_REWRITE_STATISTICS = "rewrite_statistics"
 SERVICE_IMPORT_HISTORY = "import_history"
 SERVICE_REFETCH = "refetch"
 
@@ -27,7 +28,12 @@ SERVICE_REFETCH = "refetch"
 PRM_SCHEMA: Any = vol.All(cv.string, vol.Match(r"^\d{14}$"))
 IMPORT_HISTORY_SCHEMA: Any = vol.Schema({vol.Required(ATTR_PRM): PRM_SCHEMA, vol.Required(ATTR_START): cv.date})
 REFETCH_SCHEMA: Any = vol.Schema(
-    {vol.Required(ATTR_PRM): PRM_SCHEMA, vol.Required(ATTR_START): cv.date, vol.Required(ATTR_END): cv.date}
+    {
+        vol.Required(ATTR_PRM): PRM_SCHEMA,
+        vol.Required(ATTR_START): cv.date,
+        vol.Required(ATTR_END): cv.date,
+        vol.Optional(ATTR_REWRITE_STATISTICS, default=False): cv.boolean,
+    }
 )
 
 
@@ -62,7 +68,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
     async def refetch(call: ServiceCall) -> None:
         _check_dates(call.data[ATTR_START], call.data[ATTR_END])
         await _coordinator(hass, call.data[ATTR_PRM]).async_refetch(
-            call.data[ATTR_PRM], call.data[ATTR_START], call.data[ATTR_END]
+            call.data[ATTR_PRM],
+            call.data[ATTR_START],
+            call.data[ATTR_END],
+            rewrite_statistics=call.data[ATTR_REWRITE_STATISTICS],
         )
 
     hass.services.async_register(DOMAIN, SERVICE_IMPORT_HISTORY, import_history, schema=IMPORT_HISTORY_SCHEMA)
