@@ -156,9 +156,7 @@ async def test_dashboard_period_totals_equal_ground_truth_for_every_series(
         offpeak = await _change(hass, f"{DOMAIN}:{P6}_consumption_offpeak", start, end)
         peak = await _change(hass, f"{DOMAIN}:{P6}_consumption_peak", start, end)
         cost = await _change(hass, f"{DOMAIN}:{P6}_consumption_cost", start, end)
-        split = [
-            data.daily_split_wh(P6, data.CONS, start + timedelta(days=i)) for i in range((end - start).days)
-        ]
+        split = [data.daily_split_wh(P6, data.CONS, start + timedelta(days=i)) for i in range((end - start).days)]
         assert offpeak == pytest.approx(sum(hc for hc, _ in split) / 1000, abs=1e-3 * len(split))
         assert peak == pytest.approx(sum(hp for _, hp in split) / 1000, abs=1e-3 * len(split))
         assert cost == pytest.approx(offpeak * PRICES["offpeak"] + peak * PRICES["peak"], abs=1e-3)
