@@ -143,6 +143,10 @@ class SeriesCache:
     attempts: dict[date, DayAttempts] = field(default_factory=dict)
     given_up: set[date] = field(default_factory=set)
     anchor: datetime | None = None
+    """The series' origin: its oldest hour in the recorder, where every statistic of the series counts its sums from
+    (`ledger.choose_origin`). Files written by earlier versions hold an anchor 15 days after their first import,
+    with written hours before it (negative sums): the first import after the upgrade moves it to the oldest written
+    hour and rewrites those rows (no format change: the data tells)."""
     written: dict[datetime, float] = field(default_factory=dict)
     """UTC hour -> Wh last written to the statistics (what the recorder holds)."""
     extra_written: dict[str, dict[datetime, float]] = field(default_factory=dict)
