@@ -130,7 +130,13 @@ _LOGGER = logging.getLogger(__name__)
 
 CONF_IMPLEMENTATION = "implementation"
 """Form field: which Application Credentials entry to use (shown only when there are several)."""
-CONSENT_DURATIONS = ("P1Y", "P2Y", "P3Y")
+CONSENT_DURATIONS: dict[str, str] = {"1_year": "P1Y", "2_years": "P2Y", "3_years": "P3Y"}
+"""Consent durations the form offers: selector option -> ISO 8601 duration sent to Enedis (``duration=``).
+
+The options cannot be the ISO durations themselves: Home Assistant's translation keys are lower case
+(``[a-z0-9-_]+``, checked by hassfest and `tests/test_translations.py`). Entries keep storing the ISO duration
+(``CONF_CONSENT_DURATION``), as they always did, so entries created before still work unchanged.
+"""
 ENVIRONMENTS = (ENV_PRODUCTION, ENV_SANDBOX)
 CONSENT_VERSION = 2
 POLL_HOURS = (6, 22)
@@ -199,6 +205,12 @@ def _title(prms: list[str]) -> str:
 def _consent_expires(duration: str) -> str:
     """When a consent given now ends (ISO; ``P1Y`` counted as 365 days, so never later than Enedis)."""
     return (dt_util.utcnow() + timedelta(days=duration_days(duration))).isoformat()
+
+
+def _duration_option(duration: str) -> str:
+    """The form's option for a stored ISO duration (the default duration's for one the form does not offer)."""
+    by_duration = {iso: option for option, iso in CONSENT_DURATIONS.items()}
+    return by_duration.get(duration) or by_duration[DEFAULT_CONSENT_DURATION]
 
 
 def _select(options: list[SelectOptionDict] | list[str], *, translation_key: str | None = None) -> SelectSelector:
@@ -504,7 +516,7 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
             self._implementation = implementations[user_input.get(CONF_IMPLEMENTATION, default_id)]
             if ask_settings:
                 self._environment = user_input[CONF_ENVIRONMENT]
-                self._duration = user_input[CONF_CONSENT_DURATION]
+                self._duration = CONSENT_DURATIONS[user_input[CONF_CONSENT_DURATION]]
             if self._environment != ENV_SANDBOX:
                 return await self.async_step_consent()
             # The sandbox has no consent page: check the credentials on its first fake client.
@@ -527,7 +539,7 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
             fields[vol.Required(CONF_ENVIRONMENT, default=self._environment)] = _select(
                 list(ENVIRONMENTS), translation_key="environment"
             )
-            fields[vol.Required(CONF_CONSENT_DURATION, default=self._duration)] = _select(
+            fields[vol.Required(CONF_CONSENT_DURATION, default=_duration_option(self._duration))] = _select(
                 list(CONSENT_DURATIONS), translation_key="consent_duration"
             )
         placeholders = {"redirect_url": consent_redirect_url(self.hass)}

@@ -118,6 +118,9 @@ class FakeState:
     holes_filled: bool = False
     """Serve client 4's Tuesday/Wednesday holes as ordinary days ("the data appears")."""
     faults: list[Fault] = field(default_factory=list)
+    #: Seconds a request spends in flight before the gateway sees it, from its path (None: none). Its quotas count
+    #: it on arrival, as Enedis does, so this models network or proxy delays that bunch requests up on arrival.
+    arrival_delay: Callable[[str], float] | None = None
     requests: list[RequestRecord] = field(default_factory=list)
     #: HS256 secret of the Conso API tokens.
     conso_secret: str = "fake-conso-api-secret"

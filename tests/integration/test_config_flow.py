@@ -393,7 +393,7 @@ async def test_data_connect_production_v2(
     assert {str(key) for key in result["data_schema"].schema} == {CONF_ENVIRONMENT, CONF_CONSENT_DURATION}
 
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P2Y"}
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "2_years"}
     )
     assert result["type"] is FlowResultType.EXTERNAL_STEP
     assert result["step_id"] == "consent"
@@ -441,7 +441,7 @@ async def test_data_connect_v2_several_prms(
 ) -> None:
     result = await start_data_connect(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P3Y"}
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "3_years"}
     )
     status, _ = await callback(hass_client_no_auth, f"state={state_of(dict(result))}&autorisation_id={AUTH_ID}")
     assert status == HTTPStatus.OK
@@ -470,7 +470,7 @@ async def test_data_connect_v2_no_prm(
 ) -> None:
     result = await start_data_connect(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P3Y"}
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "3_years"}
     )
     await callback(hass_client_no_auth, f"autorisation_id={AUTH_ID}&state={state_of(dict(result))}")
     aioclient_mock.post(TOKEN_URL, json=APP_TOKEN)
@@ -506,7 +506,7 @@ async def test_data_connect_v2_errors_then_retry(
 ) -> None:
     result = await start_data_connect(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P3Y"}
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "3_years"}
     )
     await callback(hass_client_no_auth, f"autorisation_id={AUTH_ID}&state={state_of(dict(result))}")
     aioclient_mock.post(TOKEN_URL, **token_kwargs)
@@ -532,7 +532,7 @@ async def test_data_connect_v2_unexpected_exception(
 ) -> None:
     result = await start_data_connect(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P3Y"}
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "3_years"}
     )
     await callback(hass_client_no_auth, f"autorisation_id={AUTH_ID}&state={state_of(dict(result))}")
     with patch(
@@ -551,7 +551,7 @@ async def test_data_connect_v1_callback(
     """Consent v1: ``code`` + ``usage_point_id`` (comma/semicolon list); the first PRM is checked live."""
     result = await start_data_connect(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P1Y"}
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "1_year"}
     )
     status, _ = await callback(
         hass_client_no_auth,
@@ -581,7 +581,7 @@ async def test_data_connect_v1_callback(
 async def test_data_connect_v1_without_prm(hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator) -> None:
     result = await start_data_connect(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P1Y"}
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "1_year"}
     )
     await callback(hass_client_no_auth, f"code=abc&state={state_of(dict(result))}&usage_point_id=123")
     result = await hass.config_entries.flow.async_configure(result["flow_id"])
@@ -593,7 +593,7 @@ async def test_data_connect_v1_without_prm(hass: HomeAssistant, hass_client_no_a
 async def test_data_connect_consent_refused(hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator) -> None:
     result = await start_data_connect(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P3Y"}
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "3_years"}
     )
     status, _ = await callback(
         hass_client_no_auth, f"error=access_denied&error_description=refus&state={state_of(dict(result))}"
@@ -608,7 +608,7 @@ async def test_data_connect_consent_refused(hass: HomeAssistant, hass_client_no_
 async def test_callback_unknown_state(hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator) -> None:
     result = await start_data_connect(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P3Y"}
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "3_years"}
     )
     for query in ("autorisation_id=1&state=forged-state", "autorisation_id=1"):
         status, text = await callback(hass_client_no_auth, query)
@@ -630,7 +630,7 @@ async def test_callback_unknown_state(hass: HomeAssistant, hass_client_no_auth: 
 async def test_consent_step_ignores_foreign_answer_and_cleans_up(hass: HomeAssistant) -> None:
     result = await start_data_connect(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P3Y"}
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "3_years"}
     )
     state = state_of(dict(result))
     again = await hass.config_entries.flow.async_configure(
@@ -655,7 +655,7 @@ async def test_several_credentials(
     assert "implementation" in {str(key) for key in result["data_schema"].schema}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {"implementation": "cred-b", CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P3Y"},
+        {"implementation": "cred-b", CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "3_years"},
     )
     assert parse_qs(urlsplit(result["url"]).query)["client_id"] == ["id-b"]
     await callback(hass_client_no_auth, f"autorisation_id={AUTH_ID}&state={state_of(dict(result))}")
@@ -675,7 +675,7 @@ async def test_data_connect_sandbox(hass: HomeAssistant, aioclient_mock: Aiohttp
     aioclient_mock.post(SANDBOX_TOKEN_URL, status=401, json={"error": "invalid_client", "error_description": "x"})
     result = await start_data_connect(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_ENVIRONMENT: ENV_SANDBOX, CONF_CONSENT_DURATION: "P3Y"}
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_SANDBOX, CONF_CONSENT_DURATION: "3_years"}
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "data_connect"
@@ -685,7 +685,7 @@ async def test_data_connect_sandbox(hass: HomeAssistant, aioclient_mock: Aiohttp
     aioclient_mock.post(SANDBOX_TOKEN_URL, json=APP_TOKEN)
     aioclient_mock.get(SANDBOX_DAILY, status=404, json={"error": "no_data_found", "error_description": "x"})
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_ENVIRONMENT: ENV_SANDBOX, CONF_CONSENT_DURATION: "P3Y"}
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_SANDBOX, CONF_CONSENT_DURATION: "3_years"}
     )
     assert result["step_id"] == "prm"
     options = result["data_schema"].schema[CONF_PRMS].config["options"]
@@ -853,9 +853,9 @@ async def test_reconfigure_data_connect(
     result = await entry.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure"
     defaults = {str(key): key.default() for key in result["data_schema"].schema}
-    assert defaults == {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P1Y"}
+    assert defaults == {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "1_year"}
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "P3Y"}
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "3_years"}
     )
     assert result["type"] is FlowResultType.EXTERNAL_STEP
     await callback(hass_client_no_auth, f"autorisation_id=9&state={state_of(dict(result))}")

@@ -177,33 +177,37 @@ class MeteringSource(ABC):
         data: Mapping[str, str] | None = None,
         json_body: Any = None,
     ) -> object:
-        """Send one rate-limited request and return its decoded JSON body, or raise a typed error."""
+        """Send one rate-limited request and return its decoded JSON body, or raise a typed error.
+
+        The limiter's slot is held from before the request is sent until its answer is read (or the call fails):
+        the short quota counts from the answer (see `limiter`).
+        """
         limiter = self._registry.get(self._host, api, quotas)
-        await limiter.acquire()
-        self.requests[api] += 1
         url = f"{self._base_url}{path}"
         request_headers = {"User-Agent": self._user_agent, "Accept": "application/json"}
         request_headers.update(headers or {})
-        _LOGGER.debug("%s %s %s", method, path, dict(params or {}))
-        try:
-            async with self._session.request(
-                method,
-                url,
-                params=params,
-                headers=request_headers,
-                data=data,
-                json=json_body,
-                timeout=self._timeout,
-            ) as response:
-                status = response.status
-                response_headers = dict(response.headers)
-                raw = await response.read()
-        except TimeoutError as err:
-            raise CommunicationError(f"timeout calling {self._host} {api}") from err
-        except aiohttp.ClientError as err:
-            raise CommunicationError(
-                scrub(f"cannot reach {self._host} {api}: {type(err).__name__}", self._secrets())
-            ) from err
+        async with limiter.slot():
+            self.requests[api] += 1
+            _LOGGER.debug("%s %s %s", method, path, dict(params or {}))
+            try:
+                async with self._session.request(
+                    method,
+                    url,
+                    params=params,
+                    headers=request_headers,
+                    data=data,
+                    json=json_body,
+                    timeout=self._timeout,
+                ) as response:
+                    status = response.status
+                    response_headers = dict(response.headers)
+                    raw = await response.read()
+            except TimeoutError as err:
+                raise CommunicationError(f"timeout calling {self._host} {api}") from err
+            except aiohttp.ClientError as err:
+                raise CommunicationError(
+                    scrub(f"cannot reach {self._host} {api}: {type(err).__name__}", self._secrets())
+                ) from err
         text = raw.decode("utf-8", errors="replace")
         if status >= 400:
             error = parse_error(status, text, headers=response_headers, api=api, now=self.clock.now())

@@ -266,14 +266,26 @@ def parse_step(text: object) -> timedelta:
     return step
 
 
-def _parse_value(raw: object, what: str) -> float | None:
-    """A measure value: number or numeric string; ``None``/empty is a hole (``None``), never 0."""
+def _is_hole(raw: object) -> bool:
+    """A value that says "no measure here": JSON null, an empty string, or the string ``"null"`` (any case).
+
+    Clients type ``v`` as ``string | null``, and a null turned into text on its way (JavaScript's ``String(null)``)
+    reads ``"null"``. Each is a hole for that point only: never 0, never a reason to drop the rest of the window.
+    """
     if raw is None:
+        return True
+    if isinstance(raw, str):
+        text = raw.strip()
+        return not text or text.lower() == "null"
+    return False
+
+
+def _parse_value(raw: object, what: str) -> float | None:
+    """A measure value: number or numeric string; a hole (`_is_hole`) is ``None``, never 0."""
+    if _is_hole(raw):
         return None
     if isinstance(raw, str):
         text = raw.strip()
-        if not text:
-            return None
         if text.isdigit():
             return float(int(text))
         if _NUMBER_RE.fullmatch(text) is None:
@@ -313,7 +325,13 @@ class _RawSeries:
 
 def _raw_2026(body: Mapping[str, object], measure: Measure, direction: Direction) -> _RawSeries:
     wanted = _BUSINESS[direction]
+    prm = _opt_str(body.get("idPrm"), "idPrm")
+    quality = _opt_str(body.get("etapeMetier"), "etapeMetier")
     grandeurs = [_mapping(g, "grandeur[]") for g in _sequence(body.get("grandeur"), "grandeur")]
+    if not grandeurs:
+        # "un tableau vide est renvoyé pour ce cas" (Swagger): an answer without any series is "no data for this
+        # window", the same as a grandeur whose ``points`` is empty (see `parse_measure`).
+        return _RawSeries(prm=prm, quality=quality, unit=None, points=[], period_step=body.get("pas"))
     matching = [g for g in grandeurs if g.get("grandeurMetier") == wanted]
     if len(matching) > 1:
         matching = [g for g in matching if g.get("grandeurPhysique") == _PHYSICAL[measure]]
@@ -328,8 +346,8 @@ def _raw_2026(body: Mapping[str, object], measure: Measure, direction: Direction
         point = _mapping(item, "points[]")
         points.append((point.get("v"), point.get("d"), point.get("p")))
     return _RawSeries(
-        prm=_opt_str(body.get("idPrm"), "idPrm"),
-        quality=_opt_str(body.get("etapeMetier"), "etapeMetier"),
+        prm=prm,
+        quality=quality,
         unit=grandeur.get("unite"),
         points=points,
         period_step=body.get("pas"),
@@ -442,7 +460,15 @@ def parse_measure(body: object, *, measure: Measure, direction: Direction, prm: 
 
     Load curve: ``d`` is the END of each interval, the step comes from each point (``p`` /
     ``interval_length``) or the spacing. Daily energy: one reading per local day. Max power: one reading per
-    local day (month for ``pas=P1M``) with ``at`` = the peak. Null/empty values become ``holes``.
+    local day (month for ``pas=P1M``) with ``at`` = the peak.
+
+    No data is an empty `Series`, not an error: a body whose ``grandeur`` is an empty list (the Swagger allows it:
+    "un tableau vide est renvoyé pour ce cas"), whose series has no ``points``, or a v5 body without
+    ``interval_reading``. `NoDataError` stays the error *answers* (404 "no data" bodies), which callers treat the
+    same way (`MeteringSource.async_get_series` skips the window, the coordinator stores an empty result), so both
+    mean "nothing for these days" downstream. A point whose value is null, empty or the string ``"null"`` is a
+    hole (``Series.holes``, never 0) and the other points of the window are kept; a value that is present but not
+    a measure (not a number, negative, infinite) still makes the body invalid, as a malformed stamp does.
     """
     if measure is Measure.INDEX:
         raise _invalid("index bodies are parsed by parse_index")
@@ -481,7 +507,7 @@ def parse_measure(body: object, *, measure: Measure, direction: Direction, prm: 
 
 
 def _index_value(raw: object, what: str) -> int | None:
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
+    if _is_hole(raw):
         return None
     if isinstance(raw, bool):
         raise _invalid(f"{what}: boolean index value")
