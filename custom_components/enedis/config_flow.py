@@ -673,17 +673,26 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
                     for key, field in PRICE_FIELDS.items()
                     if user_input.get(field) is not None
                 }
-                apply_from = dt_util.parse_date(str(user_input.get(CONF_APPLY_FROM) or "")) or dt_util.now().date()
-                options[CONF_PRICE_PERIODS] = _with_period(options.get(CONF_PRICE_PERIODS, []), apply_from, prices)
+                periods = options.get(CONF_PRICE_PERIODS, [])
+                apply_from = dt_util.parse_date(str(user_input.get(CONF_APPLY_FROM) or ""))
+                if prices != _current_prices(periods) or apply_from not in {None, _newest_start(periods)}:
+                    # Only a change of the prices or of their date touches the periods (saving another option
+                    # never moves a scheduled price change nor reprices history). New prices without a date
+                    # apply from today.
+                    updated = _with_period(periods, apply_from or dt_util.now().date(), prices)
+                    if updated != periods:
+                        options[CONF_PRICE_PERIODS] = updated
                 return self.async_create_entry(data=options)
         current = _current_prices(options.get(CONF_PRICE_PERIODS, []))
+        newest_start = _newest_start(options.get(CONF_PRICE_PERIODS, []))
         suggested = {
             CONF_TARIFF: options.get(CONF_TARIFF, TARIFF_BASE),
             CONF_OFFPEAK_OVERRIDE: options.get(CONF_OFFPEAK_OVERRIDE),
             CONF_TEMPO_ENTITY: options.get(CONF_TEMPO_ENTITY),
             CONF_PRICE_ENTITY: options.get(CONF_PRICE_ENTITY),
             CONF_MONTHLY_FEE: options.get(CONF_MONTHLY_FEE, 0.0),
-            CONF_APPLY_FROM: dt_util.now().date().isoformat(),
+            # The date the shown prices apply from (the newest period's), not today: the form shows one period.
+            CONF_APPLY_FROM: newest_start.isoformat() if newest_start else None,
             **{field: current[key] for key, field in PRICE_FIELDS.items() if key in current},
             **(user_input or {}),
         }
@@ -729,6 +738,14 @@ def _current_prices(periods: list[dict[str, Any]]) -> dict[str, float]:
         return {}
     newest = max(periods, key=lambda period: str(period["start"]))
     return dict(newest["prices"])
+
+
+def _newest_start(periods: list[dict[str, Any]]) -> date | None:
+    """The local (Paris) day the newest period starts on: the form's suggested "apply from"."""
+    if not periods:
+        return None
+    start = dt_util.parse_datetime(str(max(periods, key=lambda period: str(period["start"]))["start"]))
+    return None if start is None else start.astimezone(PARIS).date()
 
 
 def _with_period(periods: list[dict[str, Any]], apply_from: date, prices: dict[str, float]) -> list[dict[str, Any]]:

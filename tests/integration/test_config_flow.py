@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from http import HTTPStatus
 import json
 from pathlib import Path
@@ -26,6 +26,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
@@ -33,6 +34,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.enedis import application_credentials
 from custom_components.enedis.api import CONSO_API_URL, PRODUCTION_URL, SANDBOX_URL, LimiterRegistry
+from custom_components.enedis.api.models import PARIS
 from custom_components.enedis.const import (
     ALL_MEASURES,
     CONF_AUTH_IMPLEMENTATION,
@@ -1002,3 +1004,81 @@ async def test_options_tariff_and_repricing(hass: HomeAssistant) -> None:
     # Same prices again: nothing added.
     await tariff_form({"tariff_option": "hphc", "price_offpeak": 0.19, "price_peak": 0.25, "apply_from": "2026-09-01"})
     assert len(entry.options["price_periods"]) == 2
+
+
+def suggested_input(result: Any) -> dict[str, Any]:
+    """What the frontend submits for a form left as shown: every suggested value, or default, that is set."""
+    values: dict[str, Any] = {}
+    for key in result["data_schema"].schema:
+        suggested = (key.description or {}).get("suggested_value")
+        if suggested is None and not callable(key.default):
+            continue
+        values[str(key)] = suggested if suggested is not None else key.default()
+    return values
+
+
+async def test_options_tariff_edits_one_option_only(hass: HomeAssistant) -> None:
+    """Reopening the tariff page shows the newest period with ITS date; saving one change touches nothing else."""
+    today = dt_util.now().date()
+    scheduled = today + timedelta(days=90)
+    periods = [
+        {"start": "2025-12-31T23:00:00+00:00", "prices": {"offpeak": 0.2, "peak": 0.27}},
+        {
+            "start": dt_util.as_utc(datetime.combine(scheduled, time(0), tzinfo=PARIS)).isoformat(),
+            "prices": {"offpeak": 0.22, "peak": 0.29},
+        },
+    ]
+    options = {
+        CONF_CURVE_MONTHS: 6,
+        "tariff_option": "hphc",
+        "offpeak_hours": "HC (22H00-6H00)",
+        "monthly_fee": 12.0,
+        "tempo_entity": None,
+        "price_entity": None,
+        "price_periods": periods,
+    }
+    entry = conso_entry(PRM1)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options=options)
+
+    async def tariff_form() -> Any:
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        return await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "tariff"})
+
+    result = await tariff_form()
+    shown = suggested_input(result)
+    assert shown["apply_from"] == scheduled.isoformat()  # the shown prices' own date, not today
+    assert (shown["price_offpeak"], shown["price_peak"]) == (0.22, 0.29)
+
+    edits = (("monthly_fee", 20.0), ("offpeak_hours", "HC (23H00-7H00)"), ("price_entity", "sensor.spot_price"))
+    for field, value in edits:
+        before = dict(entry.options)
+        result = await tariff_form()
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {**suggested_input(result), field: value}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        changed = {key for key in {*before, *entry.options} if before.get(key) != entry.options.get(key)}
+        assert changed <= {field}, changed
+        assert entry.options["price_periods"] == periods  # the scheduled change stays scheduled
+    # Unchanged prices with the date cleared: the periods are not touched either.
+    result = await tariff_form()
+    user_input = {**suggested_input(result), "monthly_fee": 21.0}
+    del user_input["apply_from"]
+    await hass.config_entries.options.async_configure(result["flow_id"], user_input)
+    assert entry.options["price_periods"] == periods
+
+    # Correcting the scheduled prices keeps their date; earlier history keeps its prices.
+    result = await tariff_form()
+    await hass.config_entries.options.async_configure(result["flow_id"], {**suggested_input(result), "price_peak": 0.3})
+    assert entry.options["price_periods"] == [periods[0], {**periods[1], "prices": {"offpeak": 0.22, "peak": 0.3}}]
+    # New prices without a date apply from today (the period before today is kept, the later one replaced).
+    result = await tariff_form()
+    user_input = {**suggested_input(result), "price_peak": 0.31}
+    del user_input["apply_from"]
+    await hass.config_entries.options.async_configure(result["flow_id"], user_input)
+    today_start = dt_util.as_utc(datetime.combine(today, time(0), tzinfo=PARIS)).isoformat()
+    assert entry.options["price_periods"] == [
+        periods[0],
+        {"start": today_start, "prices": {"offpeak": 0.22, "peak": 0.31}},
+    ]
