@@ -29,6 +29,7 @@ from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
@@ -56,7 +57,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.util import dt as dt_util
 
 from .api.models import PARIS
-from .tariffs import OffpeakFormatError, format_offpeak, parse_offpeak
+from .tariffs import BASE, FEED_IN, OFFPEAK, PEAK, TEMPO_CLASSES, OffpeakFormatError, format_offpeak, parse_offpeak
 
 if TYPE_CHECKING:
     # Home Assistant 2026.x types its flow forms with probatio, which it also installs as ``voluptuous``
@@ -121,6 +122,8 @@ from .const import (
     SOURCE_CONSO_API,
     SOURCE_DATA_CONNECT,
     TARIFF_BASE,
+    TARIFF_HPHC,
+    TARIFF_TEMPO,
     TARIFFS,
 )
 from .helpers import get_registry
@@ -658,6 +661,7 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
                     offpeak = format_offpeak(parse_offpeak(offpeak))
                 except OffpeakFormatError:
                     errors[CONF_OFFPEAK_OVERRIDE] = "invalid_offpeak"
+            errors.update(self._tariff_errors(user_input, offpeak))
             if not errors:
                 options.update(
                     {
@@ -715,8 +719,50 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
         schema = self.add_suggested_values_to_schema(vol.Schema(fields), suggested)
         return self.async_show_form(step_id="tariff", data_schema=schema, errors=errors)
 
+    def _tariff_errors(self, user_input: Mapping[str, Any], offpeak: str) -> dict[str, str]:
+        """Refuse a tariff whose costs or splits could not be computed (an hour is never priced by a guess).
+
+        Tempo needs a colour entity (a day's colour is never guessed); HP/HC needs off-peak windows, typed here
+        or read from the contract of every PRM of the entry (Conso API serves no contract); prices, when any
+        consumption price is given, must cover every class of the option (a price entity prices them all).
+        """
+        errors: dict[str, str] = {}
+        tariff = user_input[CONF_TARIFF]
+        if tariff == TARIFF_TEMPO and not user_input.get(CONF_TEMPO_ENTITY):
+            errors[CONF_TEMPO_ENTITY] = "tempo_entity_required"
+        if tariff == TARIFF_HPHC and not offpeak and not self._contract_offpeak():
+            errors[CONF_OFFPEAK_OVERRIDE] = "offpeak_required"
+        if not user_input.get(CONF_PRICE_ENTITY):
+            given = {key for key, field in PRICE_FIELDS.items() if user_input.get(field) is not None}
+            consumption = given - {FEED_IN}
+            if consumption and not set(OPTION_PRICES[tariff]) <= consumption:
+                errors["base"] = "prices_incomplete"
+        return errors
+
+    def _contract_offpeak(self) -> bool:
+        """Whether the contract of every PRM of the (loaded) entry gives off-peak windows this integration reads."""
+        entry = self.config_entry
+        if entry.state is not ConfigEntryState.LOADED or entry.data.get(CONF_SOURCE) != SOURCE_DATA_CONNECT:
+            return False
+        contracts = entry.runtime_data.contracts
+        for prm in entry.data[CONF_PRMS]:
+            contract = contracts.get(prm)
+            if contract is None or not contract.offpeak_hours:
+                return False
+            try:
+                parse_offpeak(contract.offpeak_hours)
+            except OffpeakFormatError:
+                return False
+        return True
+
 
 CONF_APPLY_FROM = "apply_from"
+OPTION_PRICES: dict[str, tuple[str, ...]] = {
+    TARIFF_BASE: (BASE,),
+    TARIFF_HPHC: (OFFPEAK, PEAK),
+    TARIFF_TEMPO: TEMPO_CLASSES,
+}
+"""The price classes each tariff option needs (`tariffs.priced_hours` leaves an hour without them unpriced)."""
 PRICE_FIELDS: dict[str, str] = {
     "base": "price_base",
     "offpeak": "price_offpeak",

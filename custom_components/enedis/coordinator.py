@@ -936,6 +936,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                     unsplit_days_count=len(result.unsplit_days),
                     unknown_colour_days=[d.isoformat() for d in result.unknown_colour_days[-30:]],
                     unpriced=result.unpriced,
+                    unpriced_hours=result.unpriced_hours,
                 )
         touched.clear()
 

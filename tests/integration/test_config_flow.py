@@ -959,6 +959,9 @@ async def test_register_view_once(hass: HomeAssistant) -> None:
     assert CONSENT_STATES not in hass.data or hass.data[CONSENT_STATES] == {}
 
 
+HPHC = {"tariff_option": "hphc", "offpeak_hours": "HC (22H00-6H00)"}
+
+
 async def test_options_tariff_and_repricing(hass: HomeAssistant) -> None:
     entry = conso_entry(PRM1)
     entry.add_to_hass(hass)
@@ -989,20 +992,20 @@ async def test_options_tariff_and_repricing(hass: HomeAssistant) -> None:
         {"start": "2025-12-31T23:00:00+00:00", "prices": {"offpeak": 0.2, "peak": 0.27}}
     ]
     # A new price from a later date adds a period; history before it keeps the old prices.
-    await tariff_form({"tariff_option": "hphc", "price_offpeak": 0.21, "price_peak": 0.27, "apply_from": "2026-08-01"})
+    await tariff_form({**HPHC, "price_offpeak": 0.21, "price_peak": 0.27, "apply_from": "2026-08-01"})
     assert [p["start"] for p in entry.options["price_periods"]] == [
         "2025-12-31T23:00:00+00:00",
         "2026-07-31T22:00:00+00:00",
     ]
     # A date in the past before that period replaces it (repricing history from that day).
-    await tariff_form({"tariff_option": "hphc", "price_offpeak": 0.19, "price_peak": 0.25, "apply_from": "2026-06-01"})
+    await tariff_form({**HPHC, "price_offpeak": 0.19, "price_peak": 0.25, "apply_from": "2026-06-01"})
     assert entry.options["price_periods"][-1] == {
         "start": "2026-05-31T22:00:00+00:00",
         "prices": {"offpeak": 0.19, "peak": 0.25},
     }
     assert len(entry.options["price_periods"]) == 2
     # Same prices again: nothing added.
-    await tariff_form({"tariff_option": "hphc", "price_offpeak": 0.19, "price_peak": 0.25, "apply_from": "2026-09-01"})
+    await tariff_form({**HPHC, "price_offpeak": 0.19, "price_peak": 0.25, "apply_from": "2026-09-01"})
     assert len(entry.options["price_periods"]) == 2
 
 
@@ -1082,3 +1085,61 @@ async def test_options_tariff_edits_one_option_only(hass: HomeAssistant) -> None
         periods[0],
         {"start": today_start, "prices": {"offpeak": 0.22, "peak": 0.31}},
     ]
+
+
+STRINGS = Path(__file__).parents[2] / "custom_components" / "enedis" / "strings.json"
+TRANSLATIONS = STRINGS.parent / "translations"
+
+
+def assert_translated(section: str, key: str) -> None:
+    """The form error ``key`` reads in English (strings.json = en.json) and in French, in different words."""
+    english = json.loads(STRINGS.read_text())[section]["error"][key]
+    assert json.loads((TRANSLATIONS / "en.json").read_text())[section]["error"][key] == english
+    french = json.loads((TRANSLATIONS / "fr.json").read_text())[section]["error"][key]
+    assert english
+    assert french
+    assert french != english
+
+
+@pytest.mark.parametrize(
+    ("user_input", "errors"),
+    [
+        # Conso API serves no contract: HP/HC without off-peak hours could never be split.
+        ({"tariff_option": "hphc", "price_offpeak": 0.2, "price_peak": 0.27}, {"offpeak_hours": "offpeak_required"}),
+        # Tempo without a colour source could never price a day.
+        ({"tariff_option": "tempo"}, {"tempo_entity": "tempo_entity_required"}),
+        # A class of the option without a price: its hours could not be priced.
+        ({**HPHC, "price_peak": 0.27}, {"base": "prices_incomplete"}),
+        ({"tariff_option": "base", "price_offpeak": 0.2, "price_peak": 0.27}, {"base": "prices_incomplete"}),
+        (
+            {"tariff_option": "tempo", "tempo_entity": "sensor.tempo", "price_blue_peak": 0.16},
+            {"base": "prices_incomplete"},
+        ),
+    ],
+)
+async def test_options_tariff_refuses_an_incomplete_tariff(
+    hass: HomeAssistant, user_input: dict[str, Any], errors: dict[str, str]
+) -> None:
+    entry = conso_entry(PRM1)
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "tariff"})
+    result = await hass.config_entries.options.async_configure(result["flow_id"], user_input)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+    assert entry.options == {}
+    for key in errors.values():
+        assert_translated("options", key)
+    # What the user typed stays in the form.
+    shown = suggested_input(result)
+    assert {key: shown.get(key) for key in user_input} == user_input
+
+    # Completed, the same tariff is accepted; without any consumption price (no cost statistic) too.
+    complete = {
+        "hphc": {**HPHC, "price_offpeak": 0.2, "price_peak": 0.27},
+        "tempo": {"tariff_option": "tempo", "tempo_entity": "sensor.tempo"},
+        "base": {"tariff_option": "base", "price_base": 0.19},
+    }[user_input["tariff_option"]]
+    result = await hass.config_entries.options.async_configure(result["flow_id"], complete)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["tariff_option"] == user_input["tariff_option"]
