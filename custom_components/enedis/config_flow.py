@@ -13,7 +13,8 @@ Credentials are tested before an entry is created: Conso API and sandbox with on
 production with the ``subscribed_services`` call (its token request proves the client id/secret; there is
 no public token-only call in the library, and nothing can be checked before consent without a PRM).
 
-One entry per credential, one device per PRM: a PRM already in any entry aborts ``already_configured``.
+One entry per credential, one device per PRM: the PRM picker offers only PRMs that are in no entry yet (it
+names the others); a token or consent whose PRMs are all configured already aborts ``already_configured``.
 """
 
 from __future__ import annotations
@@ -400,30 +401,40 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
     # --- PRM picker --------------------------------------------------------------------------------
 
     async def async_step_prm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Several PRMs: choose which ones this entry imports (default: all not configured yet)."""
+        """Several PRMs: choose which ones this entry imports (default: all not configured yet).
+
+        Only PRMs not in any entry are offered (a PRM belongs to one entry); the others are named in the
+        description, so choosing never ends the flow on ``already_configured``. Nothing left to offer aborts.
+        """
         configured = self._configured_prms()
-        free = [prm for prm in self._available if prm not in configured]
+        free = {prm: label for prm, label in self._available.items() if prm not in configured}
         if not free:
             return self.async_abort(reason="already_configured")
         errors: dict[str, str] = {}
         if user_input is not None:
             chosen = set(user_input.get(CONF_PRMS, []))
-            selected = [prm for prm in self._available if prm in chosen]
+            selected = [prm for prm in free if prm in chosen]
             if selected:
                 return await self._async_create(selected)
             errors["base"] = "no_prm_selected"
         schema = vol.Schema(
             {
-                vol.Required(CONF_PRMS, default=free): SelectSelector(
+                vol.Required(CONF_PRMS, default=list(free)): SelectSelector(
                     SelectSelectorConfig(
-                        options=[SelectOptionDict(value=prm, label=label) for prm, label in self._available.items()],
+                        options=[SelectOptionDict(value=prm, label=label) for prm, label in free.items()],
                         multiple=True,
                         mode=SelectSelectorMode.LIST,
                     )
                 )
             }
         )
-        return self.async_show_form(step_id="prm", data_schema=schema, errors=errors)
+        taken = [prm for prm in self._available if prm in configured]
+        return self.async_show_form(
+            step_id="prm",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={"configured": ", ".join(taken) or "-"},
+        )
 
     # --- shared ------------------------------------------------------------------------------------
 

@@ -70,6 +70,8 @@ from custom_components.enedis.views import (
 )
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
+STRINGS = Path(__file__).parents[2] / "custom_components" / "enedis" / "strings.json"
+TRANSLATIONS = STRINGS.parent / "translations"
 PRM1 = "11111111111111"  # the PRM of the bokub-linky captures
 PRM2 = "22222222222222"
 PRM3 = "33333333333333"
@@ -351,17 +353,27 @@ async def test_conso_api_same_unique_id(hass: HomeAssistant, aioclient_mock: Aio
 
 
 async def test_prm_picker_skips_configured(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
+    """A PRM already in an entry is not offered but named; the flow goes on with the others."""
     conso_entry(PRM1).add_to_hass(hass)
     aioclient_mock.get(CONSO_DAILY, json=DAILY)
     result = await start_conso(hass)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: make_token(PRM1, PRM2)})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: make_token(PRM1, PRM2, PRM3)}
+    )
     assert result["step_id"] == "prm"
     (key,) = result["data_schema"].schema
-    assert key.default() == [PRM2]
-    # Choosing the configured one anyway aborts.
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: [PRM1, PRM2]})
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert key.default() == [PRM2, PRM3]
+    assert [option["value"] for option in result["data_schema"].schema[key].config["options"]] == [PRM2, PRM3]
+    assert result["description_placeholders"] == {"configured": PRM1}
+    for language in ("strings.json", "translations/fr.json"):
+        description = json.loads((STRINGS.parent / language).read_text())["config"]["step"]["prm"]["description"]
+        assert "{configured}" in description
+    # The configured PRM cannot be chosen (the form refuses it, the flow stays open).
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: [PRM1, PRM2]})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: [PRM3]})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PRMS] == [PRM3]
 
 
 async def test_prm_picker_all_configured(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
@@ -1085,10 +1097,6 @@ async def test_options_tariff_edits_one_option_only(hass: HomeAssistant) -> None
         periods[0],
         {"start": today_start, "prices": {"offpeak": 0.22, "peak": 0.31}},
     ]
-
-
-STRINGS = Path(__file__).parents[2] / "custom_components" / "enedis" / "strings.json"
-TRANSLATIONS = STRINGS.parent / "translations"
 
 
 def assert_translated(section: str, key: str) -> None:
