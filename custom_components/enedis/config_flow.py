@@ -269,7 +269,8 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
             }
         )
         if user_input is not None:
-            schema = self.add_suggested_values_to_schema(schema, {CONF_BASE_URL: user_input.get(CONF_BASE_URL)})
+            # After an error the form keeps what was typed, the token too (a password field: shown masked).
+            schema = self.add_suggested_values_to_schema(schema, user_input)
         return self.async_show_form(step_id="conso_api", data_schema=schema, errors=errors)
 
     async def async_step_data_connect(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -297,6 +298,7 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         schema = vol.Schema(
             {vol.Required(CONF_TOKEN): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))}
         )
+        schema = self.add_suggested_values_to_schema(schema, user_input or {})
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=schema,
@@ -322,8 +324,8 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
                 vol.Required(CONF_BASE_URL): TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
             }
         )
-        suggested = user_input.get(CONF_BASE_URL) if user_input else self._base_url
-        schema = self.add_suggested_values_to_schema(schema, {CONF_BASE_URL: suggested})
+        suggested = dict(user_input) if user_input else {CONF_BASE_URL: self._base_url}
+        schema = self.add_suggested_values_to_schema(schema, suggested)
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=schema,
@@ -512,6 +514,8 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         if not implementations:
             return self.async_abort(reason="missing_credentials")
         current = entry.data.get(CONF_AUTH_IMPLEMENTATION) if entry is not None else None
+        if user_input is not None:
+            current = user_input.get(CONF_IMPLEMENTATION, current)  # after an error, keep the user's choice
         default_id = current if current in implementations else next(iter(implementations))
         errors: dict[str, str] = {}
         if user_input is not None:

@@ -1151,3 +1151,48 @@ async def test_options_tariff_refuses_an_incomplete_tariff(
     result = await hass.config_entries.options.async_configure(result["flow_id"], complete)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options["tariff_option"] == user_input["tariff_option"]
+
+
+async def test_forms_keep_what_was_typed(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
+    """After a form error the token (and URL) need not be pasted again."""
+    token = make_token(PRM1)
+    result = await start_conso(hass)
+    typed = {CONF_TOKEN: token, CONF_BASE_URL: "conso.example.org"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
+    assert result["errors"] == {CONF_BASE_URL: "invalid_url"}
+    assert suggested_input(result) == typed
+    # A live error too (the gateway is down).
+    aioclient_mock.get(CONSO_DAILY, status=500, text="Internal Server Error")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: token})
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert suggested_input(result) == {CONF_TOKEN: token, CONF_BASE_URL: DEFAULT_CONSO_API_URL}
+
+    # Reauthentication and reconfiguration keep it as well.
+    entry = conso_entry(PRM2)
+    entry.add_to_hass(hass)
+    expired = make_token(PRM2, exp=datetime.now(UTC) - timedelta(days=1))
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: expired})
+    assert result["errors"] == {CONF_TOKEN: "token_expired"}
+    assert suggested_input(result) == {CONF_TOKEN: expired}
+    hass.config_entries.flow.async_abort(result["flow_id"])
+    result = await entry.start_reconfigure_flow(hass)
+    assert suggested_input(result) == {CONF_BASE_URL: DEFAULT_CONSO_API_URL}
+    typed = {CONF_TOKEN: make_token(PRM2), CONF_BASE_URL: "ftp://conso.example.org"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
+    assert result["errors"] == {CONF_BASE_URL: "invalid_url"}
+    assert suggested_input(result) == typed
+
+
+async def test_data_connect_form_keeps_the_chosen_credentials(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    assert await async_setup_component(hass, "application_credentials", {})
+    await async_import_client_credential(hass, DOMAIN, ClientCredential("id-a", "secret-a", "App A"), "cred-a")
+    await async_import_client_credential(hass, DOMAIN, ClientCredential("id-b", "secret-b", "App B"), "cred-b")
+    aioclient_mock.post(SANDBOX_TOKEN_URL, status=401, json={"error": "invalid_client", "error_description": "x"})
+    result = await start_data_connect(hass)
+    typed = {"implementation": "cred-b", CONF_ENVIRONMENT: ENV_SANDBOX, CONF_CONSENT_DURATION: "P1Y"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
+    assert result["errors"] == {"base": "invalid_auth"}
+    assert suggested_input(result) == typed
