@@ -639,11 +639,15 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
         }
 
         def number(maximum: int, minimum: int = 1, unit: str = "months") -> NumberSelector:
-            return NumberSelector(
-                NumberSelectorConfig(
-                    min=minimum, max=maximum, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement=unit
-                )
+            # min/max let the frontend explain the limits in the user's language before anything is sent; a unit
+            # that is a word ("months") is translated through the selector's translation key (strings.json
+            # ``selector.<unit>.unit_of_measurement``), a symbol ("h") is not.
+            config = NumberSelectorConfig(
+                min=minimum, max=maximum, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement=unit
             )
+            if unit.isalpha() and len(unit) > 1:
+                config["translation_key"] = unit
+            return NumberSelector(config)
 
         schema = vol.Schema(
             {

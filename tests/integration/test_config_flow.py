@@ -25,6 +25,7 @@ from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.helpers.selector import NumberSelector
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -1196,3 +1197,28 @@ async def test_data_connect_form_keeps_the_chosen_credentials(
     result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
     assert result["errors"] == {"base": "invalid_auth"}
     assert suggested_input(result) == typed
+
+
+async def test_number_fields_have_limits_and_translated_units(hass: HomeAssistant) -> None:
+    """Every number field is a selector with min/max (the frontend states the limits in the user's language),
+    and a unit that is a word is translated."""
+    entry = conso_entry(PRM1)
+    entry.add_to_hass(hass)
+    english = json.loads(STRINGS.read_text())["selector"]
+    french = json.loads((TRANSLATIONS / "fr.json").read_text())["selector"]
+    seen = 0
+    for step in ("history", "tariff"):
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": step})
+        for key, field in result["data_schema"].schema.items():
+            if not isinstance(field, NumberSelector):
+                continue
+            seen += 1
+            config = field.config
+            assert {"min", "max"} <= set(config), key
+            unit = config.get("unit_of_measurement", "")
+            if unit.isalpha() and len(unit) > 1:
+                translation = config["translation_key"]
+                assert english[translation]["unit_of_measurement"][unit] == unit
+                assert french[translation]["unit_of_measurement"][unit] not in {"", unit}
+    assert seen == 15  # 4 history numbers, the monthly fee and 10 prices
