@@ -13,7 +13,8 @@ Credentials are tested before an entry is created: Conso API and sandbox with on
 production with the ``subscribed_services`` call (its token request proves the client id/secret; there is
 no public token-only call in the library, and nothing can be checked before consent without a PRM).
 
-One entry per credential, one device per PRM: a PRM already in any entry aborts ``already_configured``.
+One entry per credential, one device per PRM: the PRM picker offers only PRMs that are in no entry yet (it
+names the others); a token or consent whose PRMs are all configured already aborts ``already_configured``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
@@ -56,7 +58,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.util import dt as dt_util
 
 from .api.models import PARIS
-from .tariffs import OffpeakFormatError, format_offpeak, parse_offpeak
+from .tariffs import BASE, FEED_IN, OFFPEAK, PEAK, TEMPO_CLASSES, OffpeakFormatError, format_offpeak, parse_offpeak
 
 if TYPE_CHECKING:
     # Home Assistant 2026.x types its flow forms with probatio, which it also installs as ``voluptuous``
@@ -121,6 +123,8 @@ from .const import (
     SOURCE_CONSO_API,
     SOURCE_DATA_CONNECT,
     TARIFF_BASE,
+    TARIFF_HPHC,
+    TARIFF_TEMPO,
     TARIFFS,
 )
 from .helpers import get_registry
@@ -277,7 +281,8 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
             }
         )
         if user_input is not None:
-            schema = self.add_suggested_values_to_schema(schema, {CONF_BASE_URL: user_input.get(CONF_BASE_URL)})
+            # After an error the form keeps what was typed, the token too (a password field: shown masked).
+            schema = self.add_suggested_values_to_schema(schema, user_input)
         return self.async_show_form(step_id="conso_api", data_schema=schema, errors=errors)
 
     async def async_step_data_connect(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -305,6 +310,7 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         schema = vol.Schema(
             {vol.Required(CONF_TOKEN): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))}
         )
+        schema = self.add_suggested_values_to_schema(schema, user_input or {})
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=schema,
@@ -330,8 +336,8 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
                 vol.Required(CONF_BASE_URL): TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
             }
         )
-        suggested = user_input.get(CONF_BASE_URL) if user_input else self._base_url
-        schema = self.add_suggested_values_to_schema(schema, {CONF_BASE_URL: suggested})
+        suggested = dict(user_input) if user_input else {CONF_BASE_URL: self._base_url}
+        schema = self.add_suggested_values_to_schema(schema, suggested)
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=schema,
@@ -409,30 +415,40 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
     # --- PRM picker --------------------------------------------------------------------------------
 
     async def async_step_prm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Several PRMs: choose which ones this entry imports (default: all not configured yet)."""
+        """Several PRMs: choose which ones this entry imports (default: all not configured yet).
+
+        Only PRMs not in any entry are offered (a PRM belongs to one entry); the others are named in the
+        description, so choosing never ends the flow on ``already_configured``. Nothing left to offer aborts.
+        """
         configured = self._configured_prms()
-        free = [prm for prm in self._available if prm not in configured]
+        free = {prm: label for prm, label in self._available.items() if prm not in configured}
         if not free:
             return self.async_abort(reason="already_configured")
         errors: dict[str, str] = {}
         if user_input is not None:
             chosen = set(user_input.get(CONF_PRMS, []))
-            selected = [prm for prm in self._available if prm in chosen]
+            selected = [prm for prm in free if prm in chosen]
             if selected:
                 return await self._async_create(selected)
             errors["base"] = "no_prm_selected"
         schema = vol.Schema(
             {
-                vol.Required(CONF_PRMS, default=free): SelectSelector(
+                vol.Required(CONF_PRMS, default=list(free)): SelectSelector(
                     SelectSelectorConfig(
-                        options=[SelectOptionDict(value=prm, label=label) for prm, label in self._available.items()],
+                        options=[SelectOptionDict(value=prm, label=label) for prm, label in free.items()],
                         multiple=True,
                         mode=SelectSelectorMode.LIST,
                     )
                 )
             }
         )
-        return self.async_show_form(step_id="prm", data_schema=schema, errors=errors)
+        taken = [prm for prm in self._available if prm in configured]
+        return self.async_show_form(
+            step_id="prm",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={"configured": ", ".join(taken) or "-"},
+        )
 
     # --- shared ------------------------------------------------------------------------------------
 
@@ -510,6 +526,8 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         if not implementations:
             return self.async_abort(reason="missing_credentials")
         current = entry.data.get(CONF_AUTH_IMPLEMENTATION) if entry is not None else None
+        if user_input is not None:
+            current = user_input.get(CONF_IMPLEMENTATION, current)  # after an error, keep the user's choice
         default_id = current if current in implementations else next(iter(implementations))
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -633,11 +651,15 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
         }
 
         def number(maximum: int, minimum: int = 1, unit: str = "months") -> NumberSelector:
-            return NumberSelector(
-                NumberSelectorConfig(
-                    min=minimum, max=maximum, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement=unit
-                )
+            # min/max let the frontend explain the limits in the user's language before anything is sent; a unit
+            # that is a word ("months") is translated through the selector's translation key (strings.json
+            # ``selector.<unit>.unit_of_measurement``), a symbol ("h") is not.
+            config = NumberSelectorConfig(
+                min=minimum, max=maximum, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement=unit
             )
+            if unit.isalpha() and len(unit) > 1:
+                config["translation_key"] = unit
+            return NumberSelector(config)
 
         schema = vol.Schema(
             {
@@ -670,6 +692,7 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
                     offpeak = format_offpeak(parse_offpeak(offpeak))
                 except OffpeakFormatError:
                     errors[CONF_OFFPEAK_OVERRIDE] = "invalid_offpeak"
+            errors.update(self._tariff_errors(user_input, offpeak))
             if not errors:
                 options.update(
                     {
@@ -685,17 +708,26 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
                     for key, field in PRICE_FIELDS.items()
                     if user_input.get(field) is not None
                 }
-                apply_from = dt_util.parse_date(str(user_input.get(CONF_APPLY_FROM) or "")) or dt_util.now().date()
-                options[CONF_PRICE_PERIODS] = _with_period(options.get(CONF_PRICE_PERIODS, []), apply_from, prices)
+                periods = options.get(CONF_PRICE_PERIODS, [])
+                apply_from = dt_util.parse_date(str(user_input.get(CONF_APPLY_FROM) or ""))
+                if prices != _current_prices(periods) or apply_from not in {None, _newest_start(periods)}:
+                    # Only a change of the prices or of their date touches the periods (saving another option
+                    # never moves a scheduled price change nor reprices history). New prices without a date
+                    # apply from today.
+                    updated = _with_period(periods, apply_from or dt_util.now().date(), prices)
+                    if updated != periods:
+                        options[CONF_PRICE_PERIODS] = updated
                 return self.async_create_entry(data=options)
         current = _current_prices(options.get(CONF_PRICE_PERIODS, []))
+        newest_start = _newest_start(options.get(CONF_PRICE_PERIODS, []))
         suggested = {
             CONF_TARIFF: options.get(CONF_TARIFF, TARIFF_BASE),
             CONF_OFFPEAK_OVERRIDE: options.get(CONF_OFFPEAK_OVERRIDE),
             CONF_TEMPO_ENTITY: options.get(CONF_TEMPO_ENTITY),
             CONF_PRICE_ENTITY: options.get(CONF_PRICE_ENTITY),
             CONF_MONTHLY_FEE: options.get(CONF_MONTHLY_FEE, 0.0),
-            CONF_APPLY_FROM: dt_util.now().date().isoformat(),
+            # The date the shown prices apply from (the newest period's), not today: the form shows one period.
+            CONF_APPLY_FROM: newest_start.isoformat() if newest_start else None,
             **{field: current[key] for key, field in PRICE_FIELDS.items() if key in current},
             **(user_input or {}),
         }
@@ -718,8 +750,50 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
         schema = self.add_suggested_values_to_schema(vol.Schema(fields), suggested)
         return self.async_show_form(step_id="tariff", data_schema=schema, errors=errors)
 
+    def _tariff_errors(self, user_input: Mapping[str, Any], offpeak: str) -> dict[str, str]:
+        """Refuse a tariff whose costs or splits could not be computed (an hour is never priced by a guess).
+
+        Tempo needs a colour entity (a day's colour is never guessed); HP/HC needs off-peak windows, typed here
+        or read from the contract of every PRM of the entry (Conso API serves no contract); prices, when any
+        consumption price is given, must cover every class of the option (a price entity prices them all).
+        """
+        errors: dict[str, str] = {}
+        tariff = user_input[CONF_TARIFF]
+        if tariff == TARIFF_TEMPO and not user_input.get(CONF_TEMPO_ENTITY):
+            errors[CONF_TEMPO_ENTITY] = "tempo_entity_required"
+        if tariff == TARIFF_HPHC and not offpeak and not self._contract_offpeak():
+            errors[CONF_OFFPEAK_OVERRIDE] = "offpeak_required"
+        if not user_input.get(CONF_PRICE_ENTITY):
+            given = {key for key, field in PRICE_FIELDS.items() if user_input.get(field) is not None}
+            consumption = given - {FEED_IN}
+            if consumption and not set(OPTION_PRICES[tariff]) <= consumption:
+                errors["base"] = "prices_incomplete"
+        return errors
+
+    def _contract_offpeak(self) -> bool:
+        """Whether the contract of every PRM of the (loaded) entry gives off-peak windows this integration reads."""
+        entry = self.config_entry
+        if entry.state is not ConfigEntryState.LOADED or entry.data.get(CONF_SOURCE) != SOURCE_DATA_CONNECT:
+            return False
+        contracts = entry.runtime_data.contracts
+        for prm in entry.data[CONF_PRMS]:
+            contract = contracts.get(prm)
+            if contract is None or not contract.offpeak_hours:
+                return False
+            try:
+                parse_offpeak(contract.offpeak_hours)
+            except OffpeakFormatError:
+                return False
+        return True
+
 
 CONF_APPLY_FROM = "apply_from"
+OPTION_PRICES: dict[str, tuple[str, ...]] = {
+    TARIFF_BASE: (BASE,),
+    TARIFF_HPHC: (OFFPEAK, PEAK),
+    TARIFF_TEMPO: TEMPO_CLASSES,
+}
+"""The price classes each tariff option needs (`tariffs.priced_hours` leaves an hour without them unpriced)."""
 PRICE_FIELDS: dict[str, str] = {
     "base": "price_base",
     "offpeak": "price_offpeak",
@@ -741,6 +815,14 @@ def _current_prices(periods: list[dict[str, Any]]) -> dict[str, float]:
         return {}
     newest = max(periods, key=lambda period: str(period["start"]))
     return dict(newest["prices"])
+
+
+def _newest_start(periods: list[dict[str, Any]]) -> date | None:
+    """The local (Paris) day the newest period starts on: the form's suggested "apply from"."""
+    if not periods:
+        return None
+    start = dt_util.parse_datetime(str(max(periods, key=lambda period: str(period["start"]))["start"]))
+    return None if start is None else start.astimezone(PARIS).date()
 
 
 def _with_period(periods: list[dict[str, Any]], apply_from: date, prices: dict[str, float]) -> list[dict[str, Any]]:

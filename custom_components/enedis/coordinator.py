@@ -986,6 +986,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                     unsplit_days_count=len(result.unsplit_days),
                     unknown_colour_days=[d.isoformat() for d in result.unknown_colour_days[-30:]],
                     unpriced=result.unpriced,
+                    unpriced_hours=result.unpriced_hours,
                 )
         touched.clear()
 
@@ -1111,13 +1112,22 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             last_power: Reading | None = None
             if cons is not None and cons.curve:
                 last_power = cons.curve[max(cons.curve)][-1]
+            directions = tuple(self._directions(prm))
+            load_curve: bool | None = None
+            if last_power is not None:
+                load_curve = True
+            elif Direction.CONSUMPTION not in directions or not self._wants(Measure.LOAD_CURVE, Direction.CONSUMPTION):
+                load_curve = False
+            elif cons is not None and cons.curve_done:
+                load_curve = False  # the whole history was asked for: not a single reading
             prms[prm] = PrmData(
                 prm=prm,
-                directions=tuple(self._directions(prm)),
+                directions=directions,
                 contract=self.contracts.get(prm),
                 consumption_yesterday_wh=self._day_energy(cons, yesterday),
                 production_yesterday_wh=self._day_energy(prod, yesterday),
                 last_power=last_power,
+                load_curve=load_curve,
                 max_power_yesterday=cons.max_power.get(yesterday) if cons is not None else None,
                 newest_complete_day=max(complete) if complete else None,
                 oldest_day=min(covered) if covered else None,

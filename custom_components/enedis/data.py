@@ -21,6 +21,10 @@ class PrmData:
     production_yesterday_wh: float | None = None
     last_power: Reading | None = None
     """The newest load-curve reading (consumption): average W over ``[start, end)``."""
+    load_curve: bool | None = None
+    """Whether the PRM has a consumption load curve: True once a reading is cached, False when it never can
+    (load curve not imported, no consumption, or the curve's history import ended without a single reading),
+    None while not known yet."""
     max_power_yesterday: Reading | None = None
     """Yesterday's maximum apparent power (VA), ``at`` = time of the peak."""
     newest_complete_day: date | None = None

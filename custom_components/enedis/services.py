@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, callback
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import ConfigEntryAuthFailed, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
@@ -37,9 +37,26 @@ REFETCH_SCHEMA: Any = vol.Schema(
 )
 
 
+def _awaits_reauth(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Whether the entry's credentials were refused, so that nothing can be fetched until it is reauthenticated.
+
+    A reauthentication flow is open for it, or its last refresh failed on authentication (the user may have
+    dismissed the flow).
+    """
+    if any(entry.async_get_active_flows(hass, {SOURCE_REAUTH})):
+        return True
+    coordinator = getattr(entry, "runtime_data", None)
+    return isinstance(coordinator, EnedisCoordinator) and isinstance(coordinator.last_exception, ConfigEntryAuthFailed)
+
+
 def _coordinator(hass: HomeAssistant, prm: str) -> EnedisCoordinator:
+    """The coordinator importing ``prm``; a translated error when the call could only pretend to succeed."""
     for entry in hass.config_entries.async_entries(DOMAIN):
         if prm in entry.data.get(CONF_PRMS, []):
+            if _awaits_reauth(hass, entry):
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN, translation_key="reauth_required", translation_placeholders={"prm": prm}
+                )
             if entry.state is not ConfigEntryState.LOADED:
                 raise ServiceValidationError(
                     translation_domain=DOMAIN, translation_key="entry_not_loaded", translation_placeholders={"prm": prm}

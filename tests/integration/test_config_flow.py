@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from http import HTTPStatus
 import json
 from pathlib import Path
@@ -25,7 +25,9 @@ from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers.network import NoURLAvailableError
+from homeassistant.helpers.selector import NumberSelector
 from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
@@ -33,6 +35,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.enedis import application_credentials
 from custom_components.enedis.api import CONSO_API_URL, PRODUCTION_URL, SANDBOX_URL, LimiterRegistry
+from custom_components.enedis.api.models import PARIS
 from custom_components.enedis.const import (
     ALL_MEASURES,
     CONF_AUTH_IMPLEMENTATION,
@@ -68,6 +71,8 @@ from custom_components.enedis.views import (
 )
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
+STRINGS = Path(__file__).parents[2] / "custom_components" / "enedis" / "strings.json"
+TRANSLATIONS = STRINGS.parent / "translations"
 PRM1 = "11111111111111"  # the PRM of the bokub-linky captures
 PRM2 = "22222222222222"
 PRM3 = "33333333333333"
@@ -349,17 +354,27 @@ async def test_conso_api_same_unique_id(hass: HomeAssistant, aioclient_mock: Aio
 
 
 async def test_prm_picker_skips_configured(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
+    """A PRM already in an entry is not offered but named; the flow goes on with the others."""
     conso_entry(PRM1).add_to_hass(hass)
     aioclient_mock.get(CONSO_DAILY, json=DAILY)
     result = await start_conso(hass)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: make_token(PRM1, PRM2)})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: make_token(PRM1, PRM2, PRM3)}
+    )
     assert result["step_id"] == "prm"
     (key,) = result["data_schema"].schema
-    assert key.default() == [PRM2]
-    # Choosing the configured one anyway aborts.
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: [PRM1, PRM2]})
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert key.default() == [PRM2, PRM3]
+    assert [option["value"] for option in result["data_schema"].schema[key].config["options"]] == [PRM2, PRM3]
+    assert result["description_placeholders"] == {"configured": PRM1}
+    for language in ("strings.json", "translations/fr.json"):
+        description = json.loads((STRINGS.parent / language).read_text())["config"]["step"]["prm"]["description"]
+        assert "{configured}" in description
+    # The configured PRM cannot be chosen (the form refuses it, the flow stays open).
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: [PRM1, PRM2]})
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: [PRM3]})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PRMS] == [PRM3]
 
 
 async def test_prm_picker_all_configured(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
@@ -957,6 +972,9 @@ async def test_register_view_once(hass: HomeAssistant) -> None:
     assert CONSENT_STATES not in hass.data or hass.data[CONSENT_STATES] == {}
 
 
+HPHC = {"tariff_option": "hphc", "offpeak_hours": "HC (22H00-6H00)"}
+
+
 async def test_options_tariff_and_repricing(hass: HomeAssistant) -> None:
     entry = conso_entry(PRM1)
     entry.add_to_hass(hass)
@@ -987,18 +1005,220 @@ async def test_options_tariff_and_repricing(hass: HomeAssistant) -> None:
         {"start": "2025-12-31T23:00:00+00:00", "prices": {"offpeak": 0.2, "peak": 0.27}}
     ]
     # A new price from a later date adds a period; history before it keeps the old prices.
-    await tariff_form({"tariff_option": "hphc", "price_offpeak": 0.21, "price_peak": 0.27, "apply_from": "2026-08-01"})
+    await tariff_form({**HPHC, "price_offpeak": 0.21, "price_peak": 0.27, "apply_from": "2026-08-01"})
     assert [p["start"] for p in entry.options["price_periods"]] == [
         "2025-12-31T23:00:00+00:00",
         "2026-07-31T22:00:00+00:00",
     ]
     # A date in the past before that period replaces it (repricing history from that day).
-    await tariff_form({"tariff_option": "hphc", "price_offpeak": 0.19, "price_peak": 0.25, "apply_from": "2026-06-01"})
+    await tariff_form({**HPHC, "price_offpeak": 0.19, "price_peak": 0.25, "apply_from": "2026-06-01"})
     assert entry.options["price_periods"][-1] == {
         "start": "2026-05-31T22:00:00+00:00",
         "prices": {"offpeak": 0.19, "peak": 0.25},
     }
     assert len(entry.options["price_periods"]) == 2
     # Same prices again: nothing added.
-    await tariff_form({"tariff_option": "hphc", "price_offpeak": 0.19, "price_peak": 0.25, "apply_from": "2026-09-01"})
+    await tariff_form({**HPHC, "price_offpeak": 0.19, "price_peak": 0.25, "apply_from": "2026-09-01"})
     assert len(entry.options["price_periods"]) == 2
+
+
+def suggested_input(result: Any) -> dict[str, Any]:
+    """What the frontend submits for a form left as shown: every suggested value, or default, that is set."""
+    values: dict[str, Any] = {}
+    for key in result["data_schema"].schema:
+        suggested = (key.description or {}).get("suggested_value")
+        if suggested is None and not callable(key.default):
+            continue
+        values[str(key)] = suggested if suggested is not None else key.default()
+    return values
+
+
+async def test_options_tariff_edits_one_option_only(hass: HomeAssistant) -> None:
+    """Reopening the tariff page shows the newest period with ITS date; saving one change touches nothing else."""
+    today = dt_util.now().date()
+    scheduled = today + timedelta(days=90)
+    periods = [
+        {"start": "2025-12-31T23:00:00+00:00", "prices": {"offpeak": 0.2, "peak": 0.27}},
+        {
+            "start": dt_util.as_utc(datetime.combine(scheduled, time(0), tzinfo=PARIS)).isoformat(),
+            "prices": {"offpeak": 0.22, "peak": 0.29},
+        },
+    ]
+    options = {
+        CONF_CURVE_MONTHS: 6,
+        "tariff_option": "hphc",
+        "offpeak_hours": "HC (22H00-6H00)",
+        "monthly_fee": 12.0,
+        "tempo_entity": None,
+        "price_entity": None,
+        "price_periods": periods,
+    }
+    entry = conso_entry(PRM1)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options=options)
+
+    async def tariff_form() -> Any:
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        return await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "tariff"})
+
+    result = await tariff_form()
+    shown = suggested_input(result)
+    assert shown["apply_from"] == scheduled.isoformat()  # the shown prices' own date, not today
+    assert (shown["price_offpeak"], shown["price_peak"]) == (0.22, 0.29)
+
+    edits = (("monthly_fee", 20.0), ("offpeak_hours", "HC (23H00-7H00)"), ("price_entity", "sensor.spot_price"))
+    for field, value in edits:
+        before = dict(entry.options)
+        result = await tariff_form()
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {**suggested_input(result), field: value}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        changed = {key for key in {*before, *entry.options} if before.get(key) != entry.options.get(key)}
+        assert changed <= {field}, changed
+        assert entry.options["price_periods"] == periods  # the scheduled change stays scheduled
+    # Unchanged prices with the date cleared: the periods are not touched either.
+    result = await tariff_form()
+    user_input = {**suggested_input(result), "monthly_fee": 21.0}
+    del user_input["apply_from"]
+    await hass.config_entries.options.async_configure(result["flow_id"], user_input)
+    assert entry.options["price_periods"] == periods
+
+    # Correcting the scheduled prices keeps their date; earlier history keeps its prices.
+    result = await tariff_form()
+    await hass.config_entries.options.async_configure(result["flow_id"], {**suggested_input(result), "price_peak": 0.3})
+    assert entry.options["price_periods"] == [periods[0], {**periods[1], "prices": {"offpeak": 0.22, "peak": 0.3}}]
+    # New prices without a date apply from today (the period before today is kept, the later one replaced).
+    result = await tariff_form()
+    user_input = {**suggested_input(result), "price_peak": 0.31}
+    del user_input["apply_from"]
+    await hass.config_entries.options.async_configure(result["flow_id"], user_input)
+    today_start = dt_util.as_utc(datetime.combine(today, time(0), tzinfo=PARIS)).isoformat()
+    assert entry.options["price_periods"] == [
+        periods[0],
+        {"start": today_start, "prices": {"offpeak": 0.22, "peak": 0.31}},
+    ]
+
+
+def assert_translated(section: str, key: str) -> None:
+    """The form error ``key`` reads in English (strings.json = en.json) and in French, in different words."""
+    english = json.loads(STRINGS.read_text())[section]["error"][key]
+    assert json.loads((TRANSLATIONS / "en.json").read_text())[section]["error"][key] == english
+    french = json.loads((TRANSLATIONS / "fr.json").read_text())[section]["error"][key]
+    assert english
+    assert french
+    assert french != english
+
+
+@pytest.mark.parametrize(
+    ("user_input", "errors"),
+    [
+        # Conso API serves no contract: HP/HC without off-peak hours could never be split.
+        ({"tariff_option": "hphc", "price_offpeak": 0.2, "price_peak": 0.27}, {"offpeak_hours": "offpeak_required"}),
+        # Tempo without a colour source could never price a day.
+        ({"tariff_option": "tempo"}, {"tempo_entity": "tempo_entity_required"}),
+        # A class of the option without a price: its hours could not be priced.
+        ({**HPHC, "price_peak": 0.27}, {"base": "prices_incomplete"}),
+        ({"tariff_option": "base", "price_offpeak": 0.2, "price_peak": 0.27}, {"base": "prices_incomplete"}),
+        (
+            {"tariff_option": "tempo", "tempo_entity": "sensor.tempo", "price_blue_peak": 0.16},
+            {"base": "prices_incomplete"},
+        ),
+    ],
+)
+async def test_options_tariff_refuses_an_incomplete_tariff(
+    hass: HomeAssistant, user_input: dict[str, Any], errors: dict[str, str]
+) -> None:
+    entry = conso_entry(PRM1)
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "tariff"})
+    result = await hass.config_entries.options.async_configure(result["flow_id"], user_input)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+    assert entry.options == {}
+    for key in errors.values():
+        assert_translated("options", key)
+    # What the user typed stays in the form.
+    shown = suggested_input(result)
+    assert {key: shown.get(key) for key in user_input} == user_input
+
+    # Completed, the same tariff is accepted; without any consumption price (no cost statistic) too.
+    complete = {
+        "hphc": {**HPHC, "price_offpeak": 0.2, "price_peak": 0.27},
+        "tempo": {"tariff_option": "tempo", "tempo_entity": "sensor.tempo"},
+        "base": {"tariff_option": "base", "price_base": 0.19},
+    }[user_input["tariff_option"]]
+    result = await hass.config_entries.options.async_configure(result["flow_id"], complete)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["tariff_option"] == user_input["tariff_option"]
+
+
+async def test_forms_keep_what_was_typed(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
+    """After a form error the token (and URL) need not be pasted again."""
+    token = make_token(PRM1)
+    result = await start_conso(hass)
+    typed = {CONF_TOKEN: token, CONF_BASE_URL: "conso.example.org"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
+    assert result["errors"] == {CONF_BASE_URL: "invalid_url"}
+    assert suggested_input(result) == typed
+    # A live error too (the gateway is down).
+    aioclient_mock.get(CONSO_DAILY, status=500, text="Internal Server Error")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: token})
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert suggested_input(result) == {CONF_TOKEN: token, CONF_BASE_URL: DEFAULT_CONSO_API_URL}
+
+    # Reauthentication and reconfiguration keep it as well.
+    entry = conso_entry(PRM2)
+    entry.add_to_hass(hass)
+    expired = make_token(PRM2, exp=datetime.now(UTC) - timedelta(days=1))
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: expired})
+    assert result["errors"] == {CONF_TOKEN: "token_expired"}
+    assert suggested_input(result) == {CONF_TOKEN: expired}
+    hass.config_entries.flow.async_abort(result["flow_id"])
+    result = await entry.start_reconfigure_flow(hass)
+    assert suggested_input(result) == {CONF_BASE_URL: DEFAULT_CONSO_API_URL}
+    typed = {CONF_TOKEN: make_token(PRM2), CONF_BASE_URL: "ftp://conso.example.org"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
+    assert result["errors"] == {CONF_BASE_URL: "invalid_url"}
+    assert suggested_input(result) == typed
+
+
+async def test_data_connect_form_keeps_the_chosen_credentials(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    assert await async_setup_component(hass, "application_credentials", {})
+    await async_import_client_credential(hass, DOMAIN, ClientCredential("id-a", "secret-a", "App A"), "cred-a")
+    await async_import_client_credential(hass, DOMAIN, ClientCredential("id-b", "secret-b", "App B"), "cred-b")
+    aioclient_mock.post(SANDBOX_TOKEN_URL, status=401, json={"error": "invalid_client", "error_description": "x"})
+    result = await start_data_connect(hass)
+    typed = {"implementation": "cred-b", CONF_ENVIRONMENT: ENV_SANDBOX, CONF_CONSENT_DURATION: "P1Y"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
+    assert result["errors"] == {"base": "invalid_auth"}
+    assert suggested_input(result) == typed
+
+
+async def test_number_fields_have_limits_and_translated_units(hass: HomeAssistant) -> None:
+    """Every number field is a selector with min/max (the frontend states the limits in the user's language),
+    and a unit that is a word is translated."""
+    entry = conso_entry(PRM1)
+    entry.add_to_hass(hass)
+    english = json.loads(STRINGS.read_text())["selector"]
+    french = json.loads((TRANSLATIONS / "fr.json").read_text())["selector"]
+    seen = 0
+    for step in ("history", "tariff"):
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": step})
+        for key, field in result["data_schema"].schema.items():
+            if not isinstance(field, NumberSelector):
+                continue
+            seen += 1
+            config = field.config
+            assert {"min", "max"} <= set(config), key
+            unit = config.get("unit_of_measurement", "")
+            if unit.isalpha() and len(unit) > 1:
+                translation = config["translation_key"]
+                assert english[translation]["unit_of_measurement"][unit] == unit
+                assert french[translation]["unit_of_measurement"][unit] not in {"", unit}
+    assert seen == 15  # 4 history numbers, the monthly fee and 10 prices

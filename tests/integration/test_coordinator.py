@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
+import json
+from pathlib import Path
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
@@ -32,6 +34,7 @@ from .common import (
 )
 from .gateway import FakeGateway, fake_gateway_at_real_urls
 
+STRINGS = Path(__file__).parents[2] / "custom_components" / "enedis" / "strings.json"
 P0 = "22516914714270"
 P8 = "26584978546985"
 TWO_MONTHS = {"curve_history_months": 2, "daily_history_months": 2}
@@ -253,6 +256,37 @@ async def test_full_backfill_writes_each_row_about_once(
     assert curve_calls == gateway.state.count("/courbe_de_charge_consommation", 200) <= 106
     assert gateway.state.count("/consommation_quotidienne") <= 4
     assert gateway.state.count("/courbe_de_charge_production") == 0  # the contract says: no production
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_services_refuse_while_awaiting_reauth(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
+) -> None:
+    """A refused token: refetch / import_history raise a translated error instead of reporting success."""
+    freezer.move_to(paris(date(2026, 11, 22), 12))
+    sync(gateway)
+    entry, coordinator = await setup_conso(hass, freezer, gateway)
+    gateway.state.conso_secret = "rotated"  # every token issued so far is now refused (401)
+    await async_run_until(hass, freezer, coordinator, lambda: any(entry.async_get_active_flows(hass, {"reauth"})))
+    assert entry.state is ConfigEntryState.LOADED
+    english = json.loads((STRINGS.parent / "translations" / "en.json").read_text())["exceptions"]["reauth_required"]
+    french = json.loads((STRINGS.parent / "translations" / "fr.json").read_text())["exceptions"]["reauth_required"]
+    assert french["message"] != english["message"]
+    calls = (
+        ("refetch", {"prm": P0, "start": "2026-11-01", "end": "2026-11-03"}),
+        ("import_history", {"prm": P0, "start": "2026-08-01"}),
+    )
+    for service, service_data in calls:
+        with pytest.raises(ServiceValidationError) as raised:
+            await hass.services.async_call(DOMAIN, service, service_data, blocking=True)
+        assert raised.value.translation_key == "reauth_required"
+        # Home Assistant shows the English text (without its final full stop) when no language is asked for.
+        assert str(raised.value) == english["message"].format(prm=P0).rstrip(".")
+    # The reauthentication flow dismissed: the refused credentials still block the calls.
+    for flow in entry.async_get_active_flows(hass, {"reauth"}):
+        hass.config_entries.flow.async_abort(flow["flow_id"])
+    with pytest.raises(ServiceValidationError, match="reauthentic"):
+        await hass.services.async_call(DOMAIN, "refetch", calls[0][1], blocking=True)
     await hass.config_entries.async_unload(entry.entry_id)
 
 

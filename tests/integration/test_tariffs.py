@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
@@ -175,4 +176,23 @@ async def test_unknown_offpeak_format_opens_a_repair_issue(
     hass.config_entries.async_update_entry(entry, options={**entry.options, "offpeak_hours": "HC (23H00-7H00)"})
     assert [str(w) for w in coordinator.tariff_config(P0).windows] == ["23H00-7H00"]
     assert issue_registry.async_get_issue(DOMAIN, f"offpeak_unknown_{P0}") is None
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_hphc_options_use_the_contract_offpeak_hours(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
+) -> None:
+    """Data Connect reads the off-peak hours from the contract: the HP/HC option needs no override there."""
+    freezer.move_to(paris(TODAY, 12))
+    entry = await setup_entry(hass, freezer, {})
+    assert entry.runtime_data.contracts[P0].offpeak_hours
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "tariff"})
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"tariff_option": "hphc", "price_offpeak": 0.2, "price_peak": 0.27}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["tariff_option"] == "hphc"
+    assert entry.options["offpeak_hours"] is None
+    await hass.async_block_till_done()
     await hass.config_entries.async_unload(entry.entry_id)
