@@ -154,19 +154,26 @@ application not subscribed to the measure API all come after the token was accep
 """
 
 
-def _error_key(err: EnedisError) -> str:
-    """The form error for a library error (credentials, network, quota)."""
+def _error_key(err: EnedisError, *, url_typed: bool = False) -> str:
+    """The form error for a library error (credentials, network, quota).
+
+    ``url_typed``: the user typed the URL (Conso API). An answer that is not the API's (a web page, another API's
+    JSON, a body that cannot be read) then means "check this URL" (``invalid_response``); with Enedis' own hosts
+    it can only be a passing failure (``cannot_connect``).
+    """
     if isinstance(err, RateLimitError):
         return "rate_limited"
     if isinstance(err, AuthError):
         return "invalid_auth"
+    if url_typed and isinstance(err, InvalidResponseError):
+        return "invalid_response"
     if isinstance(err, CommunicationError | ServerError | InvalidResponseError):
         return "cannot_connect"
     _LOGGER.warning("Unexpected answer from Enedis while checking the credentials: %s", err)
     return "unknown"
 
 
-async def _async_live_check(source: MeteringSource, prm: str) -> str | None:
+async def _async_live_check(source: MeteringSource, prm: str, *, url_typed: bool = False) -> str | None:
     """One cheap call (the day before yesterday's daily energy): ``None`` if the credentials were accepted."""
     yesterday = source.today() - timedelta(days=1)
     try:
@@ -176,7 +183,7 @@ async def _async_live_check(source: MeteringSource, prm: str) -> str | None:
     except _ACCEPTED:
         return None
     except EnedisError as err:
-        return _error_key(err)
+        return _error_key(err, url_typed=url_typed)
     except Exception:
         _LOGGER.exception("Unexpected error while checking the credentials")
         return "unknown"
@@ -464,7 +471,7 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         source = ConsoApi(
             async_get_clientsession(self.hass), token, base_url=base_url, registry=get_registry(self.hass)
         )
-        if (error := await _async_live_check(source, check_prm)) is not None:
+        if (error := await _async_live_check(source, check_prm, url_typed=True)) is not None:
             return [], {"base": error}
         self._token, self._base_url = token, base_url
         return prms, {}

@@ -42,6 +42,7 @@ from .api import (
     Contract,
     Direction,
     EnedisError,
+    InvalidResponseError,
     Measure,
     MeteringSource,
     NoDataError,
@@ -201,6 +202,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         self._loaded = False
         self._started = False
         self._backoff = ERROR_BACKOFF
+        self._invalid_response_warned = False
         self.errors: deque[tuple[str, str]] = deque(maxlen=20)
         self.rows_written = 0
         self.tariff_reports: dict[str, dict[str, Any]] = {}
@@ -510,11 +512,23 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             wait = self._backoff
             self._backoff = min(MAX_BACKOFF, self._backoff * 2)
             self.update_interval = wait
+            if isinstance(err, InvalidResponseError):
+                # Not Enedis' nor the gateway's answer (a wrong URL): say it once, above DEBUG, until it recovers.
+                if not self._invalid_response_warned:
+                    self._invalid_response_warned = True
+                    _LOGGER.warning(
+                        "%s: %r does not answer like Enedis or Conso API (%s): if it lasts, check the URL",
+                        self.config_entry.title,
+                        self.source,
+                        err,
+                    )
+                raise self._update_failed("invalid_response", wait, str(err)) from err
             raise self._update_failed("api_error", wait, str(err.code or type(err).__name__)) from err
         finally:
             self._account(self.source.request_count - sent_before)
             self.store.async_schedule_save()
         self._backoff = ERROR_BACKOFF
+        self._invalid_response_warned = False
         self.update_interval = max(timedelta(seconds=1), next_wake - self._now())
         return self._snapshot()
 
