@@ -96,7 +96,7 @@ from .ledger import (
     written_hours,
 )
 from .statistics import async_write, async_write_rows, series_metadata
-from .store import DayAttempts, EnedisStore, SeriesCache
+from .store import DayAttempts, EnedisStore, SeriesCache, source_key
 from .tariff_history import async_price_periods, async_tempo_colours
 from .tariff_series import TariffConfig, TariffResult, build_consumption_tariffs, build_production_compensation
 from .tariffs import OffpeakFormatError, PricePeriod, daily_register_energy, parse_offpeak
@@ -215,7 +215,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
 
     async def _async_setup(self) -> None:
         """Load the cache (first refresh): no request is sent while Home Assistant starts."""
-        cache = await self.store.async_load()
+        cache = await self.store.async_load(source_key(self.config_entry.data), self._today())
         for prm in self.prms:
             prm_cache = cache.prm(prm)
             if prm_cache.contract is not None and prm_cache.contract_day is not None:

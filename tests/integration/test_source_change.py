@@ -1,4 +1,4 @@
-"""Issue 10 #4 at runtime: a Conso API URL that is not the API.
+"""Issue 10 #4 at runtime: a Conso API URL that is not the API, and the reconfigure that fixes it.
 
 The fake gateway answers at the real URLs (``https://conso.boris.sh/...``); a wrong base URL such as
 ``https://conso.boris.sh/oops`` reaches routes it does not have, which answer aiohttp's plain-text ``404: Not Found``
@@ -8,12 +8,14 @@ The fake gateway answers at the real URLs (``https://conso.boris.sh/...``); a wr
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 import logging
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
@@ -24,14 +26,17 @@ from custom_components.enedis.api import Direction
 from custom_components.enedis.api.models import PARIS
 from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.coordinator import EnedisCoordinator
+from custom_components.enedis.ledger import CurveState
+from custom_components.enedis.store import STORAGE_VERSION, EntryCache, SeriesCache
 from tests.fake_enedis.state import FakeState
 
-from .common import async_step, install_registry
+from .common import async_run_until, async_statistics, async_step, install_registry
 from .gateway import FakeGateway, fake_gateway_at_real_urls
 
 P0 = "22516914714270"
 TODAY = date(2026, 11, 22)
 WRONG_URL = "https://conso.boris.sh/oops"
+RIGHT_URL = "https://conso.boris.sh/api"
 TWO_MONTHS = {"curve_history_months": 2, "daily_history_months": 2}
 
 
@@ -94,4 +99,70 @@ async def test_wrong_url_fails_visibly_once_and_marks_nothing_done(
     series = coordinator.store.cache.prm(P0).series[Direction.CONSUMPTION]
     assert series.daily_fetched == set()
     assert not series.daily_history_done
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+def _dead_cache() -> dict[str, Any]:
+    """The cache an earlier version left for the wrong URL: its 404 page read as "no data" for every day."""
+    start = TODAY - timedelta(days=61)
+    days = [start + timedelta(days=i) for i in range((TODAY - start).days)]
+    cache = EntryCache(backfill_requests=30, last_backfill_request=paris(TODAY, 9).timestamp())
+    for direction in Direction:
+        cache.prm(P0).series[direction] = SeriesCache(
+            curve_state=dict.fromkeys(days, CurveState.MISSING),
+            daily_fetched=set(days),
+            max_power_fetched=set(days) if direction is Direction.CONSUMPTION else set(),
+            daily_history_done=True,
+            max_power_history_done=True,
+            curve_frontier=start,
+            curve_done=True,
+            last_poll_day=TODAY,
+            given_up=set(days[:-14]),
+        )
+    return cache.to_json()
+
+
+async def test_reconfigure_to_another_url_imports_the_history_again(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    gateway: FakeGateway,
+    hass_storage: dict[str, Any],
+) -> None:
+    install_registry(hass, freezer)
+    token = gateway.state.conso_token_for_client(0)
+    entry = entry_at(WRONG_URL, token)
+    entry.add_to_hass(hass)
+    key = f"enedis.{entry.entry_id}"
+    hass_storage[key] = {"version": STORAGE_VERSION, "minor_version": 1, "key": key, "data": _dead_cache()}
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    coordinator: EnedisCoordinator = entry.runtime_data
+    assert coordinator.data.prms[P0].backfill_progress == 100  # the dead entry: "done", and empty
+    assert coordinator.data.prms[P0].days_covered == 0
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"token": token, "base_url": RIGHT_URL})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data
+    cache = coordinator.store.cache
+    assert cache.source == f"conso_api {RIGHT_URL}"
+    series = cache.prm(P0).series[Direction.CONSUMPTION]
+    assert (series.daily_history_done, series.max_power_history_done, series.curve_done) == (False, False, False)
+    assert series.daily_fetched == set()
+    assert series.curve_frontier is None
+    assert series.given_up == set()
+    check = gateway.state.count()  # the reconfigure's own check
+
+    await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[P0].backfill_progress >= 100)
+    asked = gateway.state.requests[check:]
+    daily = [r for r in asked if r.path.endswith("/consommation_quotidienne")]
+    curve = [r for r in asked if r.path.endswith("/courbe_de_charge_consommation")]
+    oldest = (TODAY - timedelta(days=61)).isoformat()
+    assert min(r.query["dateDebut"] for r in daily) <= oldest  # the daily history, back to the options' start
+    assert min(r.query["dateDebut"] for r in curve) <= oldest  # the curve, week by week, back to it too
+    assert len(curve) >= 61 // 7
+    assert all(r.status == 200 for r in daily + curve)
+    rows = await async_statistics(hass, f"enedis:{P0}_consumption")
+    assert datetime.fromtimestamp(rows[0]["start"], UTC) <= paris(TODAY - timedelta(days=55), 0)
     await hass.config_entries.async_unload(entry.entry_id)
