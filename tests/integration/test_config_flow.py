@@ -54,7 +54,9 @@ from custom_components.enedis.const import (
     CONF_TOKEN,
     CONSENT_CALLBACK_PATH,
     DEFAULT_CONSO_API_URL,
+    DEMO_GATEWAY_VARIABLE,
     DOMAIN,
+    ENV_DEMO,
     ENV_PRODUCTION,
     ENV_SANDBOX,
     SANDBOX_PRMS,
@@ -790,6 +792,83 @@ async def test_data_connect_sandbox(hass: HomeAssistant, aioclient_mock: Aiohttp
     assert result["data"][CONF_AUTHORIZATION_IDS] == []
     assert result["data"][CONF_PRMS] == ["64975835695673", "63695879465986"]
     assert result["result"].unique_id == "63695879465986_64975835695673"
+
+
+# --- Data Connect: the demo gateway of scripts/develop -----------------------------------------------
+
+
+def _environments(result: Any) -> list[str]:
+    return list(result["data_schema"].schema[CONF_ENVIRONMENT].config["options"])
+
+
+async def test_data_connect_demo_gateway(
+    hass: HomeAssistant, local_servers: tuple[str, str, FakeState], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 10 #9: with ENEDIS_DEMO_GATEWAY (set by scripts/develop) the direct path runs against the demo gateway."""
+    gateway_url, _, state = local_servers
+    monkeypatch.setenv(DEMO_GATEWAY_VARIABLE, f"{gateway_url}/")
+    assert await async_setup_component(hass, "application_credentials", {})
+    (client_id, secret), *_ = state.credentials.items()  # what scripts/develop prints
+    await async_import_client_credential(hass, DOMAIN, ClientCredential(client_id, secret), "demo")
+    result = await start_data_connect(hass)
+    assert _environments(result) == [ENV_PRODUCTION, ENV_SANDBOX, ENV_DEMO]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_DEMO, CONF_CONSENT_DURATION: "P3Y"}
+    )
+    assert result["step_id"] == "prm"  # the sandbox's fake customers, no consent page
+    options = result["data_schema"].schema[CONF_PRMS].config["options"]
+    assert options[0] == {"value": "22516914714270", "label": "22516914714270 (client 0)"}
+    assert [(r.method, r.path) for r in state.requests] == [
+        ("POST", "/oauth2/v3/token"),
+        ("GET", "/mesure_synchrone_auto/v2/consommation_quotidienne"),
+    ]
+    assert state.requests[1].query["pointId"] == "22516914714270"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: ["12655648759651"]})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_ENVIRONMENT] == ENV_DEMO
+    assert result["data"][CONF_BASE_URL] == gateway_url
+    assert result["data"][CONF_AUTH_IMPLEMENTATION] == "demo"
+    assert result["data"][CONF_PRMS] == ["12655648759651"]
+
+
+@pytest.mark.usefixtures("setup_credentials")
+async def test_reconfigure_demo_entry_to_the_sandbox(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A demo entry is offered its environment even without the variable; leaving it forgets the gateway's URL."""
+    monkeypatch.delenv(DEMO_GATEWAY_VARIABLE, raising=False)
+    entry = data_connect_entry("22516914714270", environment=ENV_DEMO)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_BASE_URL: "http://127.0.0.1:8788"})
+    result = await entry.start_reconfigure_flow(hass)
+    assert _environments(result) == [ENV_PRODUCTION, ENV_SANDBOX, ENV_DEMO]
+    assert {str(key): key.default() for key in result["data_schema"].schema}[CONF_ENVIRONMENT] == ENV_DEMO
+    aioclient_mock.post(SANDBOX_TOKEN_URL, json=APP_TOKEN)
+    aioclient_mock.get(SANDBOX_DAILY, status=404, json={"error": "no_data_found", "error_description": "x"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_SANDBOX, CONF_CONSENT_DURATION: "P3Y"}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_ENVIRONMENT] == ENV_SANDBOX
+    assert entry.data[CONF_BASE_URL] is None
+    assert str(aioclient_mock.mock_calls[0][1]) == SANDBOX_TOKEN_URL
+
+
+@pytest.mark.parametrize("value", [None, "", "not a url", "ftp://127.0.0.1:8788"])
+@pytest.mark.usefixtures("setup_credentials")
+async def test_demo_environment_not_offered_without_the_variable(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch, value: str | None
+) -> None:
+    if value is None:
+        monkeypatch.delenv(DEMO_GATEWAY_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(DEMO_GATEWAY_VARIABLE, value)
+    result = await start_data_connect(hass)
+    assert _environments(result) == [ENV_PRODUCTION, ENV_SANDBOX]
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_ENVIRONMENT: ENV_DEMO, CONF_CONSENT_DURATION: "P3Y"}
+        )
 
 
 # --- reauth -----------------------------------------------------------------------------------------
