@@ -70,6 +70,7 @@ async def _async_source(hass: HomeAssistant, entry: EnedisConfigEntry) -> Meteri
         implementation.client_id,
         implementation.client_secret,
         environment=entry.data.get(CONF_ENVIRONMENT, ENV_PRODUCTION),
+        base_url=entry.data.get(CONF_BASE_URL),  # the demo gateway's; Enedis' hosts come from the environment
         prms=tuple(entry.data[CONF_PRMS]),
         authorization_ids=tuple(str(a) for a in entry.data.get(CONF_AUTHORIZATION_IDS, [])),
         registry=registry,

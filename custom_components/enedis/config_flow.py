@@ -8,6 +8,8 @@ Two ways in (step ``user`` is a menu):
   Assistant's Application Credentials. Production sends the holder to the Enedis consent page (external
   step ``consent``; the answer comes back through our own view, see `views.py`), then reads the shared PRMs
   (``subscribed_services``). The sandbox has no consent page: its fake clients' PRMs are offered directly.
+  ``scripts/develop`` adds a third environment, its demo gateway (``ENEDIS_DEMO_GATEWAY``), which plays the
+  sandbox: same fake clients, picked the same way, so the direct path can be tried without a DataHub account.
 
 Credentials are tested before an entry is created: Conso API and sandbox with one daily-energy call,
 production with the ``subscribed_services`` call (its token request proves the client id/secret; there is
@@ -22,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 import logging
+import os
 import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -116,7 +119,9 @@ from .const import (
     DEFAULT_DAILY_MONTHS,
     DEFAULT_POLL_END,
     DEFAULT_POLL_START,
+    DEMO_GATEWAY_VARIABLE,
     DOMAIN,
+    ENV_DEMO,
     ENV_PRODUCTION,
     ENV_SANDBOX,
     SANDBOX_PRMS,
@@ -142,6 +147,9 @@ The options cannot be the ISO durations themselves: Home Assistant's translation
 (``CONF_CONSENT_DURATION``), as they always did, so entries created before still work unchanged.
 """
 ENVIRONMENTS = (ENV_PRODUCTION, ENV_SANDBOX)
+"""Enedis' environments, always offered; `ENV_DEMO` is added only when a demo gateway is named."""
+WITHOUT_CONSENT_PAGE = (ENV_SANDBOX, ENV_DEMO)
+"""Environments whose fake clients are picked directly (`SANDBOX_PRMS`) instead of an Enedis consent page."""
 CONSENT_VERSION = 2
 POLL_HOURS = (6, 22)
 CURVE_MONTHS_MAX = 24
@@ -164,19 +172,26 @@ application not subscribed to the measure API all come after the token was accep
 """
 
 
-def _error_key(err: EnedisError) -> str:
-    """The form error for a library error (credentials, network, quota)."""
+def _error_key(err: EnedisError, *, url_typed: bool = False) -> str:
+    """The form error for a library error (credentials, network, quota).
+
+    ``url_typed``: the user typed the URL (Conso API). An answer that is not the API's (a web page, another API's
+    JSON, a body that cannot be read) then means "check this URL" (``invalid_response``); with Enedis' own hosts
+    it can only be a passing failure (``cannot_connect``).
+    """
     if isinstance(err, RateLimitError):
         return "rate_limited"
     if isinstance(err, AuthError):
         return "invalid_auth"
+    if url_typed and isinstance(err, InvalidResponseError):
+        return "invalid_response"
     if isinstance(err, CommunicationError | ServerError | InvalidResponseError):
         return "cannot_connect"
     _LOGGER.warning("Unexpected answer from Enedis while checking the credentials: %s", err)
     return "unknown"
 
 
-async def _async_live_check(source: MeteringSource, prm: str) -> str | None:
+async def _async_live_check(source: MeteringSource, prm: str, *, url_typed: bool = False) -> str | None:
     """One cheap call (the day before yesterday's daily energy): ``None`` if the credentials were accepted."""
     yesterday = source.today() - timedelta(days=1)
     try:
@@ -186,7 +201,7 @@ async def _async_live_check(source: MeteringSource, prm: str) -> str | None:
     except _ACCEPTED:
         return None
     except EnedisError as err:
-        return _error_key(err)
+        return _error_key(err, url_typed=url_typed)
     except Exception:
         _LOGGER.exception("Unexpected error while checking the credentials")
         return "unknown"
@@ -196,6 +211,16 @@ async def _async_live_check(source: MeteringSource, prm: str) -> str | None:
 def _valid_url(url: str) -> bool:
     parts = urlsplit(url)
     return parts.scheme in {"http", "https"} and bool(parts.hostname)
+
+
+def _demo_gateway_url() -> str | None:
+    """The demo gateway's base URL when ``scripts/develop`` named it in `DEMO_GATEWAY_VARIABLE`, else None.
+
+    An environment variable rather than an option: only the process ``scripts/develop`` starts has it, so no
+    production installation can show or pick the demo environment.
+    """
+    url = os.environ.get(DEMO_GATEWAY_VARIABLE, "").strip().rstrip("/")
+    return url if _valid_url(url) else None
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -238,6 +263,8 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         # Data Connect
         self._implementation: config_entry_oauth2_flow.LocalOAuth2Implementation | None = None
         self._environment = ENV_PRODUCTION
+        self._gateway_url: str | None = None
+        """The demo gateway's base URL (`ENV_DEMO` only)."""
         self._duration = DEFAULT_CONSENT_DURATION
         self._state: str | None = None
         self._authorize_url = ""
@@ -457,6 +484,8 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         self._kind = data.get(CONF_SOURCE, SOURCE_CONSO_API)
         self._base_url = data.get(CONF_BASE_URL, DEFAULT_CONSO_API_URL)
         self._environment = data.get(CONF_ENVIRONMENT, ENV_PRODUCTION)
+        if self._kind == SOURCE_DATA_CONNECT:
+            self._gateway_url = data.get(CONF_BASE_URL)
         self._duration = data.get(CONF_CONSENT_DURATION, DEFAULT_CONSENT_DURATION)
 
     def _placeholders(self, entry: ConfigEntry) -> dict[str, str]:
@@ -492,7 +521,7 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         source = ConsoApi(
             async_get_clientsession(self.hass), token, base_url=base_url, registry=get_registry(self.hass)
         )
-        if (error := await _async_live_check(source, check_prm)) is not None:
+        if (error := await _async_live_check(source, check_prm, url_typed=True)) is not None:
             return [], {"base": error}
         self._token, self._base_url = token, base_url
         return prms, {}
@@ -535,9 +564,11 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
             if ask_settings:
                 self._environment = user_input[CONF_ENVIRONMENT]
                 self._duration = CONSENT_DURATIONS[user_input[CONF_CONSENT_DURATION]]
-            if self._environment != ENV_SANDBOX:
+            self._gateway_url = (_demo_gateway_url() or self._gateway_url) if self._environment == ENV_DEMO else None
+            if self._environment not in WITHOUT_CONSENT_PAGE:
                 return await self.async_step_consent()
-            # The sandbox has no consent page: check the credentials on its first fake client.
+            # The sandbox (and the demo gateway playing it) has no consent page: check the credentials on its
+            # first fake client.
             error = await _async_live_check(self._data_connect(), next(iter(SANDBOX_PRMS)))
             if error is None:
                 self._authorization_ids = []
@@ -554,8 +585,11 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
                 ]
             )
         if ask_settings:
+            environments = list(ENVIRONMENTS)
+            if _demo_gateway_url() or (self._environment == ENV_DEMO and self._gateway_url):
+                environments.append(ENV_DEMO)
             fields[vol.Required(CONF_ENVIRONMENT, default=self._environment)] = _select(
-                list(ENVIRONMENTS), translation_key="environment"
+                environments, translation_key="environment"
             )
             fields[vol.Required(CONF_CONSENT_DURATION, default=_duration_option(self._duration))] = _select(
                 list(CONSENT_DURATIONS), translation_key="consent_duration"
@@ -577,6 +611,7 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
             self._implementation.client_id,
             self._implementation.client_secret,
             environment=self._environment,
+            base_url=self._gateway_url,
             registry=get_registry(self.hass),
         )
 
@@ -608,7 +643,7 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_PRMS: prms,
             }
         assert self._implementation is not None
-        return {
+        data: dict[str, Any] = {
             CONF_SOURCE: SOURCE_DATA_CONNECT,
             CONF_AUTH_IMPLEMENTATION: self._implementation.domain,
             CONF_ENVIRONMENT: self._environment,
@@ -617,6 +652,12 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
             CONF_PRMS: prms,
             CONF_CONSENT_EXPIRES: _consent_expires(self._duration),
         }
+        if self._gateway_url is not None:
+            # The entry keeps the demo gateway's URL: it works after a restart without ENEDIS_DEMO_GATEWAY.
+            data[CONF_BASE_URL] = self._gateway_url
+        elif self.source == SOURCE_RECONFIGURE:
+            data[CONF_BASE_URL] = None  # leaving the demo gateway: the reconfigure merges into the entry's data
+        return data
 
 
 class EnedisOptionsFlow(OptionsFlowWithReload):

@@ -12,7 +12,7 @@ SOURCE_CONSO_API: Final = "conso_api"
 SOURCE_DATA_CONNECT: Final = "data_connect"
 
 CONF_TOKEN: Final = "token"  # noqa: S105  (the config key of the Conso API token, not a secret)
-CONF_BASE_URL: Final = "base_url"  # Conso API base URL (self-hosted instances)
+CONF_BASE_URL: Final = "base_url"  # Conso API base URL (self-hosted instances); Data Connect: the demo gateway
 DEFAULT_CONSO_API_URL: Final = "https://conso.boris.sh/api"
 CONF_PRMS: Final = "prms"  # list of 14-digit PRMs this entry imports
 
@@ -20,6 +20,11 @@ CONF_AUTH_IMPLEMENTATION: Final = "auth_implementation"  # the Application Crede
 CONF_ENVIRONMENT: Final = "environment"
 ENV_PRODUCTION: Final = "production"
 ENV_SANDBOX: Final = "sandbox"
+ENV_DEMO: Final = "demo"
+"""The embedded demo gateway (tests/fake_enedis) of ``scripts/develop``; its base URL is in the entry's
+``base_url``. Offered only when `DEMO_GATEWAY_VARIABLE` names it: production users never see it."""
+DEMO_GATEWAY_VARIABLE: Final = "ENEDIS_DEMO_GATEWAY"
+"""Environment variable set by ``scripts/develop`` for Home Assistant: the demo gateway's base URL."""
 CONF_CONSENT_DURATION: Final = "consent_duration"
 DEFAULT_CONSENT_DURATION: Final = "P3Y"
 CONF_AUTHORIZATION_IDS: Final = "authorization_ids"  # consent v2 autorisation_id values

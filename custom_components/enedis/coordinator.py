@@ -42,6 +42,7 @@ from .api import (
     Contract,
     Direction,
     EnedisError,
+    InvalidResponseError,
     Measure,
     MeteringSource,
     NoDataError,
@@ -104,7 +105,7 @@ from .statistics import (
     series_metadata,
     statistic_id,
 )
-from .store import DayAttempts, EnedisStore, SeriesCache
+from .store import DayAttempts, EnedisStore, SeriesCache, source_key
 from .tariff_history import async_price_periods, async_tempo_colours
 from .tariff_series import TariffConfig, TariffResult, build_consumption_tariffs, build_production_compensation
 from .tariffs import OffpeakFormatError, PricePeriod, daily_register_energy, parse_offpeak
@@ -253,6 +254,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         self._loaded = False
         self._started = False
         self._backoff = ERROR_BACKOFF
+        self._invalid_response_warned = False
         self.errors: deque[tuple[str, str]] = deque(maxlen=20)
         self.rows_written = 0
         self.tariff_reports: dict[str, dict[str, Any]] = {}
@@ -269,7 +271,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
 
     async def _async_setup(self) -> None:
         """Load the cache (first refresh): no request is sent while Home Assistant starts."""
-        cache = await self.store.async_load()
+        cache = await self.store.async_load(source_key(self.config_entry.data), self._today())
         for prm in self.prms:
             prm_cache = cache.prm(prm)
             if prm_cache.contract is not None and prm_cache.contract_day is not None:
@@ -566,11 +568,23 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             wait = self._backoff
             self._backoff = min(MAX_BACKOFF, self._backoff * 2)
             self.update_interval = wait
+            if isinstance(err, InvalidResponseError):
+                # Not Enedis' nor the gateway's answer (a wrong URL): say it once, above DEBUG, until it recovers.
+                if not self._invalid_response_warned:
+                    self._invalid_response_warned = True
+                    _LOGGER.warning(
+                        "%s: %r does not answer like Enedis or Conso API (%s): if it lasts, check the URL",
+                        self.config_entry.title,
+                        self.source,
+                        err,
+                    )
+                raise self._update_failed("invalid_response", wait, str(err)) from err
             raise self._update_failed("api_error", wait, str(err.code or type(err).__name__)) from err
         finally:
             self._account(self.source.request_count - sent_before)
             self.store.async_schedule_save()
         self._backoff = ERROR_BACKOFF
+        self._invalid_response_warned = False
         self.update_interval = max(timedelta(seconds=1), next_wake - self._now())
         return self._snapshot()
 

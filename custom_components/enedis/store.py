@@ -10,12 +10,18 @@ the statistics are runs of consecutive hours, ``[[first hour, "Wh,Wh,..."], ...]
 they are (`SeriesCache.from_json` accepts both encodings) and rewritten in the new one at the next save. A major
 version, not a minor one: version 1 code cannot read version 2, and Home Assistant refuses to load a newer major
 version (UnsupportedStorageVersionError) instead of handing it to code that would misread it.
+
+The cache also records which source filled it (`source_key`: Conso API URL or Data Connect environment); a setup
+with another source restarts the history import (`EnedisStore.async_load`). An optional key of the same version:
+older files without it simply adopt the entry's source.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+import logging
 import time
 from typing import Any
 
@@ -23,9 +29,21 @@ from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
 
 from .api import Contract, Direction, Reading
-from .ledger import CurveState, DayCurve, paris_instant
+from .const import (
+    CONF_BASE_URL,
+    CONF_ENVIRONMENT,
+    CONF_SOURCE,
+    DEFAULT_CONSO_API_URL,
+    ENV_PRODUCTION,
+    SOURCE_CONSO_API,
+    SOURCE_DATA_CONNECT,
+)
+from .ledger import CurveState, DayCurve, local_day, paris_instant
+
+_LOGGER = logging.getLogger(__name__)
 
 STORAGE_VERSION = 2
 SAVE_DELAY = 10.0
@@ -151,6 +169,35 @@ class SeriesCache:
     """UTC hour -> Wh last written to the statistics (what the recorder holds)."""
     extra_written: dict[str, dict[datetime, float]] = field(default_factory=dict)
     """Same, for the tariff series (``consumption_offpeak``, ``consumption_cost``...; money in milli-EUR)."""
+
+    def restart_history(self, today: date) -> None:
+        """Forget what the history import learnt from the previous source; keep the data it fetched.
+
+        Days asked without an answer, "history done" flags, the curve backfill's frontier, back-off and given-up
+        days, activation floors and probes: all were answers of a source that is no longer the entry's (maybe a
+        wrong URL whose every answer was "nothing"), so the backfill asks again for every day without data. The
+        readings themselves (curve, daily energy, maximum power, registers) and what was written to the
+        statistics stay: they are the meter's, whichever source served them. The curve backfill resumes below the
+        run of complete days that reaches the day before yesterday (none: from today, as a new entry), so a working
+        source replaced by another working one is not asked two years of curve again.
+        """
+        self.daily_fetched = set(self.daily)
+        self.max_power_fetched = set(self.max_power)
+        self.index_fetched = set(self.registers)
+        self.daily_history_done = self.max_power_history_done = self.index_history_done = False
+        self.curve_done = False
+        complete = {day for day, state in self.curve_state.items() if state is CurveState.COMPLETE}
+        frontier: date | None = None
+        day = max(complete, default=None)
+        if day is not None and day >= today - timedelta(days=2):
+            while day in complete:
+                frontier = day
+                day -= timedelta(days=1)
+        self.curve_frontier = frontier
+        self.floors.clear()
+        self.probes.clear()
+        self.attempts.clear()
+        self.given_up.clear()
 
     def copy(self) -> SeriesCache:
         """A shallow copy whose containers the event loop will not mutate (serialised in a thread)."""
@@ -279,6 +326,13 @@ class PrmCache:
     contract_day: date | None = None
     """When the contract was last fetched (once a day at most)."""
 
+    def restart_history(self, today: date) -> None:
+        """See `SeriesCache.restart_history`; also forget the directions and contract learnt from the old source."""
+        for series in self.series.values():
+            series.restart_history(today)
+        self.absent.clear()
+        self.contract_day = None  # read again at the next refresh (Data Connect; gateways have none)
+
     def copy(self) -> PrmCache:
         """A copy safe to serialise in a thread."""
         return PrmCache(
@@ -321,6 +375,8 @@ class EntryCache:
     last_backfill_request: float | None = None
     """UTC epoch of the last backfill request (pacing through gateways)."""
     backfill_requests: int = 0
+    source: str | None = None
+    """Where the cache was filled from (`source_key`); None in caches written before it was recorded."""
 
     def copy(self) -> EntryCache:
         """A copy safe to serialise in a thread (the containers are copied, the readings are immutable)."""
@@ -330,7 +386,15 @@ class EntryCache:
             requests_today=self.requests_today,
             last_backfill_request=self.last_backfill_request,
             backfill_requests=self.backfill_requests,
+            source=self.source,
         )
+
+    def restart_history(self, today: date) -> None:
+        """The history import starts again as for a new entry (see `SeriesCache.restart_history`), first burst too."""
+        for prm in self.prms.values():
+            prm.restart_history(today)
+        self.backfill_requests = 0
+        self.last_backfill_request = None
 
     def prm(self, prm: str) -> PrmCache:
         """The cache of a PRM (created on first use)."""
@@ -344,6 +408,7 @@ class EntryCache:
             "requests_today": self.requests_today,
             "last_backfill_request": self.last_backfill_request,
             "backfill_requests": self.backfill_requests,
+            "source": self.source,
         }
 
     @classmethod
@@ -355,7 +420,22 @@ class EntryCache:
             requests_today=int(raw.get("requests_today", 0)),
             last_backfill_request=raw.get("last_backfill_request"),
             backfill_requests=int(raw.get("backfill_requests", 0)),
+            source=raw.get("source"),
         )
+
+
+def source_key(data: Mapping[str, Any]) -> str:
+    """Where an entry's data comes from, without any secret: the source and its URL or Enedis environment.
+
+    The cache records it; when the entry's key differs at the next setup (a reconfigure to another URL or
+    environment), `EnedisStore.async_load` restarts the history import. The token and the DataHub credentials are
+    not part of it: a new token (reauthentication, every 3 years) reads the same meters from the same place, and
+    must not cost hours of import again.
+    """
+    if data.get(CONF_SOURCE) == SOURCE_DATA_CONNECT:
+        key = f"{SOURCE_DATA_CONNECT} {data.get(CONF_ENVIRONMENT, ENV_PRODUCTION)}"
+        return f"{key} {data[CONF_BASE_URL]}" if data.get(CONF_BASE_URL) else key
+    return f"{SOURCE_CONSO_API} {str(data.get(CONF_BASE_URL) or DEFAULT_CONSO_API_URL).strip().rstrip('/')}"
 
 
 class _Store(Store[dict[str, Any]]):
@@ -388,10 +468,23 @@ class EnedisStore:
         self._last_save = 0.0
         self.cache = EntryCache()
 
-    async def async_load(self) -> EntryCache:
-        """Load the cache (an empty one on first run)."""
+    async def async_load(self, source: str | None = None, today: date | None = None) -> EntryCache:
+        """Load the cache (an empty one on first run).
+
+        ``source`` (`source_key` of the entry) different from the one the cache was filled from restarts the
+        history import (`EntryCache.restart_history`, ``today`` in Paris). Why here and not in the reconfigure
+        step: the running coordinator saves its cache when the reconfigure reloads the entry, which would write the
+        old flags back; at load time the cache itself says which source filled it, whatever changed the entry (a
+        reconfigure, an entry edited by hand) and whether the entry was loaded then. A cache without a recorded
+        source (written before it was) adopts the entry's: its first start after the upgrade records it.
+        """
         raw = await self._store.async_load()
         self.cache = await self._hass.async_add_executor_job(EntryCache.from_json, raw) if raw else EntryCache()
+        if source is not None:
+            if self.cache.source is not None and self.cache.source != source:
+                _LOGGER.info("The source of this entry changed (%s): the history import starts again", source)
+                self.cache.restart_history(today or local_day(dt_util.utcnow()))
+            self.cache.source = source
         if self._unsub_final is None:
             # Home Assistant does not unload entries when it stops: flush what is pending at its final write.
             self._unsub_final = self._hass.bus.async_listen_once(

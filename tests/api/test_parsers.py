@@ -1076,8 +1076,8 @@ def err(status: int, body: object, **kwargs: Any) -> errors.EnedisError:
             errors.RequestError,
             "900906",
         ),
-        (400, [1, 2], errors.RequestError, None),
-        (404, {"detail": "Not found"}, errors.NoDataError, None),
+        (400, [1, 2], errors.UnrecognizedResponseError, None),
+        (404, {"detail": "Not found"}, errors.UnrecognizedResponseError, None),
         (
             400,
             {"error": "ADAM-DC-0009", "error_description": "consent start"},
@@ -1092,6 +1092,60 @@ def test_error_mapping(status: int, body: object, cls: type[errors.EnedisError],
     assert error.code == code
     assert error.status == status
     assert error.description
+
+
+NGINX_404 = (
+    "<html><head><title>404 Not Found</title></head><body><center><h1>404 Not Found</h1></center>"
+    "<hr><center>nginx</center></body></html>"
+)
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (404, "404: Not Found"),  # aiohttp's (Home Assistant's own, when the URL points at it)
+        (404, NGINX_404),
+        (404, ""),
+        (404, {"detail": "Not Found"}),  # FastAPI / Django REST
+        (404, {"statusCode": 404, "message": "Cannot GET /consommation_quotidienne", "error": "Not Found"}),  # NestJS
+        (404, {"timestamp": "2026-11-22T10:00:00Z", "status": 404, "error": "Not Found", "path": "/x"}),  # Spring
+        (404, {"status": 404, "message": "Not Found", "path": "/x"}),  # not only Conso API's keys
+        (404, "Pas de mesure trouvée pour ce point"),  # the right words, but not in an Enedis body
+        (404, [1, 2]),
+        (405, "405: Method Not Allowed"),
+        (400, "<html><body><h1>400 Bad Request</h1></body></html>"),
+    ],
+)
+def test_error_that_is_not_enedis_is_unrecognised(status: int, body: object) -> None:
+    """A page or another API's JSON is neither "no data" nor a request Enedis refused (issue 10 #4)."""
+    error = err(status, body)
+    assert type(error) is errors.UnrecognizedResponseError
+    assert isinstance(error, errors.InvalidResponseError)
+    assert error.status == status
+    assert not error.retryable
+    assert error.description.startswith("not an Enedis or gateway answer")
+    assert "<" not in error.description
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "cls"),
+    [
+        (404, {"error": "no_data_found", "error_description": "no measure found for this usage point"}, "NoDataError"),
+        (404, {"error": "no_data_found"}, "NoDataError"),  # a known code is enough
+        (404, {"code": "404", "message": "Pas de mesure trouvée pour ce point"}, "NoDataError"),  # Swagger
+        # Conso API relaying an Enedis 404 whose body was text: the gateway's wrapper is recognisable.
+        (404, {"status": 404, "message": "The Enedis API returned an error", "error": "Not Found"}, "NoDataError"),
+        (404, {"fault": {"code": 900906, "message": "No matching resource found"}}, "RequestError"),
+        # Statuses that mean the same whatever the body: credentials, a firewall, quotas, server trouble.
+        (401, "401: Unauthorized", "AuthError"),
+        (403, "<html><body>Access denied</body></html>", "AuthError"),
+        (429, "<html><body>Too Many Requests</body></html>", "RateLimitError"),
+        (408, "Request Timeout", "ServerError"),
+        (502, NGINX_404.replace("404", "502"), "ServerError"),
+    ],
+)
+def test_error_recognised_or_meaningful_status(status: int, body: object, cls: str) -> None:
+    assert type(err(status, body)).__name__ == cls
 
 
 def test_error_html_is_stripped_and_truncated() -> None:

@@ -7,7 +7,7 @@ session; the consent callback is hit through the real HTTP server (``hass_client
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, time, timedelta
 from http import HTTPStatus
 import json
@@ -17,6 +17,8 @@ from unittest.mock import AsyncMock, patch
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from homeassistant.components.application_credentials import (
     ClientCredential,
     async_import_client_credential,
@@ -26,6 +28,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import NumberSelector
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 import pytest
@@ -54,7 +57,9 @@ from custom_components.enedis.const import (
     CONF_TOKEN,
     CONSENT_CALLBACK_PATH,
     DEFAULT_CONSO_API_URL,
+    DEMO_GATEWAY_VARIABLE,
     DOMAIN,
+    ENV_DEMO,
     ENV_PRODUCTION,
     ENV_SANDBOX,
     SANDBOX_PRMS,
@@ -69,6 +74,9 @@ from custom_components.enedis.views import (
     consent_redirect_url,
     consent_states,
 )
+from tests.fake_enedis import data
+from tests.fake_enedis.server import create_app
+from tests.fake_enedis.state import FakeState
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 STRINGS = Path(__file__).parents[2] / "custom_components" / "enedis" / "strings.json"
@@ -294,7 +302,8 @@ async def test_conso_api_offline_errors(
         ({"status": 500, "text": "Internal Server Error"}, "cannot_connect"),
         ({"exc": aiohttp.ClientConnectionError()}, "cannot_connect"),
         ({"exc": TimeoutError()}, "cannot_connect"),
-        ({"status": 200, "text": "<html>maintenance</html>"}, "cannot_connect"),
+        ({"status": 200, "text": "<html>maintenance</html>"}, "invalid_response"),
+        ({"status": 404, "text": "<html><h1>404 Not Found</h1></html>"}, "invalid_response"),
         ({"status": 400, "json": {"status": 400, "message": "Paramètres invalides"}}, "unknown"),
     ],
 )
@@ -332,6 +341,88 @@ async def test_conso_api_answers_that_prove_the_token(
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: make_token(PRM2)})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_PRMS] == [PRM2]
+
+
+NGINX_404 = "<html><head><title>404 Not Found</title></head><body><h1>404 Not Found</h1><hr>nginx</body></html>"
+
+
+async def _foreign_page(request: web.Request) -> web.Response:
+    """Another web site: an HTML 404 under /html, another API's JSON 404 under /json, aiohttp's own 404 else."""
+    if request.path.startswith("/html/"):
+        return web.Response(status=404, text=NGINX_404, content_type="text/html")
+    if request.path.startswith("/json/"):
+        return web.json_response({"detail": "Not Found"}, status=404)
+    raise web.HTTPNotFound
+
+
+@pytest.fixture
+async def local_servers(socket_enabled: None) -> AsyncIterator[tuple[str, str, FakeState]]:
+    """The fake gateway and another web site, both really listening on 127.0.0.1 (HA's own session talks to them)."""
+    state = FakeState()
+    gateway = TestServer(create_app(state))
+    foreign_app = web.Application()
+    foreign_app.router.add_route("*", "/{tail:.*}", _foreign_page)
+    foreign = TestServer(foreign_app)
+    await gateway.start_server()
+    await foreign.start_server()
+    yield str(gateway.make_url("")).rstrip("/"), str(foreign.make_url("")).rstrip("/"), state
+    await gateway.close()
+    await foreign.close()
+
+
+async def _form_error_text(hass: HomeAssistant, language: str, key: str) -> str:
+    """The text the frontend shows for a form error, from the integration's translations."""
+    translations = await async_get_translations(hass, language, "config", [DOMAIN])
+    return translations[f"component.{DOMAIN}.config.error.{key}"]
+
+
+async def test_conso_api_wrong_url_is_invalid_response(
+    hass: HomeAssistant, local_servers: tuple[str, str, FakeState]
+) -> None:
+    """Issue 10 #4: a URL that is not Conso API is said so in the form; no entry is created until it is fixed."""
+    gateway_url, foreign_url, state = local_servers
+    token = state.conso_token_for_client(0)
+    prm = data.prms_for_client(0)[0]
+    result = await start_conso(hass)
+    for wrong in (
+        f"{gateway_url}/conso",  # a typo in the path: the gateway's own plain-text 404
+        gateway_url,
+        f"{foreign_url}/html",  # another site's HTML 404 page
+        f"{foreign_url}/json",  # another API's JSON 404
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_TOKEN: token, CONF_BASE_URL: wrong}
+        )
+        assert result["type"] is FlowResultType.FORM, wrong
+        assert result["errors"] == {"base": "invalid_response"}, wrong
+    assert [r.status for r in state.requests] == [404, 404]  # the foreign site has no log; nothing else was sent
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: token, CONF_BASE_URL: f"{gateway_url}/conso/api"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PRMS] == [prm]
+    assert result["data"][CONF_BASE_URL] == f"{gateway_url}/conso/api"
+
+    english = await _form_error_text(hass, "en", "invalid_response")
+    french = await _form_error_text(hass, "fr", "invalid_response")
+    assert "does not answer like Conso API" in english
+    assert "ne répond pas comme Conso API" in french
+    assert english != french
+
+
+async def test_reconfigure_conso_api_wrong_url(hass: HomeAssistant, local_servers: tuple[str, str, FakeState]) -> None:
+    gateway_url, _, state = local_servers
+    prm = data.prms_for_client(0)[0]
+    entry = conso_entry(prm, token=state.conso_token_for_client(0), base_url=f"{gateway_url}/conso/api")
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: entry.data[CONF_TOKEN], CONF_BASE_URL: f"{gateway_url}/api"}
+    )
+    assert result["errors"] == {"base": "invalid_response"}
+    assert entry.data[CONF_BASE_URL] == f"{gateway_url}/conso/api"
 
 
 async def test_conso_api_already_configured(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
@@ -716,6 +807,83 @@ async def test_data_connect_sandbox(hass: HomeAssistant, aioclient_mock: Aiohttp
     assert result["data"][CONF_AUTHORIZATION_IDS] == []
     assert result["data"][CONF_PRMS] == ["64975835695673", "63695879465986"]
     assert result["result"].unique_id == "63695879465986_64975835695673"
+
+
+# --- Data Connect: the demo gateway of scripts/develop -----------------------------------------------
+
+
+def _environments(result: Any) -> list[str]:
+    return list(result["data_schema"].schema[CONF_ENVIRONMENT].config["options"])
+
+
+async def test_data_connect_demo_gateway(
+    hass: HomeAssistant, local_servers: tuple[str, str, FakeState], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 10 #9: with ENEDIS_DEMO_GATEWAY (set by scripts/develop) the direct path runs against the demo gateway."""
+    gateway_url, _, state = local_servers
+    monkeypatch.setenv(DEMO_GATEWAY_VARIABLE, f"{gateway_url}/")
+    assert await async_setup_component(hass, "application_credentials", {})
+    (client_id, secret), *_ = state.credentials.items()  # what scripts/develop prints
+    await async_import_client_credential(hass, DOMAIN, ClientCredential(client_id, secret), "demo")
+    result = await start_data_connect(hass)
+    assert _environments(result) == [ENV_PRODUCTION, ENV_SANDBOX, ENV_DEMO]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_DEMO, CONF_CONSENT_DURATION: "P3Y"}
+    )
+    assert result["step_id"] == "prm"  # the sandbox's fake customers, no consent page
+    options = result["data_schema"].schema[CONF_PRMS].config["options"]
+    assert options[0] == {"value": "22516914714270", "label": "22516914714270 (client 0)"}
+    assert [(r.method, r.path) for r in state.requests] == [
+        ("POST", "/oauth2/v3/token"),
+        ("GET", "/mesure_synchrone_auto/v2/consommation_quotidienne"),
+    ]
+    assert state.requests[1].query["pointId"] == "22516914714270"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: ["12655648759651"]})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_ENVIRONMENT] == ENV_DEMO
+    assert result["data"][CONF_BASE_URL] == gateway_url
+    assert result["data"][CONF_AUTH_IMPLEMENTATION] == "demo"
+    assert result["data"][CONF_PRMS] == ["12655648759651"]
+
+
+@pytest.mark.usefixtures("setup_credentials")
+async def test_reconfigure_demo_entry_to_the_sandbox(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A demo entry is offered its environment even without the variable; leaving it forgets the gateway's URL."""
+    monkeypatch.delenv(DEMO_GATEWAY_VARIABLE, raising=False)
+    entry = data_connect_entry("22516914714270", environment=ENV_DEMO)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, data={**entry.data, CONF_BASE_URL: "http://127.0.0.1:8788"})
+    result = await entry.start_reconfigure_flow(hass)
+    assert _environments(result) == [ENV_PRODUCTION, ENV_SANDBOX, ENV_DEMO]
+    assert {str(key): key.default() for key in result["data_schema"].schema}[CONF_ENVIRONMENT] == ENV_DEMO
+    aioclient_mock.post(SANDBOX_TOKEN_URL, json=APP_TOKEN)
+    aioclient_mock.get(SANDBOX_DAILY, status=404, json={"error": "no_data_found", "error_description": "x"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_SANDBOX, CONF_CONSENT_DURATION: "P3Y"}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_ENVIRONMENT] == ENV_SANDBOX
+    assert entry.data[CONF_BASE_URL] is None
+    assert str(aioclient_mock.mock_calls[0][1]) == SANDBOX_TOKEN_URL
+
+
+@pytest.mark.parametrize("value", [None, "", "not a url", "ftp://127.0.0.1:8788"])
+@pytest.mark.usefixtures("setup_credentials")
+async def test_demo_environment_not_offered_without_the_variable(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch, value: str | None
+) -> None:
+    if value is None:
+        monkeypatch.delenv(DEMO_GATEWAY_VARIABLE, raising=False)
+    else:
+        monkeypatch.setenv(DEMO_GATEWAY_VARIABLE, value)
+    result = await start_data_connect(hass)
+    assert _environments(result) == [ENV_PRODUCTION, ENV_SANDBOX]
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_ENVIRONMENT: ENV_DEMO, CONF_CONSENT_DURATION: "P3Y"}
+        )
 
 
 # --- reauth -----------------------------------------------------------------------------------------

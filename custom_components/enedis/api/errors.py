@@ -48,6 +48,19 @@ class InvalidResponseError(EnedisError):
     retryable = True
 
 
+class UnrecognizedResponseError(InvalidResponseError):
+    """An error answer whose body is not recognisably Enedis' or a gateway's: most likely not the API at all.
+
+    An HTML or plain-text page, or JSON of another API, with a 404 or another 4xx status (a web server's
+    "page not found", Home Assistant's own ``404: Not Found`` when the base URL points at it...). Enedis' 404
+    means "no data" (`NoDataError`) only when its body says so in one of the known error shapes; such a page
+    says nothing about the meter's data, so it must never be read as "no data" nor as a request Enedis refused.
+    Not retryable: the same URL answers the same page until the URL (or the server behind it) is fixed.
+    """
+
+    retryable = False
+
+
 class AuthError(EnedisError):
     """Credentials rejected: invalid or expired token, bad client id/secret (401, WSO2 900901)."""
 

@@ -38,6 +38,7 @@ from .errors import (
     RateLimitError,
     RequestError,
     ServerError,
+    UnrecognizedResponseError,
     WindowTooLongError,
     WrongDirectionError,
 )
@@ -938,6 +939,37 @@ def _extract(node: object, depth: int = 0) -> _ErrorInfo:
     return _ErrorInfo(description=_text(node.get("detail") or node.get("message") or node.get("description")))
 
 
+_STATUS_ALONE = frozenset({401, 403, 408, 429})
+"""4xx statuses whose meaning does not depend on the body (a proxy's or firewall's page says the same)."""
+_CONSO_API_KEYS = frozenset({"status", "message", "error"})
+
+
+def _known_shape(node: object) -> bool:
+    """Whether a decoded error body has one of the shapes Enedis and its gateways send.
+
+    WSO2 ``{"fault": {...}}``; enedisgateway ``{tag, error_code}`` / ``{enedis_return: {...}}``; Conso API
+    ``{status, message[, error]}`` and nothing else (so a framework's ``{timestamp, status, error, path}`` is not
+    taken for it); Enedis / OAuth ``{error, error_description | error_uri}``; Swagger / WSO2 ``{code, message}``.
+    """
+    if not isinstance(node, Mapping):
+        return False
+    if isinstance(node.get("fault"), Mapping) or isinstance(node.get("enedis_return"), Mapping):
+        return True
+    if "tag" in node and "error_code" in node:
+        return True
+    status = node.get("status")
+    if (
+        isinstance(status, int)
+        and not isinstance(status, bool)
+        and isinstance(node.get("message"), str)
+        and set(node) <= _CONSO_API_KEYS
+    ):
+        return True
+    if node.get("error") is not None and ("error_description" in node or "error_uri" in node):
+        return True
+    return "code" in node and ("message" in node or "description" in node)
+
+
 _CODE_MAP: dict[str, type[EnedisError]] = {
     "ADAM-DC-0008": ConsentError,
     "CLIENT-NOT-FOUND": ConsentError,
@@ -1072,6 +1104,12 @@ def parse_error(
     Unwraps Conso API ``{status, message, error}``, enedisgateway ``{tag, error_code, enedis_return}``,
     WSO2 ``{fault}`` and Enedis ``{error, error_description}`` / ``{code, message}`` bodies. ``api`` names
     the API for `ApiNotSubscribedError`; ``now`` is the reference time for ``retry_after``.
+
+    A known code or description decides first (``no_data_found``, ``ADAM-ERR0069``...). Otherwise the status
+    decides, but a 4xx status is trusted only with a body in one of those shapes (`_known_shape`): a 404 is
+    `NoDataError` only when Enedis or the gateway said it, and any other 4xx with a page or another API's JSON
+    is `UnrecognizedResponseError` (the URL most likely is not the API: read as "no data", it made a dead
+    entry). 401/403 (credentials, a firewall page), 408, 429 and 5xx keep their meaning whatever the body.
     """
     try:
         decoded: object = json.loads(text) if text and text.strip() else None
@@ -1080,7 +1118,12 @@ def parse_error(
     info = _extract(decoded) if decoded is not None else _ErrorInfo()
     code, description = info.code, info.description or ""
     cls = _classify(code, description, status)
-    if cls is None:
+    recognised = _known_shape(decoded) or (code is not None and cls is not None)
+    if 400 <= status < 500 and status not in _STATUS_ALONE and not recognised:
+        # A web server's page (or another API's JSON): neither "no data" nor a request Enedis refused.
+        cls = UnrecognizedResponseError
+        description = f"not an Enedis or gateway answer: {description or _text(text) or 'empty body'}"
+    elif cls is None:
         if status in {401, 403}:
             cls = AuthError
         elif status == 404:
