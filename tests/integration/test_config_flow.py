@@ -828,7 +828,7 @@ async def test_data_connect_demo_gateway(
     result = await start_data_connect(hass)
     assert _environments(result) == [ENV_PRODUCTION, ENV_SANDBOX, ENV_DEMO]
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_ENVIRONMENT: ENV_DEMO, CONF_CONSENT_DURATION: "P3Y"}
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_DEMO, CONF_CONSENT_DURATION: "3_years"}
     )
     assert result["step_id"] == "prm"  # the sandbox's fake customers, no consent page
     options = result["data_schema"].schema[CONF_PRMS].config["options"]
@@ -861,7 +861,7 @@ async def test_reconfigure_demo_entry_to_the_sandbox(
     aioclient_mock.post(SANDBOX_TOKEN_URL, json=APP_TOKEN)
     aioclient_mock.get(SANDBOX_DAILY, status=404, json={"error": "no_data_found", "error_description": "x"})
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_ENVIRONMENT: ENV_SANDBOX, CONF_CONSENT_DURATION: "P3Y"}
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_SANDBOX, CONF_CONSENT_DURATION: "3_years"}
     )
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_ENVIRONMENT] == ENV_SANDBOX
@@ -882,7 +882,7 @@ async def test_demo_environment_not_offered_without_the_variable(
     assert _environments(result) == [ENV_PRODUCTION, ENV_SANDBOX]
     with pytest.raises(InvalidData):
         await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_ENVIRONMENT: ENV_DEMO, CONF_CONSENT_DURATION: "P3Y"}
+            result["flow_id"], {CONF_ENVIRONMENT: ENV_DEMO, CONF_CONSENT_DURATION: "3_years"}
         )
 
 
@@ -1361,7 +1361,7 @@ async def test_data_connect_form_keeps_the_chosen_credentials(
     await async_import_client_credential(hass, DOMAIN, ClientCredential("id-b", "secret-b", "App B"), "cred-b")
     aioclient_mock.post(SANDBOX_TOKEN_URL, status=401, json={"error": "invalid_client", "error_description": "x"})
     result = await start_data_connect(hass)
-    typed = {"implementation": "cred-b", CONF_ENVIRONMENT: ENV_SANDBOX, CONF_CONSENT_DURATION: "P1Y"}
+    typed = {"implementation": "cred-b", CONF_ENVIRONMENT: ENV_SANDBOX, CONF_CONSENT_DURATION: "1_year"}
     result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
     assert result["errors"] == {"base": "invalid_auth"}
     assert suggested_input(result) == typed
