@@ -148,7 +148,9 @@ async def test_tempo_colours_from_an_entity(
     for hour, kwh in consumption.items():
         parts = [values[hour] for values in series.values() if hour in values]
         if unknown_start <= hour < unknown_end:
-            assert parts == []  # a day with no known colour is reported, not guessed
+            # A day with no known colour is reported, not guessed: no energy in any colour (rows of 0 kWh keep
+            # one row per hour, which Home Assistant's period totals need).
+            assert parts == [0.0] * 6
         else:
             assert parts, hour
             assert sum(parts) == pytest.approx(kwh, abs=1e-9)
