@@ -15,7 +15,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.recorder import get_instance
 from homeassistant.components.recorder.models import StatisticData
-from homeassistant.components.recorder.statistics import async_add_external_statistics, statistic_during_period
+from homeassistant.components.recorder.statistics import async_add_external_statistics
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 import pytest
@@ -32,6 +32,7 @@ from tests.fake_enedis import data
 from tests.fake_enedis.state import FakeState
 
 from .common import (
+    async_change,
     async_import_demo_credentials,
     async_run_until,
     async_statistics,
@@ -100,10 +101,7 @@ async def _setup(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> tuple[A
 
 async def _change(hass: HomeAssistant, statistic_id: str, start: date, end: date) -> float:
     """The dashboard's figure for ``[start, end)`` (local days)."""
-    result = await get_instance(hass).async_add_executor_job(
-        statistic_during_period, hass, paris(start), paris(end), statistic_id, {"change"}, None
-    )
-    return float(result["change"] or 0.0)
+    return await async_change(hass, statistic_id, paris(start), paris(end))
 
 
 def _truth_kwh(direction: Direction, start: date, end: date) -> float:

@@ -22,6 +22,7 @@ from tests.fake_enedis.state import FakeState
 
 from .common import (
     assert_continuous,
+    async_change,
     async_import_demo_credentials,
     async_run_until,
     async_statistics,
@@ -160,6 +161,17 @@ async def test_tempo_colours_from_an_entity(
     assert paris(red_day, 23) in series["red_offpeak"]
     report = entry.runtime_data.tariff_reports[P0]
     assert unknown_day.isoformat() in report["unknown_colour_days"]
+    # What the Energy dashboard shows for the whole history and for a week: each Tempo series' total is its hours,
+    # and the six colours add up to the consumption less the day whose colour is unknown.
+    for start, end in ((paris(first, 0), paris(TODAY, 0)), (paris(TODAY - timedelta(days=12), 0), paris(TODAY, 0))):
+        total = await async_change(hass, f"enedis:{P0}_consumption", start, end)
+        assert total == pytest.approx(sum(v for h, v in consumption.items() if start <= h < end), abs=1e-6)
+        unknown = sum(v for h, v in consumption.items() if start <= h < end and unknown_start <= h < unknown_end)
+        parts = {key: await async_change(hass, f"enedis:{P0}_consumption_{key}", start, end) for key in series}
+        for key, part in parts.items():
+            assert part == pytest.approx(sum(v for h, v in series[key].items() if start <= h < end), abs=1e-6)
+        assert sum(parts.values()) == pytest.approx(total - unknown, abs=1e-6)
+        assert unknown > 0
     await hass.config_entries.async_unload(entry.entry_id)
 
 
