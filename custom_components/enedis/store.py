@@ -262,6 +262,30 @@ def contract_from_json(raw: dict[str, Any]) -> Contract:
     return Contract(**values)
 
 
+@dataclass(frozen=True, slots=True)
+class AccessRefusal:
+    """Enedis refused a PRM's data: no consent or a revoked one (ADAM-DC-0008), or not the holder's (ADAM-DC-0007).
+
+    Kept so that a restart does not ask again: the PRM is not polled until a reauthentication or reconfiguration
+    verifies it after ``since`` (see `EnedisCoordinator`).
+    """
+
+    reason: str
+    """``consent_missing`` or ``not_holder`` (`const.ACCESS_STATES`)."""
+    since: datetime
+    code: str | None = None
+    """The Enedis code of the refusal."""
+
+    def to_json(self) -> dict[str, Any]:
+        """Serialise."""
+        return {"reason": self.reason, "since": self.since.isoformat(), "code": self.code}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> AccessRefusal:
+        """Deserialise."""
+        return cls(reason=str(raw["reason"]), since=datetime.fromisoformat(raw["since"]), code=raw.get("code"))
+
+
 @dataclass
 class PrmCache:
     """One PRM: its series per direction and what we learnt about it."""
@@ -274,6 +298,8 @@ class PrmCache:
     contract: Contract | None = None
     contract_day: date | None = None
     """When the contract was last fetched (once a day at most)."""
+    refusal: AccessRefusal | None = None
+    """Set while Enedis refuses this PRM's data (no consent): the PRM is not polled."""
 
     def copy(self) -> PrmCache:
         """A copy safe to serialise in a thread."""
@@ -283,6 +309,7 @@ class PrmCache:
             history_start=self.history_start,
             contract=self.contract,
             contract_day=self.contract_day,
+            refusal=self.refusal,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -293,6 +320,7 @@ class PrmCache:
             "history_start": self.history_start.isoformat() if self.history_start else None,
             "contract": contract_to_json(self.contract) if self.contract else None,
             "contract_day": self.contract_day.isoformat() if self.contract_day else None,
+            "refusal": self.refusal.to_json() if self.refusal else None,
         }
 
     @classmethod
@@ -304,6 +332,7 @@ class PrmCache:
             history_start=date.fromisoformat(raw["history_start"]) if raw.get("history_start") else None,
             contract=contract_from_json(raw["contract"]) if raw.get("contract") else None,
             contract_day=date.fromisoformat(raw["contract_day"]) if raw.get("contract_day") else None,
+            refusal=AccessRefusal.from_json(raw["refusal"]) if raw.get("refusal") else None,
         )
 
 
