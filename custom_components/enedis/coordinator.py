@@ -14,6 +14,10 @@ does the work that is due (a few requests), writes what changed to the statistic
   yesterday once (late corrections). While yesterday is incomplete it retries every 1 to 2 hours until 20:00, then
   gives up until tomorrow. Older incomplete days (up to 14 days back) are retried with back-off (1, 2, 4, 8 days),
   inside the same calls when they fit in the window, then reported in diagnostics.
+- **consent per PRM**: a PRM whose data Enedis refuses (ADAM-DC-0008 no or revoked consent, ADAM-DC-0007 not the
+  holder's) stops alone after that one request, persisted across restarts, while the other PRMs go on; the user is
+  asked for it by name (reauthentication, or a repair issue in the sandbox). It is polled again once a
+  reauthentication or reconfiguration verified it (`_restore_refusals`). A rejected token still fails the entry.
 """
 
 from __future__ import annotations
@@ -218,7 +222,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         self._index_unsupported = False
         self._unsubscribed_day: date | None = None
         self.refused: dict[str, AccessRefusal] = {}
-        """PRMs whose data Enedis refuses (no consent): not polled, their entities unavailable (`_async_refuse`)."""
+        """PRMs whose data Enedis refuses (no consent): not polled, their entities unavailable (`_refuse`)."""
 
     # --- lifecycle --------------------------------------------------------------------------------------
 
