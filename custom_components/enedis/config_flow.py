@@ -17,6 +17,15 @@ no public token-only call in the library, and nothing can be checked before cons
 
 One entry per credential, one device per PRM: the PRM picker offers only PRMs that are in no entry yet (it
 names the others); a token or consent whose PRMs are all configured already aborts ``already_configured``.
+
+Consent is per PRM, and so is the check: every chosen PRM is verified before the entry is created, with one
+daily-energy call each (Conso API, sandbox, consent v1), or by ``subscribed_services`` listing it as active
+(consent v2). A PRM Enedis refuses (ADAM-DC-0008, ADAM-DC-0007) is named in the form. A reauthentication or
+reconfiguration says success only once every PRM of the entry was verified the same way, and records when
+(`CONF_VERIFIED`): the coordinator then polls a PRM it had stopped for lack of consent, and one the flow could not
+verify stays stopped, so success cannot be followed by the same failure at the next refresh. In the sandbox, whose
+test customers cannot consent again, a refused PRM does not fail a reauthentication (its repair issue says what to
+do).
 """
 
 from __future__ import annotations
@@ -74,6 +83,7 @@ from .api import (
     ApiNotSubscribedError,
     AuthError,
     CommunicationError,
+    ConsentError,
     ConsoApi,
     DataConnect,
     Direction,
@@ -83,6 +93,7 @@ from .api import (
     Measure,
     MeteringSource,
     NoDataError,
+    NotHolderError,
     RateLimitError,
     ServerError,
     TokenExpiredError,
@@ -113,6 +124,7 @@ from .const import (
     CONF_TARIFF,
     CONF_TEMPO_ENTITY,
     CONF_TOKEN,
+    CONF_VERIFIED,
     DEFAULT_CONSENT_DURATION,
     DEFAULT_CONSO_API_URL,
     DEFAULT_CURVE_MONTHS,
@@ -154,6 +166,9 @@ CONSENT_VERSION = 2
 POLL_HOURS = (6, 22)
 CURVE_MONTHS_MAX = 24
 DAILY_MONTHS_MAX = 36
+
+CONSENT_MISSING = "consent_missing"
+"""Form error (and `_async_live_check` result): the credentials were accepted, Enedis refuses the PRM's data."""
 
 _PRM_RE = re.compile(r"^\d{14}$")
 _PRM_SEPARATORS = re.compile(r"[,;]")
@@ -200,6 +215,8 @@ async def _async_live_check(source: MeteringSource, prm: str, *, url_typed: bool
         )
     except _ACCEPTED:
         return None
+    except (ConsentError, NotHolderError):
+        return CONSENT_MISSING
     except EnedisError as err:
         return _error_key(err, url_typed=url_typed)
     except Exception:
@@ -272,6 +289,9 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         self._authorization_ids: list[str] = []
         # PRM picker: PRM -> label
         self._available: dict[str, str] = {}
+        # Per PRM, whether Enedis served its data to the credentials being checked (one request each).
+        self._checked: dict[str, bool] = {}
+        self._refused: list[str] = []
 
     @staticmethod
     @callback
@@ -310,7 +330,9 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             # After an error the form keeps what was typed, the token too (a password field: shown masked).
             schema = self.add_suggested_values_to_schema(schema, user_input)
-        return self.async_show_form(step_id="conso_api", data_schema=schema, errors=errors)
+        return self.async_show_form(
+            step_id="conso_api", data_schema=schema, errors=errors, description_placeholders=self._refused_placeholder()
+        )
 
     async def async_step_data_connect(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The user's DataHub application: credentials, environment, consent duration."""
@@ -334,16 +356,7 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
             )
             if not errors:
                 return await self._async_prms_found({prm: prm for prm in prms})
-        schema = vol.Schema(
-            {vol.Required(CONF_TOKEN): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))}
-        )
-        schema = self.add_suggested_values_to_schema(schema, user_input or {})
-        return self.async_show_form(
-            step_id="reauth_confirm",
-            data_schema=schema,
-            errors=errors,
-            description_placeholders=self._placeholders(entry),
-        )
+        return self._conso_entry_form("reauth_confirm", entry, errors, user_input)
 
     async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Conso API: token and URL. Data Connect: credentials, environment, duration, then consent again."""
@@ -357,20 +370,40 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
             prms, errors = await self._async_validate_conso(user_input, entry=entry)
             if not errors:
                 return await self._async_prms_found({prm: prm for prm in prms})
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_TOKEN): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
-                vol.Required(CONF_BASE_URL): TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
-            }
-        )
-        suggested = dict(user_input) if user_input else {CONF_BASE_URL: self._base_url}
+        return self._conso_entry_form("reconfigure", entry, errors, user_input)
+
+    def _conso_entry_form(
+        self, step_id: str, entry: ConfigEntry, errors: dict[str, str], user_input: Mapping[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Conso API reauthentication (a token) or reconfiguration (token and URL) form.
+
+        After an error it keeps what was typed, the token too (a password field: shown masked).
+        """
+        fields: dict[Any, Any] = {
+            vol.Required(CONF_TOKEN): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+        }
+        if step_id == "reconfigure":
+            fields[vol.Required(CONF_BASE_URL)] = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+        schema = vol.Schema(fields)
+        suggested = dict(user_input) if user_input else {}
+        if step_id == "reconfigure" and not user_input:
+            suggested = {CONF_BASE_URL: self._base_url}
         schema = self.add_suggested_values_to_schema(schema, suggested)
         return self.async_show_form(
-            step_id="reconfigure",
+            step_id=step_id,
             data_schema=schema,
             errors=errors,
             description_placeholders=self._placeholders(entry),
         )
+
+    async def _async_entry_form(self, entry: ConfigEntry, errors: dict[str, str]) -> ConfigFlowResult:
+        """The reauthentication or reconfiguration form again, with errors (a PRM could not be verified)."""
+        step_id = "reauth_confirm" if self.source == SOURCE_REAUTH else "reconfigure"
+        if self._kind == SOURCE_DATA_CONNECT:
+            return await self._async_data_connect_form(
+                step_id, None, ask_settings=step_id == "reconfigure", entry=entry, errors=errors
+            )
+        return self._conso_entry_form(step_id, entry, errors)
 
     # --- Data Connect: consent ---------------------------------------------------------------------
 
@@ -425,6 +458,11 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
                 if not prms:
                     return self.async_abort(reason="no_prm")
                 self._authorization_ids = [authorization_id]
+                # An active service is Enedis' own word that the consent covers the PRM (no request per PRM);
+                # an ended one, that it no longer does.
+                self._checked = {}
+                for service in services:
+                    self._checked[service.prm] = self._checked.get(service.prm, False) or service.active
                 return await self._async_prms_found({prm: prm for prm in prms})
         else:
             # Consent v1: ?code=…&state=…&usage_point_id=PRM[,;PRM…]; the code is never exchanged.
@@ -432,12 +470,18 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
             prms = _unique([prm.strip() for prm in raw if _PRM_RE.match(prm.strip())])
             if not prms:
                 return self.async_abort(reason="no_prm")
-            error = await _async_live_check(source, prms[0])
+            self._checked = {}
+            error = await self._async_check(source, prms[0])
+            creating = self.source not in {SOURCE_REAUTH, SOURCE_RECONFIGURE}
+            if error is None and creating and prms == self._refused_of(prms):  # its only PRM is refused
+                error = CONSENT_MISSING
             if error is None:
                 self._authorization_ids = []
                 return await self._async_prms_found({prm: prm for prm in prms})
             errors["base"] = error
-        return self.async_show_form(step_id="consent_done", errors=errors)
+        return self.async_show_form(
+            step_id="consent_done", errors=errors, description_placeholders=self._refused_placeholder()
+        )
 
     # --- PRM picker --------------------------------------------------------------------------------
 
@@ -455,12 +499,21 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             chosen = set(user_input.get(CONF_PRMS, []))
             selected = [prm for prm in free if prm in chosen]
-            if selected:
-                return await self._async_create(selected)
-            errors["base"] = "no_prm_selected"
+            if not selected:
+                errors["base"] = "no_prm_selected"
+            else:
+                # Every chosen PRM is checked, unless one is configured elsewhere: `_async_create` aborts first.
+                if not self._configured_prms() & set(selected):
+                    errors = await self._async_verify(selected)
+                if not errors:
+                    return await self._async_create(selected)
+                if errors["base"] == CONSENT_MISSING:
+                    errors["base"] = "prm_consent_missing"
+        # PRMs already found refused are not suggested (the check of the credentials may have tried one).
+        default = [prm for prm in free if self._checked.get(prm, True)]
         schema = vol.Schema(
             {
-                vol.Required(CONF_PRMS, default=list(free)): SelectSelector(
+                vol.Required(CONF_PRMS, default=default): SelectSelector(
                     SelectSelectorConfig(
                         options=[SelectOptionDict(value=prm, label=label) for prm, label in free.items()],
                         multiple=True,
@@ -474,7 +527,7 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="prm",
             data_schema=schema,
             errors=errors,
-            description_placeholders={"configured": ", ".join(taken) or "-"},
+            description_placeholders={"configured": ", ".join(taken) or "-", **self._refused_placeholder()},
         )
 
     # --- shared ------------------------------------------------------------------------------------
@@ -489,10 +542,61 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         self._duration = data.get(CONF_CONSENT_DURATION, DEFAULT_CONSENT_DURATION)
 
     def _placeholders(self, entry: ConfigEntry) -> dict[str, str]:
+        """``prms``: the PRMs Enedis refuses, as the loaded entry knows them, else every PRM of the entry."""
+        refused = getattr(getattr(entry, "runtime_data", None), "refused", None)
+        prms = [prm for prm in entry.data.get(CONF_PRMS, []) if prm in refused] if refused else []
         return {
-            "prms": ", ".join(entry.data.get(CONF_PRMS, [])),
+            "prms": ", ".join(prms or entry.data.get(CONF_PRMS, [])),
             "redirect_url": consent_redirect_url(self.hass),
+            **self._refused_placeholder(),
         }
+
+    def _refused_placeholder(self) -> dict[str, str]:
+        """``refused``: the PRMs the last check found refused (the ``consent_missing`` errors name them)."""
+        return {"refused": ", ".join(self._refused)} if self._refused else {}
+
+    def _refused_of(self, prms: list[str]) -> list[str]:
+        """The PRMs of ``prms`` checked and refused (remembered for the error's placeholder)."""
+        self._refused = [prm for prm in prms if self._checked.get(prm) is False]
+        return self._refused
+
+    def _source(self) -> MeteringSource:
+        """A source with the credentials this flow is checking."""
+        if self._kind == SOURCE_CONSO_API:
+            return ConsoApi(
+                async_get_clientsession(self.hass),
+                self._token,
+                base_url=self._base_url,
+                registry=get_registry(self.hass),
+            )
+        return self._data_connect()
+
+    async def _async_check(self, source: MeteringSource, prm: str) -> str | None:
+        """One cheap call for ``prm``: ``None`` when the credentials were accepted, else the form error.
+
+        Whether Enedis serves the PRM's data is remembered in `_checked`: a refused consent (ADAM-DC-0008) comes
+        after the credentials were accepted, so it is not an error of the credentials.
+        """
+        error = await _async_live_check(source, prm, url_typed=self._kind == SOURCE_CONSO_API)
+        if error == CONSENT_MISSING:
+            self._checked[prm] = False
+            return None
+        if error is None:
+            self._checked[prm] = True
+        return error
+
+    async def _async_verify(self, prms: list[str], *, tolerate_refused: bool = False) -> dict[str, str]:
+        """Check each of ``prms`` not checked yet (one request each); form errors, or none when all are served.
+
+        ``tolerate_refused``: a refused PRM is not an error (it is simply not marked verified).
+        """
+        source = self._source()
+        for prm in prms:
+            if prm not in self._checked and (error := await self._async_check(source, prm)) is not None:
+                return {"base": error}
+        if self._refused_of(prms) and not tolerate_refused:
+            return {"base": CONSENT_MISSING}
+        return {}
 
     def _configured_prms(self) -> set[str]:
         return {
@@ -514,15 +618,18 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         except MalformedTokenError:
             return [], {CONF_TOKEN: "invalid_token"}
         prms = _unique(list(info.prms))
-        if entry is not None and not set(entry.data[CONF_PRMS]) <= set(prms):
-            # Aborted before any request: this token belongs to someone else's meters.
+        self._checked = {}
+        if entry is not None:
+            # No request here: `_async_prms_found` aborts a token of someone else's meters, or verifies every PRM.
+            self._token, self._base_url = token, base_url
             return prms, {}
-        check_prm = entry.data[CONF_PRMS][0] if entry is not None else prms[0]
         source = ConsoApi(
             async_get_clientsession(self.hass), token, base_url=base_url, registry=get_registry(self.hass)
         )
-        if (error := await _async_live_check(source, check_prm, url_typed=True)) is not None:
+        if (error := await self._async_check(source, prms[0])) is not None:
             return [], {"base": error}
+        if prms == self._refused_of(prms):  # its only PRM is refused: nothing to choose
+            return [], {"base": CONSENT_MISSING}
         self._token, self._base_url = token, base_url
         return prms, {}
 
@@ -549,6 +656,7 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         *,
         ask_settings: bool,
         entry: ConfigEntry | None = None,
+        errors: dict[str, str] | None = None,
     ) -> ConfigFlowResult:
         """Pick the credentials (and environment/duration), then consent (production) or check (sandbox)."""
         implementations = await self._async_implementations()
@@ -558,7 +666,7 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             current = user_input.get(CONF_IMPLEMENTATION, current)  # after an error, keep the user's choice
         default_id = current if current in implementations else next(iter(implementations))
-        errors: dict[str, str] = {}
+        errors = dict(errors or {})
         if user_input is not None:
             self._implementation = implementations[user_input.get(CONF_IMPLEMENTATION, default_id)]
             if ask_settings:
@@ -569,7 +677,8 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
                 return await self.async_step_consent()
             # The sandbox (and the demo gateway playing it) has no consent page: check the credentials on its
             # first fake client.
-            error = await _async_live_check(self._data_connect(), next(iter(SANDBOX_PRMS)))
+            self._checked = {}
+            error = await self._async_check(self._data_connect(), next(iter(SANDBOX_PRMS)))
             if error is None:
                 self._authorization_ids = []
                 return await self._async_prms_found(
@@ -594,7 +703,7 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
             fields[vol.Required(CONF_CONSENT_DURATION, default=_duration_option(self._duration))] = _select(
                 list(CONSENT_DURATIONS), translation_key="consent_duration"
             )
-        placeholders = {"redirect_url": consent_redirect_url(self.hass)}
+        placeholders = {"redirect_url": consent_redirect_url(self.hass), **self._refused_placeholder()}
         if entry is not None:
             placeholders = self._placeholders(entry)
         return self.async_show_form(
@@ -619,9 +728,20 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         """Credentials checked and PRMs known: create the entry (or pick PRMs), or update the entry."""
         if self.source in {SOURCE_REAUTH, SOURCE_RECONFIGURE}:
             entry = self._get_reauth_entry() if self.source == SOURCE_REAUTH else self._get_reconfigure_entry()
-            if not set(entry.data[CONF_PRMS]) <= set(available):
+            prms = list(entry.data[CONF_PRMS])
+            known_refused = {prm for prm, served in self._checked.items() if not served}
+            if not set(prms) <= set(available) | known_refused:
                 return self.async_abort(reason="wrong_account")
-            return self.async_update_reload_and_abort(entry, data_updates=self._entry_data(list(entry.data[CONF_PRMS])))
+            # Success only once every PRM of the entry was verified (see the module docstring). The sandbox's test
+            # customers cannot consent again: a refused one does not fail the flow, and stays refused.
+            sandbox = self._kind == SOURCE_DATA_CONNECT and self._environment == ENV_SANDBOX
+            if errors := await self._async_verify(prms, tolerate_refused=sandbox):
+                return await self._async_entry_form(entry, errors)
+            now = dt_util.utcnow().isoformat()
+            verified = {prm: now for prm in prms if self._checked.get(prm)}
+            return self.async_update_reload_and_abort(
+                entry, data_updates={**self._entry_data(prms), CONF_VERIFIED: verified}
+            )
         self._available = available
         if len(available) > 1:
             return await self.async_step_prm()

@@ -30,6 +30,18 @@ DEFAULT_CONSENT_DURATION: Final = "P3Y"
 CONF_AUTHORIZATION_IDS: Final = "authorization_ids"  # consent v2 autorisation_id values
 CONF_CONSENT_EXPIRES: Final = "consent_expires"  # ISO datetime, when the consent ends (Data Connect)
 
+CONF_VERIFIED: Final = "verified"
+"""{PRM: ISO datetime}: when a reauthentication or reconfiguration last verified each PRM's access with a request.
+
+A PRM refused before that moment (`store.AccessRefusal.since`) is polled again after the reload; one refused after
+it stays refused, so a reauthentication that did not verify a PRM cannot end in a loop."""
+
+# --- per-PRM access (consent) ---------------------------------------------------------------------------
+ACCESS_OK: Final = "ok"
+ACCESS_CONSENT_MISSING: Final = "consent_missing"  # ADAM-DC-0008: no consent, or revoked
+ACCESS_NOT_HOLDER: Final = "not_holder"  # ADAM-DC-0007: the consent is not the holder's
+ACCESS_STATES: Final = (ACCESS_OK, ACCESS_CONSENT_MISSING, ACCESS_NOT_HOLDER)
+
 CONSENT_CALLBACK_PATH: Final = "/api/enedis/consent"
 """The redirect URL path the user registers in their DataHub application."""
 

@@ -14,6 +14,10 @@ does the work that is due (a few requests), writes what changed to the statistic
   yesterday once (late corrections). While yesterday is incomplete it retries every 1 to 2 hours until 20:00, then
   gives up until tomorrow. Older incomplete days (up to 14 days back) are retried with back-off (1, 2, 4, 8 days),
   inside the same calls when they fit in the window, then reported in diagnostics.
+- **consent per PRM**: a PRM whose data Enedis refuses (ADAM-DC-0008 no or revoked consent, ADAM-DC-0007 not the
+  holder's) stops alone after that one request, persisted across restarts, while the other PRMs go on; the user is
+  asked for it by name (reauthentication, or a repair issue in the sandbox). It is polled again once a
+  reauthentication or reconfiguration verified it (`_restore_refusals`). A rejected token still fails the entry.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ from .api import (
     Measure,
     MeteringSource,
     NoDataError,
+    NotHolderError,
     RateLimitError,
     Reading,
     RequestError,
@@ -56,10 +61,14 @@ from .api.errors import BeforeActivationError, HistoryLimitError, WrongDirection
 from .api.models import PARIS
 from .api.windows import MAX_WINDOW_DAYS, history_start, months_before
 from .const import (
+    ACCESS_CONSENT_MISSING,
+    ACCESS_NOT_HOLDER,
+    ACCESS_OK,
     ALL_MEASURES,
     CONF_CONSENT_EXPIRES,
     CONF_CURVE_MONTHS,
     CONF_DAILY_MONTHS,
+    CONF_ENVIRONMENT,
     CONF_MEASURES,
     CONF_MONTHLY_FEE,
     CONF_OFFPEAK_OVERRIDE,
@@ -68,17 +77,21 @@ from .const import (
     CONF_PRICE_ENTITY,
     CONF_PRICE_PERIODS,
     CONF_PRMS,
+    CONF_SOURCE,
     CONF_TARIFF,
     CONF_TEMPO_ENTITY,
+    CONF_VERIFIED,
     DEFAULT_CURVE_MONTHS,
     DEFAULT_DAILY_MONTHS,
     DEFAULT_POLL_END,
     DEFAULT_POLL_START,
     DOMAIN,
+    ENV_SANDBOX,
     MEASURE_DAILY_ENERGY,
     MEASURE_LOAD_CURVE,
     MEASURE_MAX_POWER,
     MEASURE_PRODUCTION,
+    SOURCE_CONSO_API,
     TARIFF_BASE,
     TARIFF_HPHC,
     TARIFF_TEMPO,
@@ -105,7 +118,7 @@ from .statistics import (
     series_metadata,
     statistic_id,
 )
-from .store import DayAttempts, EnedisStore, SeriesCache, source_key
+from .store import AccessRefusal, DayAttempts, EnedisStore, SeriesCache, source_key
 from .tariff_history import async_price_periods, async_tempo_colours
 from .tariff_series import TariffConfig, TariffResult, build_consumption_tariffs, build_production_compensation
 from .tariffs import OffpeakFormatError, PricePeriod, daily_register_energy, parse_offpeak
@@ -266,6 +279,8 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         """PRMs whose statistics are compared with the recorder after the next import (start, refetch)."""
         self._index_unsupported = False
         self._unsubscribed_day: date | None = None
+        self.refused: dict[str, AccessRefusal] = {}
+        """PRMs whose data Enedis refuses (no consent): not polled, their entities unavailable (`_refuse`)."""
 
     # --- lifecycle --------------------------------------------------------------------------------------
 
@@ -547,14 +562,20 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         if not self._started:
             # First refresh, during setup: no request, so Home Assistant starts without waiting for Enedis.
             self._started = True
+            self._restore_refusals()
             self.update_interval = FIRST_DELAY
             return self._snapshot()
         sent_before = self.source.request_count
         try:
             next_wake = await self._async_run_due_work(now)
-        except ConsentError as err:
+        except (ConsentError, NotHolderError) as err:
             self._record_error(err)
-            raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="consent_revoked") from err
+            if err.prm not in self.prms:  # pragma: no cover - every call of the schedule is about one PRM
+                raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="consent_revoked") from err
+            # About one PRM only: the credentials were accepted. That PRM stops; the others' due work goes on
+            # at the next refresh, in a second (this one stopped at the refused request).
+            self._refuse(err.prm, err)
+            next_wake = self._now()
         except AuthError as err:
             self._record_error(err)
             raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed") from err
@@ -627,7 +648,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 touched.update((prm, d) for d, series in cache.series.items() if series.written or series.daily)
         try:
             # 1. The daily poll has priority over the backfill.
-            for prm in self.prms:
+            for prm in self._polled_prms():
                 for direction in self._directions(prm):
                     jobs = self._daily_jobs(prm, direction, now)
                     if not jobs:
@@ -656,15 +677,17 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         finally:
             if touched:
                 await self._async_import(touched)
-            if self._reconcile:
-                prms, self._reconcile = sorted(self._reconcile), set()
-                await self.async_reconcile(prms)
+        if self._reconcile and not self.hass.is_stopping:
+            # Not in `finally`: after a failed or cancelled refresh it waits for the next one (the recorder may be
+            # closing: Home Assistant cancels the refresh when it stops).
+            prms, self._reconcile = sorted(self._reconcile), set()
+            await self.async_reconcile(prms)
         return self._next_wake()
 
     def _next_backfill_job(self) -> Job | None:
         candidates: list[tuple[int, int, Job]] = []
         order = 0
-        for prm in self.prms:
+        for prm in self._polled_prms():
             for direction in self._directions(prm):
                 for tier, job in self._backfill_jobs(prm, direction):
                     if self.source.api_name(direction, job.measure) not in self._unsubscribed:
@@ -690,7 +713,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             return now + timedelta(seconds=1)
         today = self._today()
         candidates: list[datetime] = []
-        for prm in self.prms:
+        for prm in self._polled_prms():
             for direction in self._directions(prm):
                 key = (prm, direction)
                 if self._series(prm, direction).last_poll_day != today:
@@ -727,7 +750,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
 
     async def _async_refresh_contracts(self, today: date) -> None:
         """Contract data (Data Connect): once a week per PRM (it rarely changes); gateways have none."""
-        for prm in self.prms:
+        for prm in self._polled_prms():
             fetched = self._contract_day.get(prm)
             if fetched is not None and (today - fetched).days < CONTRACT_REFRESH_DAYS:
                 continue
@@ -744,6 +767,74 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 self._record_error(err)
             self._contract_day[prm] = today
             self.store.cache.prm(prm).contract_day = today
+
+    # --- per-PRM access (consent) ---------------------------------------------------------------------
+
+    def _polled_prms(self) -> list[str]:
+        """The PRMs requests are sent for: every PRM of the entry but those Enedis refuses (`refused`)."""
+        return [prm for prm in self.prms if prm not in self.refused]
+
+    def _access_by_reauth(self) -> bool:
+        """Whether new credentials can bring a refused PRM back: a new Conso API token, a new Enedis consent.
+
+        The Enedis sandbox has no consent page (its test customers' consents are fixed): there, a repair issue per
+        PRM says what to do instead.
+        """
+        data = self.config_entry.data
+        return data.get(CONF_SOURCE) == SOURCE_CONSO_API or data.get(CONF_ENVIRONMENT) != ENV_SANDBOX
+
+    def _refuse(self, prm: str, err: EnedisError) -> None:
+        """Enedis refused ``prm``'s data: stop polling it (persisted), and ask the user to give consent again."""
+        reason = ACCESS_NOT_HOLDER if isinstance(err, NotHolderError) else ACCESS_CONSENT_MISSING
+        refusal = AccessRefusal(reason=reason, since=self._now(), code=err.code)
+        self.refused[prm] = refusal
+        self.store.cache.prm(prm).refusal = refusal
+        _LOGGER.warning(
+            "Enedis refuses the data of PRM %s (%s): it is no longer requested until its consent is given again; "
+            "the other PRMs of %s go on",
+            prm,
+            err.code or reason,
+            self.config_entry.title,
+        )
+        self._ask_for_access()
+
+    def _ask_for_access(self) -> None:
+        """Reauthentication (its form names the refused PRMs) or, in the sandbox, a repair issue per refused PRM.
+
+        Home Assistant starts one reauthentication per entry at a time; the flow reads `refused` when it shows its
+        form, and verifies every PRM of the entry before it says success.
+        """
+        if not self.refused:
+            return
+        if self._access_by_reauth():
+            self.config_entry.async_start_reauth(self.hass)
+            return
+        for prm, refusal in self.refused.items():
+            self._create_issue(
+                f"access_refused_{prm}",
+                "access_refused_sandbox",
+                {"prm": prm, "code": refusal.code or refusal.reason},
+            )
+
+    def _restore_refusals(self) -> None:
+        """At setup, without a request: PRMs refused before stay refused, unless a flow verified them since.
+
+        A reauthentication or reconfiguration records when it verified each PRM (`CONF_VERIFIED`); a refusal older
+        than that is over. The others are asked for again (reauthentication or repair issue), as after a restart.
+        """
+        verified: dict[str, Any] = dict(self.config_entry.data.get(CONF_VERIFIED) or {})
+        for prm in self.prms:
+            cache = self.store.cache.prm(prm)
+            refusal = cache.refusal
+            checked = dt_util.parse_datetime(str(verified[prm])) if prm in verified else None
+            if refusal is not None and checked is not None and checked >= refusal.since:
+                cache.refusal = refusal = None
+                self.store.async_schedule_save()
+            if refusal is None:
+                ir.async_delete_issue(self.hass, DOMAIN, f"access_refused_{prm}")
+            else:
+                self.refused[prm] = refusal
+        self._ask_for_access()
 
     def _create_issue(self, issue_id: str, translation_key: str, placeholders: dict[str, str]) -> None:
         """A repair issue the user acts on outside Home Assistant or in the options (not fixable here)."""
@@ -1127,6 +1218,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             if cons is not None and cons.curve:
                 last_power = cons.curve[max(cons.curve)][-1]
             directions = tuple(self._directions(prm))
+            refusal = self.refused.get(prm)
             load_curve: bool | None = None
             if last_power is not None:
                 load_curve = True
@@ -1137,6 +1229,9 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             prms[prm] = PrmData(
                 prm=prm,
                 directions=directions,
+                access=refusal.reason if refusal else ACCESS_OK,
+                access_refused_since=refusal.since if refusal else None,
+                access_code=refusal.code if refusal else None,
                 contract=self.contracts.get(prm),
                 consumption_yesterday_wh=self._day_energy(cons, yesterday),
                 production_yesterday_wh=self._day_energy(prod, yesterday),
@@ -1193,7 +1288,10 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         }
         for prm in self.prms:
             cache = self.store.cache.prm(prm)
-            per: dict[str, Any] = {"absent": sorted(a.value for a in cache.absent)}
+            per: dict[str, Any] = {
+                "absent": sorted(a.value for a in cache.absent),
+                "access_refused": cache.refusal.to_json() if cache.refusal else None,
+            }
             for direction, series in cache.series.items():
                 if direction in cache.absent:
                     continue

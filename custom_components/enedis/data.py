@@ -15,6 +15,12 @@ class PrmData:
     prm: str
     directions: tuple[Direction, ...]
     """Directions this PRM measures (consumption and/or production), as far as known."""
+    access: str = "ok"
+    """``ok``, or why Enedis refuses this PRM's data (``consent_missing``, ``not_holder``): then it is not polled
+    and its entities are unavailable, but for the *Data access* sensor that says why."""
+    access_refused_since: datetime | None = None
+    access_code: str | None = None
+    """The Enedis code of the refusal (``ADAM-DC-0008``...)."""
     contract: Contract | None = None
     consumption_yesterday_wh: float | None = None
     """Daily energy of yesterday (Paris); None until Enedis publishes it (about 08:00)."""

@@ -34,7 +34,7 @@ from homeassistant.util import dt as dt_util
 
 from .api import Direction
 from .api.models import PARIS
-from .const import DOMAIN
+from .const import ACCESS_STATES, DOMAIN
 from .coordinator import EnedisConfigEntry, EnedisCoordinator
 from .data import EnedisData, PrmData
 from .entity import EnedisEntity
@@ -96,6 +96,8 @@ class EnedisSensorEntityDescription(SensorEntityDescription):
     ``not exists_fn``; a sensor created once its data appears (Last power) is kept while its data is pending."""
     entry_wide: bool = False
     """A fact of the whole entry (token/consent, request count): created on the entry's first PRM only."""
+    available_when_refused: bool = False
+    """Stays available when Enedis refuses the PRM's data (the other sensors of the PRM become unavailable)."""
 
 
 SENSORS: tuple[EnedisSensorEntityDescription, ...] = (
@@ -186,6 +188,17 @@ SENSORS: tuple[EnedisSensorEntityDescription, ...] = (
         },
     ),
     EnedisSensorEntityDescription(
+        key="access",
+        translation_key="access",
+        device_class=SensorDeviceClass.ENUM,
+        options=list(ACCESS_STATES),
+        entity_category=EntityCategory.DIAGNOSTIC,
+        # Why the PRM's other entities are unavailable: Enedis' consent for this PRM is missing or revoked.
+        value_fn=lambda prm, _: prm.access,
+        attr_fn=lambda prm, _: {"refused_since": _iso(prm.access_refused_since), "code": prm.access_code},
+        available_when_refused=True,
+    ),
+    EnedisSensorEntityDescription(
         key="expiry",
         translation_key="expiry",
         device_class=SensorDeviceClass.TIMESTAMP,
@@ -267,6 +280,7 @@ class EnedisSensor(EnedisEntity, SensorEntity):
         """Describe the sensor ``description.key`` of ``prm``."""
         super().__init__(coordinator, prm, description.key)
         self.entity_description = description
+        self._available_when_refused = description.available_when_refused or description.entry_wide
 
     @property
     def _prm_data(self) -> PrmData | None:

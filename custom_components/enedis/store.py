@@ -313,6 +313,30 @@ def contract_from_json(raw: dict[str, Any]) -> Contract:
     return Contract(**values)
 
 
+@dataclass(frozen=True, slots=True)
+class AccessRefusal:
+    """Enedis refused a PRM's data: no consent or a revoked one (ADAM-DC-0008), or not the holder's (ADAM-DC-0007).
+
+    Kept so that a restart does not ask again: the PRM is not polled until a reauthentication or reconfiguration
+    verifies it after ``since`` (see `EnedisCoordinator`).
+    """
+
+    reason: str
+    """``consent_missing`` or ``not_holder`` (`const.ACCESS_STATES`)."""
+    since: datetime
+    code: str | None = None
+    """The Enedis code of the refusal."""
+
+    def to_json(self) -> dict[str, Any]:
+        """Serialise."""
+        return {"reason": self.reason, "since": self.since.isoformat(), "code": self.code}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> AccessRefusal:
+        """Deserialise."""
+        return cls(reason=str(raw["reason"]), since=datetime.fromisoformat(raw["since"]), code=raw.get("code"))
+
+
 @dataclass
 class PrmCache:
     """One PRM: its series per direction and what we learnt about it."""
@@ -325,6 +349,8 @@ class PrmCache:
     contract: Contract | None = None
     contract_day: date | None = None
     """When the contract was last fetched (once a day at most)."""
+    refusal: AccessRefusal | None = None
+    """Set while Enedis refuses this PRM's data (no consent): the PRM is not polled."""
 
     def restart_history(self, today: date) -> None:
         """See `SeriesCache.restart_history`; also forget the directions and contract learnt from the old source."""
@@ -341,6 +367,7 @@ class PrmCache:
             history_start=self.history_start,
             contract=self.contract,
             contract_day=self.contract_day,
+            refusal=self.refusal,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -351,6 +378,7 @@ class PrmCache:
             "history_start": self.history_start.isoformat() if self.history_start else None,
             "contract": contract_to_json(self.contract) if self.contract else None,
             "contract_day": self.contract_day.isoformat() if self.contract_day else None,
+            "refusal": self.refusal.to_json() if self.refusal else None,
         }
 
     @classmethod
@@ -362,6 +390,7 @@ class PrmCache:
             history_start=date.fromisoformat(raw["history_start"]) if raw.get("history_start") else None,
             contract=contract_from_json(raw["contract"]) if raw.get("contract") else None,
             contract_day=date.fromisoformat(raw["contract_day"]) if raw.get("contract_day") else None,
+            refusal=AccessRefusal.from_json(raw["refusal"]) if raw.get("refusal") else None,
         )
 
 

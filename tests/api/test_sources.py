@@ -182,8 +182,26 @@ async def test_sandbox_client_behaviours(
     gateway: Gateway, client: int, direction: Direction, measure: Measure, error: type[Exception]
 ) -> None:
     prm = data.prms_for_client(client)[0]
-    with pytest.raises(error):
+    with pytest.raises(error) as info:
         await dataconnect(gateway).async_fetch_window(prm, direction, measure, TODAY - timedelta(days=3), TODAY)
+    assert info.value.prm == prm  # the caller learns which PRM was refused
+
+
+async def test_consent_error_names_the_prm_for_every_call(gateway: Gateway) -> None:
+    """Client 8 revoked its consent: contract, index and measures all say which PRM, through both sources."""
+    prm = data.prms_for_client(8)[0]
+    source = dataconnect(gateway)
+    with pytest.raises(ConsentError) as info:
+        await source.async_get_contract(prm)
+    assert info.value.prm == prm
+    with pytest.raises(ConsentError) as info:
+        await source.async_get_index(prm, C, TODAY - timedelta(days=3), TODAY)
+    assert info.value.prm == prm
+    gateway_source = conso(gateway, gateway.state.make_conso_token([prm], 4102444800))
+    with pytest.raises(ConsentError) as info:
+        await gateway_source.async_fetch_window(prm, C, Measure.DAILY_ENERGY, TODAY - timedelta(days=3), TODAY)
+    assert (info.value.prm, info.value.code) == (prm, "ADAM-DC-0008")
+    assert prm not in str(info.value)  # not in the message: diagnostics and logs mask PRMs themselves
 
 
 async def test_before_activation(gateway: Gateway) -> None:

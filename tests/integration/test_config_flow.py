@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.application_credentials import (
     ClientCredential,
     async_import_client_credential,
@@ -55,6 +56,7 @@ from custom_components.enedis.const import (
     CONF_PRMS,
     CONF_SOURCE,
     CONF_TOKEN,
+    CONF_VERIFIED,
     CONSENT_CALLBACK_PATH,
     DEFAULT_CONSO_API_URL,
     DEMO_GATEWAY_VARIABLE,
@@ -77,6 +79,9 @@ from custom_components.enedis.views import (
 from tests.fake_enedis import data
 from tests.fake_enedis.server import create_app
 from tests.fake_enedis.state import FakeState
+
+from .common import async_import_demo_credentials, install_registry
+from .gateway import fake_gateway_at_real_urls
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
 STRINGS = Path(__file__).parents[2] / "custom_components" / "enedis" / "strings.json"
@@ -107,6 +112,10 @@ ERROR_401 = fixture("bokub-linky__error401_token_invalide.json")
 ERROR_429 = fixture("issue-conso-api-141__error_429_fault_900807.json")
 ERROR_404 = fixture("conso-api__error_404_no_data_found.json")
 ERROR_0069 = fixture("issue-linky-56__error_400_ADAM-ERR0069.json")
+ERROR_0008 = fixture("issue-conso-api-164__error_403_ADAM-DC-0008_inner.json")
+ERROR_0007 = fixture("issue-conso-api-151__error_400_ADAM-DC-0007_fr.json")
+TRANSLATIONS = Path(__file__).parent.parent.parent / "custom_components" / "enedis" / "translations"
+P0, P8 = "22516914714270", "26584978546985"  # sandbox clients 0 and 8 (client 8 revoked its consent)
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -243,7 +252,9 @@ async def test_conso_api_one_prm(hass: HomeAssistant, aioclient_mock: AiohttpCli
 
 
 async def test_conso_api_several_prms(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
-    aioclient_mock.get("https://conso.example.org/api/consommation_quotidienne", json=DAILY)
+    url = "https://conso.example.org/api/consommation_quotidienne"
+    aioclient_mock.get(url, params={"pointId": PRM3}, status=404, json=ERROR_404)
+    aioclient_mock.get(url, json=DAILY)
     token = make_token(PRM1, PRM3, PRM2, PRM1)
     result = await start_conso(hass)
     result = await hass.config_entries.flow.async_configure(
@@ -265,6 +276,8 @@ async def test_conso_api_several_prms(hass: HomeAssistant, aioclient_mock: Aioht
     assert result["data"][CONF_BASE_URL] == "https://conso.example.org/api"
     assert result["result"].unique_id == f"{PRM1}_{PRM3}"
     assert str(aioclient_mock.mock_calls[0][1]).startswith("https://conso.example.org/api/consommation_quotidienne")
+    # One call for the token (on its first PRM), then one for each other chosen PRM.
+    assert [call[1].query["pointId"] for call in aioclient_mock.mock_calls] == [PRM1, PRM3]
 
 
 @pytest.mark.parametrize(
@@ -671,6 +684,7 @@ async def test_data_connect_v1_callback(
 
     aioclient_mock.clear_requests()
     aioclient_mock.post(TOKEN_URL, json=APP_TOKEN)
+    aioclient_mock.get(DC_DAILY, params={"pointId": PRM2}, status=404, json=ERROR_404)
     aioclient_mock.get(DC_DAILY, json=DAILY)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["step_id"] == "prm"
@@ -680,7 +694,7 @@ async def test_data_connect_v1_callback(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_PRMS] == [PRM1, PRM2]
     assert result["data"][CONF_AUTHORIZATION_IDS] == []
-    assert aioclient_mock.mock_calls[1][1].query["pointId"] == PRM1
+    assert [call[1].query["pointId"] for call in aioclient_mock.mock_calls if call[0] == "GET"] == [PRM1, PRM2]
 
 
 @pytest.mark.usefixtures("setup_credentials", "current_request_with_host")
@@ -901,11 +915,16 @@ async def test_reauth_conso_api(hass: HomeAssistant, aioclient_mock: AiohttpClie
     )
     assert result["errors"] == {CONF_TOKEN: "token_expired"}
 
-    aioclient_mock.get("https://conso.example.org/api/consommation_quotidienne", json=DAILY)
+    url = "https://conso.example.org/api/consommation_quotidienne"
+    aioclient_mock.get(url, params={"pointId": PRM2}, status=404, json=ERROR_404)
+    aioclient_mock.get(url, json=DAILY)
     new_token = make_token(PRM2, PRM1, PRM3)
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: new_token})
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
+    # Every PRM of the entry was verified with one request before "successful", and the entry records when.
+    assert [call[1].query["pointId"] for call in aioclient_mock.mock_calls] == [PRM1, PRM2]
+    assert set(entry.data[CONF_VERIFIED]) == {PRM1, PRM2}
     assert entry.data[CONF_TOKEN] == new_token
     assert entry.data[CONF_PRMS] == [PRM1, PRM2]
     assert entry.data[CONF_BASE_URL] == "https://conso.example.org/api"
@@ -987,6 +1006,163 @@ async def test_reauth_data_connect_missing_credentials(hass: HomeAssistant) -> N
     result = await entry.start_reauth_flow(hass)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "missing_credentials"
+
+
+# --- per-PRM consent: the setup check and reauthentication -------------------------------------------
+
+
+def error_text(language: str, key: str, placeholders: dict[str, str]) -> str:
+    """The form error as the user reads it (a placeholder the flow did not give raises KeyError)."""
+    return json.loads((TRANSLATIONS / f"{language}.json").read_text())["config"]["error"][key].format(**placeholders)
+
+
+def points(aioclient_mock: AiohttpClientMocker) -> list[str]:
+    return [call[1].query["pointId"] for call in aioclient_mock.mock_calls if "pointId" in call[1].query]
+
+
+@pytest.mark.parametrize(("status", "body"), [(403, ERROR_0008), (400, ERROR_0007)], ids=["DC-0008", "DC-0007"])
+async def test_conso_api_only_prm_without_consent(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, status: int, body: dict[str, Any]
+) -> None:
+    """The token is accepted but Enedis refuses its only PRM: the form names it, no entry is created."""
+    aioclient_mock.get(CONSO_DAILY, status=status, json=body)
+    result = await start_conso(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: make_token(PRM1)})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "consent_missing"}
+    assert result["description_placeholders"] == {"refused": PRM1}
+    assert PRM1 in error_text("en", "consent_missing", result["description_placeholders"])
+    assert PRM1 in error_text("fr", "consent_missing", result["description_placeholders"])
+
+
+async def test_prm_picker_checks_every_chosen_prm(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
+    """One call per chosen PRM (none twice); a refused one is named and no longer suggested."""
+    aioclient_mock.get(CONSO_DAILY, params={"pointId": PRM2}, status=403, json=ERROR_0008)
+    aioclient_mock.get(CONSO_DAILY, params={"pointId": PRM3}, status=404, json=ERROR_404)
+    aioclient_mock.get(CONSO_DAILY, json=DAILY)
+    result = await start_conso(hass)
+    # The token's first PRM proves the token; Enedis refusing that PRM does not make the token wrong.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: make_token(PRM2, PRM1, PRM3)}
+    )
+    assert result["step_id"] == "prm"
+    (key,) = result["data_schema"].schema
+    assert key.default() == [PRM1, PRM3]
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: [PRM1, PRM2]})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "prm_consent_missing"}
+    assert result["description_placeholders"] == {"refused": PRM2}
+    assert PRM2 in error_text("fr", "prm_consent_missing", result["description_placeholders"])
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: [PRM1, PRM3]})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PRMS] == [PRM1, PRM3]
+    assert points(aioclient_mock) == [PRM2, PRM1, PRM3]
+
+
+@pytest.mark.usefixtures("socket_enabled")
+async def test_sandbox_setup_check_refuses_client_8(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, freezer: FrozenDateTimeFactory
+) -> None:
+    """The issue's repro: the default selection includes client 8, whose consent is revoked; the check finds it."""
+    freezer.move_to(datetime(2026, 11, 22, 11, tzinfo=UTC))
+    install_registry(hass, freezer)
+    state = FakeState(time_of_day=time(12), clock=lambda: dt_util.utcnow().timestamp())
+    async with fake_gateway_at_real_urls(aioclient_mock, state):
+        await async_import_demo_credentials(hass)
+        result = await start_data_connect(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_ENVIRONMENT: ENV_SANDBOX, CONF_CONSENT_DURATION: "P3Y"}
+        )
+        assert result["step_id"] == "prm"
+        (key,) = result["data_schema"].schema
+        chosen = key.default()
+        assert P8 in chosen
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: chosen})
+        assert result["errors"] == {"base": "prm_consent_missing"}
+        assert result["description_placeholders"] == {"refused": P8}
+        assert P8 in error_text("en", "prm_consent_missing", result["description_placeholders"])
+        checked = [r.query["pointId"] for r in state.requests if r.path.endswith("/consommation_quotidienne")]
+        assert sorted(checked) == sorted(chosen)  # one call per chosen PRM, client 0's (the credentials) included
+        assert state.count("/consommation_quotidienne", 403) == 1
+
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_PRMS: [prm for prm in chosen if prm != P8]}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        assert P0 in result["data"][CONF_PRMS]
+        assert P8 not in result["data"][CONF_PRMS]
+        assert state.count("/consommation_quotidienne") == len(chosen)  # nothing asked twice
+
+
+async def test_reauth_says_success_only_once_every_prm_is_verified(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """A reauthentication that cannot verify a PRM shows an error naming it, never "successful" (no loop)."""
+    entry = conso_entry(PRM1, PRM2)
+    entry.add_to_hass(hass)
+    aioclient_mock.get(CONSO_DAILY, params={"pointId": PRM2}, status=403, json=ERROR_0008)
+    aioclient_mock.get(CONSO_DAILY, json=DAILY)
+    result = await entry.start_reauth_flow(hass)
+    token = make_token(PRM2, PRM1)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: token})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reauth_confirm"
+    assert result["errors"] == {"base": "consent_missing"}
+    assert result["description_placeholders"]["refused"] == PRM2
+    assert PRM2 in error_text("en", "consent_missing", result["description_placeholders"])
+    assert entry.data[CONF_TOKEN] != token
+    assert CONF_VERIFIED not in entry.data
+
+    # The holder shared PRM2 again: the same form now verifies both PRMs and succeeds.
+    aioclient_mock.clear_requests()
+    aioclient_mock.get(CONSO_DAILY, params={"pointId": PRM2}, status=404, json=ERROR_404)
+    aioclient_mock.get(CONSO_DAILY, json=DAILY)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_TOKEN: token})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert points(aioclient_mock) == [PRM1, PRM2]
+    assert set(entry.data[CONF_VERIFIED]) == {PRM1, PRM2}
+
+
+@pytest.mark.usefixtures("setup_credentials", "current_request_with_host")
+async def test_reauth_data_connect_consent_without_the_prm(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """The new consent ended for one PRM of the entry: the reauthentication form again, naming it."""
+    entry = data_connect_entry(PRM1, PRM2)
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    await callback(hass_client_no_auth, f"autorisation_id=777&state={state_of(dict(result))}")
+    aioclient_mock.post(TOKEN_URL, json=APP_TOKEN)
+    aioclient_mock.post(SUBSCRIBED_URL, json=subscribed(service(PRM1), service(PRM2, "TERMINE")))
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reauth_confirm"
+    assert result["errors"] == {"base": "consent_missing"}
+    assert result["description_placeholders"]["refused"] == PRM2
+    assert entry.data[CONF_AUTHORIZATION_IDS] == ["11"]
+    assert not points(aioclient_mock)  # subscribed_services said it: no call per PRM
+
+
+async def test_reauth_sandbox_tolerates_a_test_customer_without_consent(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """Sandbox customers cannot consent again: new credentials are verified on the other PRMs, the refused one
+    stays refused (not recorded as verified), with its repair issue."""
+    assert await async_setup_component(hass, "application_credentials", {})
+    await async_import_client_credential(hass, DOMAIN, ClientCredential("id-a", "secret-a"), "cred-a")
+    entry = data_connect_entry(P0, P8, environment=ENV_SANDBOX, cred="deleted")
+    entry.add_to_hass(hass)
+    aioclient_mock.post(SANDBOX_TOKEN_URL, json=APP_TOKEN)
+    aioclient_mock.get(SANDBOX_DAILY, params={"pointId": P8}, status=403, json=ERROR_0008)
+    aioclient_mock.get(SANDBOX_DAILY, status=404, json={"error": "no_data_found", "error_description": "x"})
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert set(entry.data[CONF_VERIFIED]) == {P0}
+    assert points(aioclient_mock) == [P0, P8]
 
 
 # --- reconfigure ------------------------------------------------------------------------------------

@@ -10,7 +10,14 @@ from homeassistant.core import HomeAssistant
 
 from custom_components.enedis.api import Direction, Reading
 from custom_components.enedis.ledger import CurveState, DayCurve, day_bounds
-from custom_components.enedis.store import STORAGE_VERSION, EnedisStore, EntryCache, SeriesCache, source_key
+from custom_components.enedis.store import (
+    STORAGE_VERSION,
+    AccessRefusal,
+    EnedisStore,
+    EntryCache,
+    SeriesCache,
+    source_key,
+)
 from tests.unit.test_ledger import AUTUMN, SPRING, WINTER, curve, day_curve, ramp
 
 HOUR = timedelta(hours=1)
@@ -192,3 +199,22 @@ async def test_load_restarts_history_when_the_source_changed(hass: HomeAssistant
     await store.async_save()
     assert hass_storage["enedis.entry1"]["data"]["source"] == "conso_api https://conso.boris.sh/api"
     store.async_unload()
+
+
+def test_access_refusal_round_trip() -> None:
+    """A PRM Enedis refused stays refused across a restart; files written before the field read as not refused."""
+    cache = EntryCache()
+    refusal = AccessRefusal("consent_missing", datetime(2026, 11, 22, 11, 0, 3, tzinfo=UTC), "ADAM-DC-0008")
+    cache.prm("26584978546985").refusal = refusal
+    cache.prm("22516914714270")
+    raw = json.loads(json.dumps(cache.copy().to_json()))
+    assert raw["prms"]["26584978546985"]["refusal"] == {
+        "reason": "consent_missing",
+        "since": "2026-11-22T11:00:03+00:00",
+        "code": "ADAM-DC-0008",
+    }
+    loaded = EntryCache.from_json(raw)
+    assert loaded.prm("26584978546985").refusal == refusal
+    assert loaded.prm("22516914714270").refusal is None
+    del raw["prms"]["26584978546985"]["refusal"]
+    assert EntryCache.from_json(raw).prm("26584978546985").refusal is None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 import json
 import logging
@@ -33,6 +34,17 @@ VERSION = "0.1.0"
 USER_AGENT = f"enedis-linky-ha/{VERSION} (+https://github.com/enedis-linky-ha/enedis-linky-ha)"
 REQUEST_TIMEOUT = 60.0
 """Seconds before a call is abandoned (`CommunicationError`)."""
+
+
+@contextmanager
+def about_prm(prm: str) -> Iterator[None]:
+    """Name ``prm`` in any library error raised inside (``err.prm``): callers tell which PRM was refused."""
+    try:
+        yield
+    except EnedisError as err:
+        if err.prm is None:
+            err.prm = prm
+        raise
 
 
 class MeteringSource(ABC):
@@ -128,8 +140,9 @@ class MeteringSource(ABC):
         if measure is Measure.INDEX:
             msg = "use async_get_index for index registers"
             raise ValueError(msg)
-        body = await self._async_fetch_body(prm, direction, measure, start, end)
-        return parse_measure(body, measure=measure, direction=direction, prm=prm)
+        with about_prm(prm):
+            body = await self._async_fetch_body(prm, direction, measure, start, end)
+            return parse_measure(body, measure=measure, direction=direction, prm=prm)
 
     def windows(
         self, measure: Measure, start: date, end: date, *, newest_first: bool = False
@@ -156,8 +169,9 @@ class MeteringSource(ABC):
 
     async def async_get_index(self, prm: str, direction: Direction, start: date, end: date) -> IndexSeries:
         """Cumulative registers over ``[start, end)`` (Data Connect 2026 only)."""
-        body = await self._async_fetch_body(prm, direction, Measure.INDEX, start, end)
-        return parse_index(body, direction=direction, prm=prm)
+        with about_prm(prm):
+            body = await self._async_fetch_body(prm, direction, Measure.INDEX, start, end)
+            return parse_index(body, direction=direction, prm=prm)
 
     # --- HTTP plumbing ---------------------------------------------------------------------------------
 
