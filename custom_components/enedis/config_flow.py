@@ -98,6 +98,7 @@ from .api import (
     ServerError,
     TokenExpiredError,
     decode_conso_token,
+    is_prm,
     make_state,
 )
 from .api.consent import duration_days
@@ -172,7 +173,6 @@ DAILY_MONTHS_MAX = 36
 CONSENT_MISSING = "consent_missing"
 """Form error (and `_async_live_check` result): the credentials were accepted, Enedis refuses the PRM's data."""
 
-_PRM_RE = re.compile(r"^\d{14}$")
 _PRM_SEPARATORS = re.compile(r"[,;]")
 
 _ACCEPTED: tuple[type[EnedisError], ...] = (
@@ -469,7 +469,7 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         else:
             # Consent v1: ?code=…&state=…&usage_point_id=PRM[,;PRM…]; the code is never exchanged.
             raw = _PRM_SEPARATORS.split(self._callback.get("usage_point_id", ""))
-            prms = _unique([prm.strip() for prm in raw if _PRM_RE.match(prm.strip())])
+            prms = _unique([prm.strip() for prm in raw if is_prm(prm.strip())])
             if not prms:
                 return self.async_abort(reason="no_prm")
             self._checked = {}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from .api.consoapi import CONSO_API_URL
+
 DOMAIN: Final = "enedis"
 
 # --- config entry data ----------------------------------------------------------------------------------
@@ -13,8 +15,8 @@ SOURCE_DATA_CONNECT: Final = "data_connect"
 
 CONF_TOKEN: Final = "token"  # noqa: S105  (the config key of the Conso API token, not a secret)
 CONF_BASE_URL: Final = "base_url"  # Conso API base URL (self-hosted instances); Data Connect: the demo gateway
-DEFAULT_CONSO_API_URL: Final = "https://conso.boris.sh/api"
-CONF_PRMS: Final = "prms"  # list of 14-digit PRMs this entry imports
+DEFAULT_CONSO_API_URL: Final = CONSO_API_URL  # the library's constant: the URL is written in one place
+CONF_PRMS: Final = "prms"  # list of PRMs this entry imports (14 digits, `api.prm.is_prm`)
 
 CONF_AUTH_IMPLEMENTATION: Final = "auth_implementation"  # the Application Credentials id (Data Connect)
 CONF_ENVIRONMENT: Final = "environment"

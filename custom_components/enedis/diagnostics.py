@@ -15,6 +15,7 @@ from typing import Any
 from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 
+from .api.prm import PRM_DIGITS
 from .const import CONF_AUTHORIZATION_IDS, CONF_PRMS, CONF_TOKEN
 from .coordinator import EnedisConfigEntry
 
@@ -42,7 +43,8 @@ TO_REDACT = {
     "phone",
 }
 
-_PRM_PATTERN = re.compile(r"(?<!\d)\d{14}(?!\d)")
+_PRM_PATTERN = re.compile(rf"(?<![0-9]){PRM_DIGITS}(?![0-9])")
+"""A PRM inside a text (an error message, a URL): 14 digits that are not part of a longer number."""
 
 
 def mask_prm(prm: str) -> str:

@@ -13,6 +13,7 @@ from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .api.models import PARIS
+from .api.prm import PRM_PATTERN
 from .const import CONF_PRMS, DOMAIN
 from .coordinator import EnedisCoordinator
 
@@ -25,7 +26,7 @@ SERVICE_REFETCH = "refetch"
 
 # Typed as Any: HA >= 2026.10 validates with probatio (installed as ``voluptuous``), whose types differ from the
 # voluptuous stubs mypy sees; both accept these schemas at runtime (we support HA >= 2025.11).
-PRM_SCHEMA: Any = vol.All(cv.string, vol.Match(r"^\d{14}$"))
+PRM_SCHEMA: Any = vol.All(cv.string, vol.Match(PRM_PATTERN))
 IMPORT_HISTORY_SCHEMA: Any = vol.Schema({vol.Required(ATTR_PRM): PRM_SCHEMA, vol.Required(ATTR_START): cv.date})
 REFETCH_SCHEMA: Any = vol.Schema(
     {

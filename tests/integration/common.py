@@ -19,7 +19,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.components.recorder.common import async_wait_recording_done
 
-from custom_components.enedis.api import LimiterRegistry
+from custom_components.enedis.api import CONSO_API_URL, LimiterRegistry
 from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.coordinator import EnedisCoordinator
 from custom_components.enedis.helpers import REGISTRY_KEY
@@ -57,7 +57,7 @@ def conso_entry(token: str, prms: list[str], **options: Any) -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
         title=f"Linky {prms[0]}",
-        data={"source": "conso_api", "token": token, "base_url": "https://conso.boris.sh/api", "prms": prms},
+        data={"source": "conso_api", "token": token, "base_url": CONSO_API_URL, "prms": prms},
         unique_id="_".join(sorted(prms)),
         options=options,
     )

@@ -19,7 +19,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.enedis.api import LimiterRegistry, ManualClock
+from custom_components.enedis.api import CONSO_API_URL, LimiterRegistry, ManualClock
 from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.diagnostics import mask_prm
 from custom_components.enedis.helpers import REGISTRY_KEY
@@ -27,7 +27,6 @@ from tests.fake_enedis.state import FakeState
 from tests.integration.gateway import FakeGateway, fake_gateway_at_real_urls
 
 NOW = "2026-11-22 11:00:00+00:00"  # 12:00 in Paris
-CONSO_URL = "https://conso.boris.sh/api"
 PRM = "22516914714270"
 PRM_3_CONSUMPTION = "12345678901234"
 PRM_3_PRODUCTION = "10284856584123"
@@ -97,7 +96,7 @@ async def test_conso_api_diagnostics(
         domain=DOMAIN,
         entry_id="01KENEDISDIAGNOSTICSCONSO0",
         title=f"Linky {prms[0]}",
-        data={"source": "conso_api", "token": token, "base_url": CONSO_URL, "prms": prms},
+        data={"source": "conso_api", "token": token, "base_url": CONSO_API_URL, "prms": prms},
         unique_id=prms[0],
         options={"curve_history_months": 1, "daily_history_months": 2},
     )

@@ -24,7 +24,7 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.enedis.api import Contract, LimiterRegistry, ManualClock
+from custom_components.enedis.api import CONSO_API_URL, Contract, LimiterRegistry, ManualClock
 from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.entity import device_model
 from custom_components.enedis.helpers import REGISTRY_KEY
@@ -34,7 +34,6 @@ from tests.integration.gateway import FakeGateway, fake_gateway_at_real_urls
 
 TODAY = date(2026, 11, 22)
 NOW = "2026-11-22 11:00:00+00:00"  # 12:00 in Paris
-CONSO_URL = "https://conso.boris.sh/api"
 PRM_CLIENT_0 = "22516914714270"
 PRM_CLIENT_2 = "32320647321714"  # no load curve
 PRM_CLIENT_3_CONSUMPTION = "12345678901234"
@@ -88,7 +87,7 @@ def conso_entry(token: str, prms: list[str], **options: Any) -> MockConfigEntry:
     return MockConfigEntry(
         domain=DOMAIN,
         title=f"Linky {prms[0]}",
-        data={"source": "conso_api", "token": token, "base_url": CONSO_URL, "prms": prms},
+        data={"source": "conso_api", "token": token, "base_url": CONSO_API_URL, "prms": prms},
         unique_id=prms[0],
         options=options,
     )

@@ -22,7 +22,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
-from custom_components.enedis.api import Direction
+from custom_components.enedis.api import CONSO_API_URL, Direction
 from custom_components.enedis.api.models import PARIS
 from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.coordinator import EnedisCoordinator
@@ -36,7 +36,7 @@ from .gateway import FakeGateway, fake_gateway_at_real_urls
 P0 = "22516914714270"
 TODAY = date(2026, 11, 22)
 WRONG_URL = "https://conso.boris.sh/oops"
-RIGHT_URL = "https://conso.boris.sh/api"
+RIGHT_URL = CONSO_API_URL
 TWO_MONTHS = {"curve_history_months": 2, "daily_history_months": 2}
 
 

@@ -40,10 +40,13 @@ from .models import (
     SubscribedService,
     TokenInfo,
 )
+from .prm import PRM_DIGITS, PRM_PATTERN, is_prm
 
 __all__ = [
     "CONSO_API_URL",
     "DEFAULT_REGISTRY",
+    "PRM_DIGITS",
+    "PRM_PATTERN",
     "PRODUCTION_URL",
     "SANDBOX_URL",
     "ApiFlavor",
@@ -82,5 +85,6 @@ __all__ = [
     "build_authorize_url",
     "check_prm",
     "decode_conso_token",
+    "is_prm",
     "make_state",
 ]

@@ -6,7 +6,6 @@ import base64
 import binascii
 from datetime import UTC, date, datetime
 import json
-import re
 
 import aiohttp
 
@@ -15,10 +14,11 @@ from .dataconnect import check_prm
 from .errors import MalformedTokenError, TokenExpiredError, UnsupportedError
 from .limiter import CONSO_API_QUOTAS, LimiterRegistry
 from .models import ApiFlavor, Contract, Direction, Measure, TokenInfo
+from .prm import is_prm
 from .resources import CONSO_API_LEGACY_TYPES, DC2026_MAX_POWER_PARAMS, DC2026_RESOURCES
 
 CONSO_API_URL = "https://conso.boris.sh/api"
-_PRM = re.compile(r"^\d{14}$")
+"""Conso API's public instance: the one place its URL is written (the integration's default re-exports it)."""
 
 
 def decode_conso_token(token: str, *, now: datetime | None = None) -> TokenInfo:
@@ -39,7 +39,7 @@ def decode_conso_token(token: str, *, now: datetime | None = None) -> TokenInfo:
         raise MalformedTokenError("the token's payload is not a JSON object")
     sub = payload.get("sub")
     prms = [sub] if isinstance(sub, str) else sub
-    if not isinstance(prms, list) or not prms or not all(isinstance(p, str) and _PRM.match(p) for p in prms):
+    if not isinstance(prms, list) or not prms or not all(is_prm(p) for p in prms):
         raise MalformedTokenError("the token's 'sub' must list 14-digit PRMs")
     expires_at = _timestamp(payload.get("exp"))
     issued_at = _timestamp(payload.get("iat"))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 from dataclasses import replace
 from datetime import date
-import re
 
 import aiohttp
 
@@ -21,6 +20,7 @@ from .parsers import (
     parse_subscribed_services,
     parse_token,
 )
+from .prm import is_prm
 from .resources import DC2026_MAX_POWER_PARAMS, DC2026_RESOURCES, V5_PATHS
 
 PRODUCTION_URL = "https://gw.ext.prod.api.enedis.fr"
@@ -28,8 +28,6 @@ SANDBOX_URL = "https://gw.ext.prod-sandbox.api.enedis.fr"
 ENVIRONMENTS = {"production": PRODUCTION_URL, "sandbox": SANDBOX_URL}
 TOKEN_MARGIN = 60.0
 """Renew the application token this many seconds before ``expires_in`` runs out."""
-
-_PRM = re.compile(r"^\d{14}$")
 
 
 def _basic_auth(client_id: str, client_secret: str) -> str:
@@ -39,7 +37,7 @@ def _basic_auth(client_id: str, client_secret: str) -> str:
 
 def check_prm(prm: str) -> str:
     """Return ``prm`` if it is 14 digits, else raise `RequestError` (no request is sent)."""
-    if not _PRM.match(prm):
+    if not is_prm(prm):
         raise RequestError("a PRM is exactly 14 digits", code="invalid_prm")
     return prm
 
