@@ -200,7 +200,12 @@ class SeriesCache:
         self.given_up.clear()
 
     def copy(self) -> SeriesCache:
-        """A shallow copy whose containers the event loop will not mutate (serialised in a thread)."""
+        """A copy whose containers the event loop will not mutate (serialised in a thread).
+
+        Every container is copied, nested ones too (a day's registers, the tariff series' hours, the attempts):
+        nothing reachable from the copy can change while it is serialised. Only immutable values are shared
+        (`DayCurve`, `Reading`, dates, tuples), which keeps the copy cheap.
+        """
         return SeriesCache(
             curve=dict(self.curve),
             curve_state=dict(self.curve_state),
@@ -208,7 +213,7 @@ class SeriesCache:
             daily_fetched=set(self.daily_fetched),
             max_power=dict(self.max_power),
             max_power_fetched=set(self.max_power_fetched),
-            registers=dict(self.registers),
+            registers={d: dict(classes) for d, classes in self.registers.items()},
             index_fetched=set(self.index_fetched),
             index_history_done=self.index_history_done,
             floors=dict(self.floors),

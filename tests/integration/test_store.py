@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import copy
+from dataclasses import fields, is_dataclass
 from datetime import UTC, date, datetime, timedelta
 import json
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+import pytest
 
-from custom_components.enedis.api import Direction, Reading
+from custom_components.enedis.api import Contract, Direction, Reading
 from custom_components.enedis.ledger import CurveState, DayCurve, day_bounds
 from custom_components.enedis.store import (
     STORAGE_VERSION,
     AccessRefusal,
+    DayAttempts,
     EnedisStore,
     EntryCache,
+    PrmCache,
     SeriesCache,
     source_key,
 )
@@ -67,6 +72,162 @@ def test_series_round_trip_and_encodings() -> None:
         [int(datetime(2026, 1, 16, 23, tzinfo=UTC).timestamp()), "5,7"],
     ]
     assert raw["extra_written"]["consumption_cost"][0][1] == "0.1,2.675,0.3333333333333333"
+
+
+# --- every field: a value other than its default, a codec that keeps it, a copy that owns its containers -----------
+
+
+def _series_values() -> dict[str, Any]:
+    """A value for EVERY field of `SeriesCache`, none of them its default (a new field must be added here)."""
+    peak_start, peak_end = day_bounds(WINTER)
+    return {
+        "curve": _series().curve,
+        "curve_state": {
+            WINTER: CurveState.COMPLETE,
+            date(2026, 1, 17): CurveState.PARTIAL,
+            date(2026, 1, 18): CurveState.MISSING,
+        },
+        "daily": {WINTER: 36_123.0, date(2026, 1, 16): 0.5},
+        "daily_fetched": {WINTER, date(2026, 1, 16), date(2026, 1, 19)},
+        "max_power": {
+            WINTER: Reading(
+                start=peak_start, end=peak_end, value=6123.0, at=peak_start + timedelta(hours=19, seconds=7)
+            )
+        },
+        "max_power_fetched": {WINTER, date(2026, 1, 19)},
+        "registers": {WINTER: {"HC": 12_000.0, "HP": 24_123.5}, date(2026, 1, 16): {"BUHC": 1.25}},
+        "index_fetched": {WINTER, date(2026, 1, 16), date(2026, 1, 20)},
+        "index_history_done": True,
+        "floors": {"load_curve": date(2025, 1, 1), "daily_energy": date(2024, 1, 2)},
+        "probes": {"max_power": (date(2023, 11, 1), date(2024, 5, 1))},
+        "last_poll_day": date(2026, 1, 20),
+        "curve_frontier": date(2025, 12, 1),
+        "curve_done": True,
+        "daily_history_done": True,
+        "max_power_history_done": True,
+        "attempts": {date(2026, 1, 17): DayAttempts(2, date(2026, 1, 21)), date(2026, 1, 18): DayAttempts(1, None)},
+        "given_up": {date(2025, 12, 24)},
+        "anchor": datetime(2026, 1, 1, 23, tzinfo=UTC),
+        "written": _series().written,
+        "extra_written": {
+            "consumption_cost": _hours(datetime(2026, 1, 14, 23, tzinfo=UTC), [0.1, 2.675]),
+            "consumption_offpeak": _hours(datetime(2026, 1, 15, 1, tzinfo=UTC), [400.0]),
+        },
+    }
+
+
+def _contract_values() -> dict[str, Any]:
+    """A value for every field of `Contract` (kept by `PrmCache`), none of them its default."""
+    return {
+        "prm": "12345678901234",
+        "segment": "C5",
+        "subscribed_power_kva": 9.0,
+        "offpeak_hours": "HC (22H00-6H00)",
+        "distribution_tariff": "BTINFMUDT",
+        "meter_type": "AMM",
+        "contract_type": "CARD-S",
+        "contract_status": "SERVC",
+        "usage_point_status": "com",
+        "last_activation_date": date(2015, 6, 1),
+        "production_activation_date": date(2021, 3, 4),
+        "last_tariff_change_date": date(2022, 7, 8),
+        "last_power_change_date": date(2023, 9, 10),
+        "services_level": "2",
+        "has_production": True,
+        "has_consumption": False,
+        "unavailable_apis": ("comptage_auto/v1",),
+    }
+
+
+def _prm_values() -> dict[str, Any]:
+    """A value for every field of `PrmCache`, none of them its default."""
+    return {
+        "series": {
+            Direction.CONSUMPTION: SeriesCache(**_series_values()),
+            Direction.PRODUCTION: SeriesCache(daily={WINTER: 2_000.0}, curve_done=True),
+        },
+        "absent": {Direction.PRODUCTION},
+        "history_start": date(2024, 2, 29),
+        "contract": Contract(**_contract_values()),
+        "contract_day": date(2026, 1, 19),
+        "refusal": AccessRefusal("not_holder", datetime(2026, 1, 20, 7, 30, 1, tzinfo=UTC), "ADAM-DC-0007"),
+    }
+
+
+def _entry_values() -> dict[str, Any]:
+    """A value for every field of `EntryCache`, none of them its default."""
+    return {
+        "prms": {"12345678901234": PrmCache(**_prm_values()), "22516914714270": PrmCache()},
+        "requests_day": date(2026, 1, 20),
+        "requests_today": 37,
+        "last_backfill_request": 1_768_900_000.25,
+        "backfill_requests": 12,
+        "source": "conso_api https://conso.example.org",
+    }
+
+
+FULL = [
+    (SeriesCache, _series_values),
+    (PrmCache, _prm_values),
+    (EntryCache, _entry_values),
+    (Contract, _contract_values),
+]
+
+
+@pytest.mark.parametrize(("cls", "values"), FULL, ids=[cls.__name__ for cls, _ in FULL])
+def test_the_samples_set_every_field(cls: type[Any], values: Any) -> None:
+    """A field added to the cache without a value here fails: it gets one, so the tests below check its codec."""
+    sample = values()
+    assert set(sample) == {f.name for f in fields(cls)}
+    default = cls(prm="12345678901234") if cls is Contract else cls()
+    for f in fields(cls):
+        if f.name != "prm":
+            assert sample[f.name] != getattr(default, f.name), f"{cls.__name__}.{f.name} is its default"
+
+
+@pytest.mark.parametrize(("cls", "values"), FULL[:3], ids=[cls.__name__ for cls, _ in FULL[:3]])
+def test_every_field_round_trips(cls: type[Any], values: Any) -> None:
+    """`to_json` / `from_json` keep every field (through real JSON text, as the Store writes it)."""
+    cache = cls(**values())
+    loaded = cls.from_json(json.loads(json.dumps(cache.to_json())))
+    for f in fields(cls):
+        assert getattr(loaded, f.name) == getattr(cache, f.name), f"{cls.__name__}.{f.name}"
+
+
+def _mutate(value: Any) -> None:
+    """Change in place every mutable container reachable from ``value`` (nested ones first)."""
+    if isinstance(value, dict):
+        for item in value.values():
+            _mutate(item)
+        value.clear()
+    elif isinstance(value, set | list):
+        value.clear()
+    elif isinstance(value, DayAttempts):
+        value.count += 100
+        value.next_retry = None
+    elif is_dataclass(value) and not value.__dataclass_params__.frozen:  # type: ignore[union-attr]
+        for f in fields(value):
+            _mutate(getattr(value, f.name))
+
+
+@pytest.mark.parametrize(("cls", "values"), FULL[:3], ids=[cls.__name__ for cls, _ in FULL[:3]])
+def test_copy_keeps_every_field_and_owns_its_containers(cls: type[Any], values: Any) -> None:
+    """`copy()` is what the executor serialises while the event loop goes on mutating the cache: every field is
+    copied, and nothing the copy holds can be changed through the original (nor the reverse)."""
+    original = cls(**values())
+    before = copy.deepcopy(original)
+    copied = original.copy()
+    for f in fields(cls):
+        assert getattr(copied, f.name) == getattr(original, f.name), f"{cls.__name__}.{f.name} not copied"
+    _mutate(copied)
+    assert copied != before  # the mutation reached every container
+    for f in fields(cls):
+        assert getattr(original, f.name) == getattr(before, f.name), f"{cls.__name__}.{f.name} shared by the copy"
+    # And the reverse: the loop mutating the original does not change the copy being serialised.
+    copied = original.copy()
+    _mutate(original)
+    for f in fields(cls):
+        assert getattr(copied, f.name) == getattr(before, f.name), f"{cls.__name__}.{f.name} shared by the copy"
 
 
 def test_empty_series_round_trip() -> None:
