@@ -34,6 +34,7 @@ from .common import (
     conso_entry,
     data_connect_entry,
     install_registry,
+    truth_hours,
 )
 from .gateway import FakeGateway, fake_gateway_at_real_urls
 
@@ -190,7 +191,12 @@ async def test_server_errors_retry_with_backoff(
     await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[P0].backfill_progress >= 100)
     rows = await async_statistics(hass, f"enedis:{P0}_consumption")
     assert_continuous(rows)
-    assert len(rows) == 24 * 61 + 0 or len(rows) > 1400
+    # Nothing lost to the failed requests: every hour of the two months (2026-09-22 .. 2026-11-21, 61 days, one of
+    # them the 25-hour 2026-10-25) equals the gateway's ground truth.
+    truth = truth_hours(P0, data.CONS, [date(2026, 9, 22) + timedelta(days=i) for i in range(61)])
+    assert len(truth) == 24 * 61 + 1
+    got = {datetime.fromtimestamp(row["start"], UTC): row["state"] * 1000 for row in rows}
+    assert got == pytest.approx(truth, abs=1e-6)
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -412,3 +418,4 @@ async def test_services(hass: HomeAssistant, freezer: FrozenDateTimeFactory, gat
     assert_continuous(rows)
     assert datetime.fromtimestamp(rows[0]["start"], UTC).astimezone(PARIS).date() == date(2026, 8, 1)
     await hass.config_entries.async_unload(entry.entry_id)
+
