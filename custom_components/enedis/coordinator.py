@@ -1154,12 +1154,17 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 series.anchor = None
                 self._pending_import.add((prm, direction))
         self._reconcile.add(prm)
-        for direction, series in cache.series.items():
+        for series in cache.series.values():
+            # Each measure's readings of the days go with their "fetched" mark: a day forgotten but still marked
+            # fetched would never be asked again by the backfill (beyond the daily poll's 14 days, lost for good).
             for day in _days(start, end + timedelta(days=1)):
                 series.curve_state.pop(day, None)
                 series.curve.pop(day, None)
                 series.daily_fetched.discard(day)
                 series.max_power.pop(day, None)
+                series.max_power_fetched.discard(day)
+                series.registers.pop(day, None)
+                series.index_fetched.discard(day)
                 series.given_up.discard(day)
                 series.attempts.pop(day, None)
             if series.curve_frontier is not None and series.curve_frontier <= end:
@@ -1168,7 +1173,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 series.curve_done = False
             series.daily_history_done = False
             series.max_power_history_done = False
-            del direction
+            series.index_history_done = False
         self.store.async_schedule_save()
         await self.async_request_refresh()
 

@@ -19,6 +19,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
+from custom_components.enedis.api import Direction
 from custom_components.enedis.api.limiter import CONSO_API_QUOTAS
 from custom_components.enedis.api.models import PARIS
 from custom_components.enedis.const import DOMAIN
@@ -419,3 +420,45 @@ async def test_services(hass: HomeAssistant, freezer: FrozenDateTimeFactory, gat
     assert datetime.fromtimestamp(rows[0]["start"], UTC).astimezone(PARIS).date() == date(2026, 8, 1)
     await hass.config_entries.async_unload(entry.entry_id)
 
+
+async def test_refetch_asks_again_for_every_measure_of_older_days(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
+) -> None:
+    """`refetch` of days older than the daily poll's 14 days: load curve, daily energy, maximum power and the index
+    registers are all asked again and come back. It used to forget a day's maximum power but keep it as fetched, so
+    the backfill never asked again and the day lost its maximum power for good (issue 11); the registers were
+    neither forgotten nor asked again."""
+    today = date(2026, 11, 22)
+    freezer.move_to(paris(today, 12))
+    sync(gateway)
+    entry, coordinator = await setup_data_connect(hass, freezer, gateway, [P0], tariff_option="hphc", **TWO_MONTHS)
+    await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[P0].backfill_progress >= 100)
+    days = [date(2026, 10, 1), date(2026, 10, 2), date(2026, 10, 3)]
+    series = coordinator.store.cache.prm(P0).series[Direction.CONSUMPTION]
+    assert all(day in series.max_power and day in series.registers for day in days)
+
+    before = gateway.state.count()
+    await hass.services.async_call(
+        DOMAIN, "refetch", {"prm": P0, "start": "2026-10-01", "end": "2026-10-03"}, blocking=True
+    )
+    await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[P0].backfill_progress >= 100)
+    calls = gateway.state.requests[before:]
+    for resource in (
+        "courbe_de_charge_consommation",
+        "consommation_quotidienne",
+        "puissance_conso_max_quotidienne",
+        "index_consommation",
+    ):
+        windows = [(r.query["dateDebut"], r.query["dateFin"]) for r in calls if r.path.endswith(f"/{resource}")]
+        assert any(start <= "2026-10-01" and end >= "2026-10-04" for start, end in windows), (resource, windows)
+    series = coordinator.store.cache.prm(P0).series[Direction.CONSUMPTION]
+    for day in days:
+        truth = data.max_power(P0, day)
+        assert truth is not None
+        assert series.max_power[day].value == truth[0]
+        assert series.max_power[day].at is not None
+        assert series.max_power[day].at.astimezone(PARIS).replace(tzinfo=None) == truth[1]
+        assert series.daily[day] == data.daily_wh(P0, data.CONS, day)
+        offpeak, peak = data.daily_split_wh(P0, data.CONS, day)
+        assert series.registers[day] == {"HC": offpeak, "HP": peak}
+    await hass.config_entries.async_unload(entry.entry_id)
