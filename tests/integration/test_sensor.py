@@ -25,14 +25,17 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.enedis.api import CONSO_API_URL, Contract, LimiterRegistry, ManualClock
+from custom_components.enedis.api.models import PARIS
 from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.entity import device_model
 from custom_components.enedis.helpers import REGISTRY_KEY
 from custom_components.enedis.sensor import SENSORS
+from tests.fake_enedis import data
 from tests.fake_enedis.state import FakeState
 from tests.integration.gateway import FakeGateway, fake_gateway_at_real_urls
 
 TODAY = date(2026, 11, 22)
+YESTERDAY = TODAY - timedelta(days=1)
 NOW = "2026-11-22 11:00:00+00:00"  # 12:00 in Paris
 PRM_CLIENT_0 = "22516914714270"
 PRM_CLIENT_2 = "32320647321714"  # no load curve
@@ -147,6 +150,15 @@ def state_of(hass: HomeAssistant, entity_registry: er.EntityRegistry, prm: str, 
     return state
 
 
+def assert_last_power(hass: HomeAssistant, entity_registry: er.EntityRegistry, prm: str) -> None:
+    """Last power is the gateway's last load-curve point of yesterday: 23:30-24:00 in Paris, with its average W."""
+    end, watts = data.curve_points(prm, data.CONS, YESTERDAY)[-1]
+    last_power = state_of(hass, entity_registry, prm, "last_power")
+    assert float(last_power.state) == watts
+    assert last_power.attributes["interval_end"] == "2026-11-22T00:00:00+01:00" == end.astimezone(PARIS).isoformat()
+    assert last_power.attributes["interval_start"] == "2026-11-21T23:30:00+01:00"
+
+
 @pytest.mark.usefixtures("enable_all_entities")
 async def test_sensors_snapshot(
     hass: HomeAssistant,
@@ -188,16 +200,16 @@ async def test_values_unknown_until_fetched(
 
     await fetch(hass, freezer)
     consumption = state_of(hass, entity_registry, PRM_CLIENT_0, "consumption_yesterday")
-    assert float(consumption.state) > 0
+    assert float(consumption.state) == pytest.approx(data.daily_wh(PRM_CLIENT_0, data.CONS, YESTERDAY) / 1000)
     assert consumption.attributes["date"] == "2026-11-21"
     assert consumption.attributes.get("state_class") is None  # the energy goes to external statistics
     assert state_of(hass, entity_registry, PRM_CLIENT_0, "newest_day").state == "2026-11-21"
     peak = state_of(hass, entity_registry, PRM_CLIENT_0, "max_power_yesterday")
-    assert float(peak.state) > 0
-    assert peak.attributes["peak_time"].startswith("2026-11-21T")
-    last_power = state_of(hass, entity_registry, PRM_CLIENT_0, "last_power")
-    assert float(last_power.state) >= 0
-    assert last_power.attributes["interval_end"].startswith("2026-11-2")
+    truth = data.max_power(PRM_CLIENT_0, YESTERDAY)
+    assert truth is not None
+    assert float(peak.state) == truth[0]
+    assert peak.attributes["peak_time"] == truth[1].replace(tzinfo=PARIS).isoformat()
+    assert_last_power(hass, entity_registry, PRM_CLIENT_0)
 
 
 async def test_production_sensor_follows_the_directions(
@@ -221,9 +233,10 @@ async def test_production_sensor_follows_the_directions(
     ):
         assert entity_id(entity_registry, prm, key) is None, (prm, key)
     production = state_of(hass, entity_registry, producer, "production_yesterday")
-    assert float(production.state) > 0
+    assert float(production.state) == pytest.approx(data.daily_wh(producer, data.PROD, YESTERDAY) / 1000)
     assert production.attributes["date"] == "2026-11-21"
-    assert float(state_of(hass, entity_registry, consumer, "consumption_yesterday").state) > 0
+    consumption = state_of(hass, entity_registry, consumer, "consumption_yesterday")
+    assert float(consumption.state) == pytest.approx(data.daily_wh(consumer, data.CONS, YESTERDAY) / 1000)
     # Entry-wide facts (token expiry, request count) live on the entry's first PRM only.
     assert entity_id(entity_registry, consumer, "expiry") is not None
     assert entity_id(entity_registry, producer, "expiry") is None
@@ -237,8 +250,11 @@ async def test_self_consumption_meter_has_both_directions(
     await setup_entry(hass, entry)
     await fetch(hass, freezer)
 
-    assert float(state_of(hass, entity_registry, PRM_CLIENT_6, "consumption_yesterday").state) > 0
-    assert float(state_of(hass, entity_registry, PRM_CLIENT_6, "production_yesterday").state) >= 0
+    # Self-consumption: each direction is the meter's own netted series, not the household's raw figures.
+    consumption = state_of(hass, entity_registry, PRM_CLIENT_6, "consumption_yesterday")
+    production = state_of(hass, entity_registry, PRM_CLIENT_6, "production_yesterday")
+    assert float(consumption.state) == pytest.approx(data.daily_wh(PRM_CLIENT_6, data.CONS, YESTERDAY) / 1000)
+    assert float(production.state) == pytest.approx(data.daily_wh(PRM_CLIENT_6, data.PROD, YESTERDAY) / 1000)
 
 
 async def test_production_not_imported_when_the_option_is_off(
@@ -284,7 +300,7 @@ async def test_data_connect_contract_sensors_and_device(
     assert tariff.state == contract.distribution_tariff
     assert tariff.attributes["offpeak_hours"] == contract.offpeak_hours
     assert state_of(hass, entity_registry, PRM_CLIENT_0, "expiry").state == CONSENT_EXPIRES
-    assert float(state_of(hass, entity_registry, PRM_CLIENT_0, "last_power").state) >= 0
+    assert_last_power(hass, entity_registry, PRM_CLIENT_0)
 
     # An older contract answer names the meter technology: the device model follows it.
     data = coordinator.data
@@ -405,8 +421,9 @@ async def test_sensors_that_could_never_get_a_value_are_not_created(
         assert entity_id(entity_registry, prm, key) is None, (prm, key)
     for prm, key in ((consumer, "subscribed_power"), (consumer, "tariff"), (no_curve, "subscribed_power")):
         assert state_of(hass, entity_registry, prm, key).state != STATE_UNKNOWN, (prm, key)
-    assert float(state_of(hass, entity_registry, consumer, "last_power").state) >= 0
-    assert float(state_of(hass, entity_registry, no_curve, "consumption_yesterday").state) > 0
+    assert_last_power(hass, entity_registry, consumer)
+    consumption = state_of(hass, entity_registry, no_curve, "consumption_yesterday")
+    assert float(consumption.state) == pytest.approx(data.daily_wh(no_curve, data.CONS, YESTERDAY) / 1000)
 
 
 async def test_last_power_appears_with_the_load_curve(
@@ -424,4 +441,4 @@ async def test_last_power_appears_with_the_load_curve(
     await hass.async_block_till_done()
     assert entity_id(entity_registry, PRM_CLIENT_0, "last_power") is None  # nothing fetched yet: not known
     await fetch(hass, freezer)
-    assert float(state_of(hass, entity_registry, PRM_CLIENT_0, "last_power").state) >= 0
+    assert_last_power(hass, entity_registry, PRM_CLIENT_0)
