@@ -9,6 +9,7 @@ from aiohttp.test_utils import TestServer
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -45,12 +46,29 @@ async def test_setup_sends_nothing_and_unload_cleans_up(
     assert entry.state is ConfigEntryState.LOADED
     assert gateway.state.count() == 0
     assert hass.services.has_service(DOMAIN, "import_history")
+    # A Conso API entry before its first request: both directions possible, no contract, no load-curve reading
+    # yet (no Last power), the request counter disabled by default.
+    enabled = {
+        entity.unique_id: entity.entity_id
+        for entity in er.async_entries_for_config_entry(er.async_get(hass), entry.entry_id)
+        if not entity.disabled
+    }
+    keys = ("consumption_yesterday", "production_yesterday", "max_power_yesterday", "newest_day")
+    keys += ("backfill_progress", "access", "expiry")
+    assert set(enabled) == {f"{P0}_{key}" for key in keys}
+    assert {state.entity_id for state in hass.states.async_all("sensor")} == set(enabled.values())
+    for entity_id in enabled.values():
+        state = hass.states.get(entity_id)
+        assert state is not None
+        assert state.state != "unavailable", entity_id
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.NOT_LOADED
-    for state in hass.states.async_all("sensor"):
-        assert state.state == "unavailable"
+    states = hass.states.async_all("sensor")
+    assert {state.entity_id for state in states} == set(enabled.values())
+    for state in states:
+        assert state.state == "unavailable", state.entity_id
 
 
 @pytest.mark.parametrize(
