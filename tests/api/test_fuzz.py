@@ -26,7 +26,7 @@ import pytest
 
 from custom_components.enedis.api.consoapi import decode_conso_token
 from custom_components.enedis.api.errors import EnedisError, InvalidResponseError
-from custom_components.enedis.api.models import PARIS, Contract, Direction, Measure, Series
+from custom_components.enedis.api.models import PARIS, Address, Contract, Direction, Measure, Series
 from custom_components.enedis.api.parsers import (
     parse_address_2026,
     parse_address_v5,
@@ -182,6 +182,28 @@ def assert_consistent(series: Series) -> None:
 def assert_contract_consistent(contract: Contract) -> None:
     power = contract.subscribed_power_kva
     assert power is None or (math.isfinite(power) and power >= 0)
+
+
+def assert_address_consistent(address: Address, *, combined: bool) -> None:
+    """Every field is absent or stripped, non-empty text; the postal code and the city agree with the combined field.
+
+    ``combined``: Data Connect 2026 sends only ``postal_code_city`` (``"60000 BEAUVAIS"``), from which the postal code
+    (5 digits) and the city are read, both or neither; v5 sends them apart and the combined field is built from them.
+    """
+    for value in (address.street, address.postal_code_city, address.insee_code, address.city, address.postal_code):
+        assert value is None or (isinstance(value, str) and value and value == value.strip())
+    postal_code, city = address.postal_code, address.city
+    if combined:
+        assert (postal_code is None) == (city is None)
+        if postal_code is not None:
+            assert len(postal_code) == 5
+            assert postal_code.isdigit()
+    if postal_code is None and city is None:
+        assert combined or address.postal_code_city is None
+        return
+    assert address.postal_code_city is not None
+    assert address.postal_code_city.startswith(postal_code or city or "")
+    assert address.postal_code_city.endswith(city or postal_code or "")
 
 
 # --------------------------------------------------------------------------------------------- generated bodies
@@ -428,8 +450,12 @@ def test_mutated_contracts_v5(body: Any) -> None:
 @FUZZ
 @given(mutated(ADDRESS_2026), mutated(ADDRESS_V5))
 def test_mutated_addresses(body_2026: Any, body_v5: Any) -> None:
-    typed_only(parse_address_2026, body_2026)
-    typed_only(parse_address_v5, body_v5)
+    address = typed_only(parse_address_2026, body_2026)
+    if address is not None:
+        assert_address_consistent(address, combined=True)
+    address = typed_only(parse_address_v5, body_v5)
+    if address is not None:
+        assert_address_consistent(address, combined=False)
 
 
 @FUZZ
@@ -510,7 +536,32 @@ def test_parse_error_never_raises(status: int, text: str, headers: Any) -> None:
 def test_seeds_are_meaningful() -> None:
     """The mutation seeds parse as they are (so mutations start from valid bodies)."""
     assert parse_contract_2026(CONTRACT_2026, SYNTH_2026, prm=PRM).has_production
-    assert parse_contract_v5(CONTRACT_V5, "24115050XXXXXX") is not None
+    assert parse_contract_v5(CONTRACT_V5, "24115050XXXXXX") == Contract(
+        prm="24115050XXXXXX",
+        segment="C5",
+        subscribed_power_kva=6.0,  # "6 kVA"
+        offpeak_hours="HC (22H50-6H50)",
+        distribution_tariff="BTINFMU4",
+        meter_type="AMM",
+        contract_type="Contrat GRD-F",
+        contract_status="SERVC",
+        usage_point_status="com",
+        last_activation_date=date(2017, 7, 15),  # "2017-07-15+02:00": the local day
+        last_tariff_change_date=date(2024, 5, 11),
+    )
+    # Enedis masks the 2026 capture's address (personal data): masked values are kept as sent, no postal code read.
+    assert parse_address_2026(ADDRESS_2026) == Address(
+        street="<masque>", postal_code_city="<masque>", insee_code="<masque>", city=None, postal_code=None
+    )
+    assert parse_address_v5(ADDRESS_V5) == Address(
+        street="1 rue de l'homologation",
+        postal_code_city="60000 BEAUVAIS",
+        insee_code="60057",
+        city="BEAUVAIS",
+        postal_code="60000",
+    )
+    assert_address_consistent(parse_address_v5(ADDRESS_V5), combined=False)
+    assert_address_consistent(parse_address_2026({"address": {"postal_code_city": " 60000  BEAUVAIS "}}), combined=True)
     assert [s.active for s in parse_subscribed_services(SERVICES)] == [True, False]
     assert parse_token(TOKEN)[1] > 0
     assert decode_conso_token(_conso_token(TOKEN_PAYLOAD), now=NOW).prms
