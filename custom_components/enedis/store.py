@@ -10,6 +10,10 @@ the statistics are runs of consecutive hours, ``[[first hour, "Wh,Wh,..."], ...]
 they are (`SeriesCache.from_json` accepts both encodings) and rewritten in the new one at the next save. A major
 version, not a minor one: version 1 code cannot read version 2, and Home Assistant refuses to load a newer major
 version (UnsupportedStorageVersionError) instead of handing it to code that would misread it.
+
+Fields added since are optional and change no version: a file written before a field existed loads with its
+default (every reader uses ``raw.get(key, default)``), and older code ignores a key it does not know. ``refused``
+(a measure the PRM refuses, see `Refusal`) is such a field.
 """
 
 from __future__ import annotations
@@ -114,6 +118,33 @@ class DayAttempts:
 
 
 @dataclass
+class Refusal:
+    """A measure the PRM refuses: ADAM-ERR0075, or a load curve persistently empty while daily energy exists.
+
+    It is not asked again before ``next_try`` (once a week). ``lifted``: the measure came back and the curve
+    backfill is walking the older history again; the record goes when that walk ends.
+    """
+
+    since: date
+    """The day the refusal was found."""
+    next_try: date
+    lifted: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """Serialise."""
+        return {"since": self.since.isoformat(), "next_try": self.next_try.isoformat(), "lifted": self.lifted}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Refusal:
+        """Deserialise."""
+        return cls(
+            since=date.fromisoformat(raw["since"]),
+            next_try=date.fromisoformat(raw["next_try"]),
+            lifted=bool(raw.get("lifted", False)),
+        )
+
+
+@dataclass
 class SeriesCache:
     """Everything known for one PRM and direction."""
 
@@ -133,6 +164,8 @@ class SeriesCache:
     """Per measure: the oldest day Enedis serves, learnt from ADAM-ERR0123 / history-limit answers."""
     probes: dict[str, tuple[date, date]] = field(default_factory=dict)
     """Per measure: a bisection in progress ``(failing start, working start)`` to find that oldest day."""
+    refused: dict[str, Refusal] = field(default_factory=dict)
+    """Per measure: refused by the PRM (absent from files written before this field: none refused)."""
     last_poll_day: date | None = None
     """The day of the last first daily poll (the late-correction refetch happens once a day)."""
     curve_frontier: date | None = None
@@ -162,6 +195,7 @@ class SeriesCache:
             index_history_done=self.index_history_done,
             floors=dict(self.floors),
             probes=dict(self.probes),
+            refused={k: Refusal(r.since, r.next_try, r.lifted) for k, r in self.refused.items()},
             last_poll_day=self.last_poll_day,
             curve_frontier=self.curve_frontier,
             curve_done=self.curve_done,
@@ -188,6 +222,7 @@ class SeriesCache:
             "index_history_done": self.index_history_done,
             "floors": {k: v.isoformat() for k, v in self.floors.items()},
             "probes": {k: [a.isoformat(), b.isoformat()] for k, (a, b) in self.probes.items()},
+            "refused": {k: r.to_json() for k, r in self.refused.items()},
             "last_poll_day": self.last_poll_day.isoformat() if self.last_poll_day else None,
             "curve_frontier": self.curve_frontier.isoformat() if self.curve_frontier else None,
             "curve_done": self.curve_done,
@@ -219,6 +254,7 @@ class SeriesCache:
             index_history_done=bool(raw.get("index_history_done", False)),
             floors={k: d(v) for k, v in raw.get("floors", {}).items()},
             probes={k: (d(v[0]), d(v[1])) for k, v in raw.get("probes", {}).items()},
+            refused={k: Refusal.from_json(v) for k, v in raw.get("refused", {}).items()},
             last_poll_day=d(raw["last_poll_day"]) if raw.get("last_poll_day") else None,
             curve_frontier=d(raw["curve_frontier"]) if raw.get("curve_frontier") else None,
             curve_done=bool(raw.get("curve_done", False)),

@@ -10,7 +10,7 @@ from homeassistant.core import HomeAssistant
 
 from custom_components.enedis.api import Direction, Reading
 from custom_components.enedis.ledger import CurveState, DayCurve, day_bounds
-from custom_components.enedis.store import STORAGE_VERSION, EnedisStore, EntryCache, SeriesCache
+from custom_components.enedis.store import STORAGE_VERSION, EnedisStore, EntryCache, Refusal, SeriesCache
 from tests.unit.test_ledger import AUTUMN, SPRING, WINTER, curve, day_curve, ramp
 
 HOUR = timedelta(hours=1)
@@ -107,3 +107,32 @@ async def test_version_1_file_is_read_then_rewritten_compact(hass: HomeAssistant
     assert isinstance(consumption["curve"]["2026-01-15"][2], str)
     assert isinstance(consumption["written"], list)
     store.async_unload()
+
+
+async def test_refused_field_added_without_a_version_change(hass: HomeAssistant, hass_storage: dict[str, Any]) -> None:
+    """A version 2 file written before ``refused`` existed still loads (nothing refused); the field round-trips."""
+    series = _series()
+    before = EntryCache()
+    before.prm("12345678901234").series[Direction.CONSUMPTION] = series
+    data = json.loads(json.dumps(before.to_json()))
+    del data["prms"]["12345678901234"]["series"]["consumption"]["refused"]  # as the previous code wrote it
+    hass_storage["enedis.entry2"] = {"version": 2, "minor_version": 1, "key": "enedis.entry2", "data": data}
+
+    store = EnedisStore(hass, "entry2")
+    loaded = (await store.async_load()).prm("12345678901234").series[Direction.CONSUMPTION]
+    assert loaded == series
+    assert loaded.refused == {}
+
+    loaded.refused["load_curve"] = Refusal(since=date(2026, 11, 22), next_try=date(2026, 11, 29))
+    await store.async_save()
+    saved = hass_storage["enedis.entry2"]
+    assert (saved["version"], saved["minor_version"]) == (STORAGE_VERSION, 1)
+    assert saved["data"]["prms"]["12345678901234"]["series"]["consumption"]["refused"] == {
+        "load_curve": {"since": "2026-11-22", "next_try": "2026-11-29", "lifted": False}
+    }
+    store.async_unload()
+    again = EnedisStore(hass, "entry2")
+    reloaded = (await again.async_load()).prm("12345678901234").series[Direction.CONSUMPTION]
+    assert reloaded.refused == {"load_curve": Refusal(date(2026, 11, 22), date(2026, 11, 29))}
+    assert reloaded == loaded
+    again.async_unload()
