@@ -341,6 +341,14 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 start = self._start(prm, direction, measure)
                 upper = series.curve_frontier or today
                 window = timedelta(days=MAX_WINDOW_DAYS[measure])
+                # A window whose every day is already known (after `refetch`, `import_history` or a lifted
+                # refusal, the walk passes known weeks) is not asked again: its answer is in the cache.
+                while (
+                    series.curve_frontier is not None
+                    and upper > start
+                    and all(day in series.curve_state for day in _days(max(start, upper - window), upper))
+                ):
+                    upper = series.curve_frontier = max(start, upper - window)
                 if upper <= start:
                     self._end_curve_walk(series)
                     continue
@@ -844,7 +852,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
           the statistics, and a repair issue says how to enable the curve.
         - **Lifted**: that weekly request brought readings. The issue goes; the days whose curve was empty while
           daily energy existed are forgotten so the backfill, restarted from that week, asks them once more and
-          walks on into the older history.
+          walks on into the older history (known weeks are passed without a request).
         - **History start**: a backfill window older than the known curve came back refused, or left a run of at
           least `REFUSAL_EMPTY_DAYS` empty days with daily energy between the frontier and the oldest curve day
           (and no curve is known below it): the recorded curve begins at that day. It becomes the series' floor
