@@ -13,8 +13,13 @@ debug mode off as in Home Assistant.
    the longest loop stall seen while it fetched, parsed, computed and wrote.
 2. A full re-import: the statistics of every series are cleared from the recorder and the coordinator computes and
    writes every hourly row again (2 years x 6 series), timed until the recorder has committed them, with the
-   loop-lag probe running. The writer queues a chunk once the recorder has committed the previous one
-   (`statistics.async_write`), so the coordinator's part lasts about as long as the recorder's.
+   loop-lag probe running.
+3. The check made at each start (`EnedisCoordinator.async_reconcile`): every row of every series read back from the
+   recorder and compared with the cache. Printed with the rows written by the backfill per row stored (sums start
+   at 0 at the oldest row at every moment, so the series is rewritten whole when its span doubles).
+
+The writer queues a chunk once the recorder has committed the previous one (`statistics.async_write`), so the
+coordinator's part lasts about as long as the recorder's.
 
 The fake gateway runs in its own process (as Enedis is remote), so that its work is not counted as the integration's.
 Loop-lag probe: a task sleeping 5 ms in a loop, recording the largest overshoot of ``loop.time()``.
@@ -251,6 +256,14 @@ async def test_statistics_import(
         reimported = {sid: await _hourly_rows(hass, sid) for sid in ids}
         assert reimported == stored
 
+        # 3. The check made at each start: every statistic read back and compared with the cache (nothing differs).
+        reconcile_probe = LoopLagProbe()
+        async with reconcile_probe.running():
+            t0 = walltime.perf_counter()
+            repaired = await coordinator.async_reconcile()
+            reconcile_s = walltime.perf_counter() - t0
+        assert repaired == 0
+
         await coordinator.store.async_save()
         store_kb = (await hass.async_add_executor_job(os.path.getsize, store.path)) / 1024
         maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -276,6 +289,18 @@ async def test_statistics_import(
     line(f"re-import {len(ids)} series: compute + paced queueing", rows, queued_s, queue_lag, "")
     line(f"re-import {len(ids)} series: until committed", rows, import_s, max(queue_lag, commit_lag), probe.over(limit))
     print(f"  of which the recorder committing the last chunks alone: {commit_lag * 1000:.1f} ms max stall")
+    total_stored = sum(stored.values())
+    line(
+        f"start-up check: {len(ids)} series read back",
+        total_stored,
+        reconcile_s,
+        reconcile_probe.max_lag(),
+        reconcile_probe.over(limit),
+    )
+    print(
+        f"rows written by the backfill per row stored: {rows_after_backfill:,} / {total_stored:,} = "
+        f"{rows_after_backfill / total_stored:.2f} (limit 3; sums from 0 at the oldest row at every moment)"
+    )
     print(f"hourly rows stored per series: {sorted(set(stored.values()))}; Store file {store_kb:,.0f} kB; ", end="")
     print(f"process peak RSS {maxrss_mb:.0f} MB")
     worst = max(backfill_lag, queue_lag, commit_lag) * 1000

@@ -70,6 +70,7 @@ async def _async_source(hass: HomeAssistant, entry: EnedisConfigEntry) -> Meteri
         implementation.client_id,
         implementation.client_secret,
         environment=entry.data.get(CONF_ENVIRONMENT, ENV_PRODUCTION),
+        base_url=entry.data.get(CONF_BASE_URL),  # the demo gateway's; Enedis' hosts come from the environment
         prms=tuple(entry.data[CONF_PRMS]),
         authorization_ids=tuple(str(a) for a in entry.data.get(CONF_AUTHORIZATION_IDS, [])),
         registry=registry,
@@ -79,10 +80,12 @@ async def _async_source(hass: HomeAssistant, entry: EnedisConfigEntry) -> Meteri
 async def async_setup_entry(hass: HomeAssistant, entry: EnedisConfigEntry) -> bool:
     """Set up an entry: the coordinator loads its cache (no request) and the backfill starts right after."""
     coordinator = EnedisCoordinator(hass, entry, await _async_source(hass, entry))
+    # Set before the first refresh: a reauthentication it starts (a PRM refused before the restart) reads the
+    # coordinator's refused PRMs to name them.
+    entry.runtime_data = coordinator
     await coordinator.async_config_entry_first_refresh()
     # Keep the schedule running even when every entity is disabled (the statistics depend on it).
     entry.async_on_unload(coordinator.async_add_listener(lambda: None))
-    entry.runtime_data = coordinator
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

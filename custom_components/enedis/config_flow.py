@@ -8,12 +8,24 @@ Two ways in (step ``user`` is a menu):
   Assistant's Application Credentials. Production sends the holder to the Enedis consent page (external
   step ``consent``; the answer comes back through our own view, see `views.py`), then reads the shared PRMs
   (``subscribed_services``). The sandbox has no consent page: its fake clients' PRMs are offered directly.
+  ``scripts/develop`` adds a third environment, its demo gateway (``ENEDIS_DEMO_GATEWAY``), which plays the
+  sandbox: same fake clients, picked the same way, so the direct path can be tried without a DataHub account.
 
 Credentials are tested before an entry is created: Conso API and sandbox with one daily-energy call,
 production with the ``subscribed_services`` call (its token request proves the client id/secret; there is
 no public token-only call in the library, and nothing can be checked before consent without a PRM).
 
-One entry per credential, one device per PRM: a PRM already in any entry aborts ``already_configured``.
+One entry per credential, one device per PRM: the PRM picker offers only PRMs that are in no entry yet (it
+names the others); a token or consent whose PRMs are all configured already aborts ``already_configured``.
+
+Consent is per PRM, and so is the check: every chosen PRM is verified before the entry is created, with one
+daily-energy call each (Conso API, sandbox, consent v1), or by ``subscribed_services`` listing it as active
+(consent v2). A PRM Enedis refuses (ADAM-DC-0008, ADAM-DC-0007) is named in the form. A reauthentication or
+reconfiguration says success only once every PRM of the entry was verified the same way, and records when
+(`CONF_VERIFIED`): the coordinator then polls a PRM it had stopped for lack of consent, and one the flow could not
+verify stays stopped, so success cannot be followed by the same failure at the next refresh. In the sandbox, whose
+test customers cannot consent again, a refused PRM does not fail a reauthentication (its repair issue says what to
+do).
 """
 
 from __future__ import annotations
@@ -21,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 import logging
+import os
 import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -29,6 +42,7 @@ from homeassistant.config_entries import (
     SOURCE_REAUTH,
     SOURCE_RECONFIGURE,
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
@@ -56,7 +70,7 @@ from homeassistant.helpers.selector import (
 from homeassistant.util import dt as dt_util
 
 from .api.models import PARIS
-from .tariffs import OffpeakFormatError, format_offpeak, parse_offpeak
+from .tariffs import BASE, FEED_IN, OFFPEAK, PEAK, TEMPO_CLASSES, OffpeakFormatError, format_offpeak, parse_offpeak
 
 if TYPE_CHECKING:
     # Home Assistant 2026.x types its flow forms with probatio, which it also installs as ``voluptuous``
@@ -69,6 +83,7 @@ from .api import (
     ApiNotSubscribedError,
     AuthError,
     CommunicationError,
+    ConsentError,
     ConsoApi,
     DataConnect,
     Direction,
@@ -78,6 +93,7 @@ from .api import (
     Measure,
     MeteringSource,
     NoDataError,
+    NotHolderError,
     RateLimitError,
     ServerError,
     TokenExpiredError,
@@ -108,19 +124,24 @@ from .const import (
     CONF_TARIFF,
     CONF_TEMPO_ENTITY,
     CONF_TOKEN,
+    CONF_VERIFIED,
     DEFAULT_CONSENT_DURATION,
     DEFAULT_CONSO_API_URL,
     DEFAULT_CURVE_MONTHS,
     DEFAULT_DAILY_MONTHS,
     DEFAULT_POLL_END,
     DEFAULT_POLL_START,
+    DEMO_GATEWAY_VARIABLE,
     DOMAIN,
+    ENV_DEMO,
     ENV_PRODUCTION,
     ENV_SANDBOX,
     SANDBOX_PRMS,
     SOURCE_CONSO_API,
     SOURCE_DATA_CONNECT,
     TARIFF_BASE,
+    TARIFF_HPHC,
+    TARIFF_TEMPO,
     TARIFFS,
 )
 from .helpers import get_registry
@@ -130,12 +151,24 @@ _LOGGER = logging.getLogger(__name__)
 
 CONF_IMPLEMENTATION = "implementation"
 """Form field: which Application Credentials entry to use (shown only when there are several)."""
-CONSENT_DURATIONS = ("P1Y", "P2Y", "P3Y")
+CONSENT_DURATIONS: dict[str, str] = {"1_year": "P1Y", "2_years": "P2Y", "3_years": "P3Y"}
+"""Consent durations the form offers: selector option -> ISO 8601 duration sent to Enedis (``duration=``).
+
+The options cannot be the ISO durations themselves: Home Assistant's translation keys are lower case
+(``[a-z0-9-_]+``, checked by hassfest and `tests/test_translations.py`). Entries keep storing the ISO duration
+(``CONF_CONSENT_DURATION``), as they always did, so entries created before still work unchanged.
+"""
 ENVIRONMENTS = (ENV_PRODUCTION, ENV_SANDBOX)
+"""Enedis' environments, always offered; `ENV_DEMO` is added only when a demo gateway is named."""
+WITHOUT_CONSENT_PAGE = (ENV_SANDBOX, ENV_DEMO)
+"""Environments whose fake clients are picked directly (`SANDBOX_PRMS`) instead of an Enedis consent page."""
 CONSENT_VERSION = 2
 POLL_HOURS = (6, 22)
 CURVE_MONTHS_MAX = 24
 DAILY_MONTHS_MAX = 36
+
+CONSENT_MISSING = "consent_missing"
+"""Form error (and `_async_live_check` result): the credentials were accepted, Enedis refuses the PRM's data."""
 
 _PRM_RE = re.compile(r"^\d{14}$")
 _PRM_SEPARATORS = re.compile(r"[,;]")
@@ -154,19 +187,26 @@ application not subscribed to the measure API all come after the token was accep
 """
 
 
-def _error_key(err: EnedisError) -> str:
-    """The form error for a library error (credentials, network, quota)."""
+def _error_key(err: EnedisError, *, url_typed: bool = False) -> str:
+    """The form error for a library error (credentials, network, quota).
+
+    ``url_typed``: the user typed the URL (Conso API). An answer that is not the API's (a web page, another API's
+    JSON, a body that cannot be read) then means "check this URL" (``invalid_response``); with Enedis' own hosts
+    it can only be a passing failure (``cannot_connect``).
+    """
     if isinstance(err, RateLimitError):
         return "rate_limited"
     if isinstance(err, AuthError):
         return "invalid_auth"
+    if url_typed and isinstance(err, InvalidResponseError):
+        return "invalid_response"
     if isinstance(err, CommunicationError | ServerError | InvalidResponseError):
         return "cannot_connect"
     _LOGGER.warning("Unexpected answer from Enedis while checking the credentials: %s", err)
     return "unknown"
 
 
-async def _async_live_check(source: MeteringSource, prm: str) -> str | None:
+async def _async_live_check(source: MeteringSource, prm: str, *, url_typed: bool = False) -> str | None:
     """One cheap call (the day before yesterday's daily energy): ``None`` if the credentials were accepted."""
     yesterday = source.today() - timedelta(days=1)
     try:
@@ -175,8 +215,10 @@ async def _async_live_check(source: MeteringSource, prm: str) -> str | None:
         )
     except _ACCEPTED:
         return None
+    except (ConsentError, NotHolderError):
+        return CONSENT_MISSING
     except EnedisError as err:
-        return _error_key(err)
+        return _error_key(err, url_typed=url_typed)
     except Exception:
         _LOGGER.exception("Unexpected error while checking the credentials")
         return "unknown"
@@ -186,6 +228,16 @@ async def _async_live_check(source: MeteringSource, prm: str) -> str | None:
 def _valid_url(url: str) -> bool:
     parts = urlsplit(url)
     return parts.scheme in {"http", "https"} and bool(parts.hostname)
+
+
+def _demo_gateway_url() -> str | None:
+    """The demo gateway's base URL when ``scripts/develop`` named it in `DEMO_GATEWAY_VARIABLE`, else None.
+
+    An environment variable rather than an option: only the process ``scripts/develop`` starts has it, so no
+    production installation can show or pick the demo environment.
+    """
+    url = os.environ.get(DEMO_GATEWAY_VARIABLE, "").strip().rstrip("/")
+    return url if _valid_url(url) else None
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -199,6 +251,12 @@ def _title(prms: list[str]) -> str:
 def _consent_expires(duration: str) -> str:
     """When a consent given now ends (ISO; ``P1Y`` counted as 365 days, so never later than Enedis)."""
     return (dt_util.utcnow() + timedelta(days=duration_days(duration))).isoformat()
+
+
+def _duration_option(duration: str) -> str:
+    """The form's option for a stored ISO duration (the default duration's for one the form does not offer)."""
+    by_duration = {iso: option for option, iso in CONSENT_DURATIONS.items()}
+    return by_duration.get(duration) or by_duration[DEFAULT_CONSENT_DURATION]
 
 
 def _select(options: list[SelectOptionDict] | list[str], *, translation_key: str | None = None) -> SelectSelector:
@@ -222,6 +280,8 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         # Data Connect
         self._implementation: config_entry_oauth2_flow.LocalOAuth2Implementation | None = None
         self._environment = ENV_PRODUCTION
+        self._gateway_url: str | None = None
+        """The demo gateway's base URL (`ENV_DEMO` only)."""
         self._duration = DEFAULT_CONSENT_DURATION
         self._state: str | None = None
         self._authorize_url = ""
@@ -229,6 +289,9 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         self._authorization_ids: list[str] = []
         # PRM picker: PRM -> label
         self._available: dict[str, str] = {}
+        # Per PRM, whether Enedis served its data to the credentials being checked (one request each).
+        self._checked: dict[str, bool] = {}
+        self._refused: list[str] = []
 
     @staticmethod
     @callback
@@ -265,8 +328,11 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
             }
         )
         if user_input is not None:
-            schema = self.add_suggested_values_to_schema(schema, {CONF_BASE_URL: user_input.get(CONF_BASE_URL)})
-        return self.async_show_form(step_id="conso_api", data_schema=schema, errors=errors)
+            # After an error the form keeps what was typed, the token too (a password field: shown masked).
+            schema = self.add_suggested_values_to_schema(schema, user_input)
+        return self.async_show_form(
+            step_id="conso_api", data_schema=schema, errors=errors, description_placeholders=self._refused_placeholder()
+        )
 
     async def async_step_data_connect(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The user's DataHub application: credentials, environment, consent duration."""
@@ -290,15 +356,7 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
             )
             if not errors:
                 return await self._async_prms_found({prm: prm for prm in prms})
-        schema = vol.Schema(
-            {vol.Required(CONF_TOKEN): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))}
-        )
-        return self.async_show_form(
-            step_id="reauth_confirm",
-            data_schema=schema,
-            errors=errors,
-            description_placeholders=self._placeholders(entry),
-        )
+        return self._conso_entry_form("reauth_confirm", entry, errors, user_input)
 
     async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Conso API: token and URL. Data Connect: credentials, environment, duration, then consent again."""
@@ -312,20 +370,40 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
             prms, errors = await self._async_validate_conso(user_input, entry=entry)
             if not errors:
                 return await self._async_prms_found({prm: prm for prm in prms})
-        schema = vol.Schema(
-            {
-                vol.Required(CONF_TOKEN): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
-                vol.Required(CONF_BASE_URL): TextSelector(TextSelectorConfig(type=TextSelectorType.URL)),
-            }
-        )
-        suggested = user_input.get(CONF_BASE_URL) if user_input else self._base_url
-        schema = self.add_suggested_values_to_schema(schema, {CONF_BASE_URL: suggested})
+        return self._conso_entry_form("reconfigure", entry, errors, user_input)
+
+    def _conso_entry_form(
+        self, step_id: str, entry: ConfigEntry, errors: dict[str, str], user_input: Mapping[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Conso API reauthentication (a token) or reconfiguration (token and URL) form.
+
+        After an error it keeps what was typed, the token too (a password field: shown masked).
+        """
+        fields: dict[Any, Any] = {
+            vol.Required(CONF_TOKEN): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+        }
+        if step_id == "reconfigure":
+            fields[vol.Required(CONF_BASE_URL)] = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+        schema = vol.Schema(fields)
+        suggested = dict(user_input) if user_input else {}
+        if step_id == "reconfigure" and not user_input:
+            suggested = {CONF_BASE_URL: self._base_url}
+        schema = self.add_suggested_values_to_schema(schema, suggested)
         return self.async_show_form(
-            step_id="reconfigure",
+            step_id=step_id,
             data_schema=schema,
             errors=errors,
             description_placeholders=self._placeholders(entry),
         )
+
+    async def _async_entry_form(self, entry: ConfigEntry, errors: dict[str, str]) -> ConfigFlowResult:
+        """The reauthentication or reconfiguration form again, with errors (a PRM could not be verified)."""
+        step_id = "reauth_confirm" if self.source == SOURCE_REAUTH else "reconfigure"
+        if self._kind == SOURCE_DATA_CONNECT:
+            return await self._async_data_connect_form(
+                step_id, None, ask_settings=step_id == "reconfigure", entry=entry, errors=errors
+            )
+        return self._conso_entry_form(step_id, entry, errors)
 
     # --- Data Connect: consent ---------------------------------------------------------------------
 
@@ -380,6 +458,11 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
                 if not prms:
                     return self.async_abort(reason="no_prm")
                 self._authorization_ids = [authorization_id]
+                # An active service is Enedis' own word that the consent covers the PRM (no request per PRM);
+                # an ended one, that it no longer does.
+                self._checked = {}
+                for service in services:
+                    self._checked[service.prm] = self._checked.get(service.prm, False) or service.active
                 return await self._async_prms_found({prm: prm for prm in prms})
         else:
             # Consent v1: ?code=…&state=…&usage_point_id=PRM[,;PRM…]; the code is never exchanged.
@@ -387,40 +470,65 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
             prms = _unique([prm.strip() for prm in raw if _PRM_RE.match(prm.strip())])
             if not prms:
                 return self.async_abort(reason="no_prm")
-            error = await _async_live_check(source, prms[0])
+            self._checked = {}
+            error = await self._async_check(source, prms[0])
+            creating = self.source not in {SOURCE_REAUTH, SOURCE_RECONFIGURE}
+            if error is None and creating and prms == self._refused_of(prms):  # its only PRM is refused
+                error = CONSENT_MISSING
             if error is None:
                 self._authorization_ids = []
                 return await self._async_prms_found({prm: prm for prm in prms})
             errors["base"] = error
-        return self.async_show_form(step_id="consent_done", errors=errors)
+        return self.async_show_form(
+            step_id="consent_done", errors=errors, description_placeholders=self._refused_placeholder()
+        )
 
     # --- PRM picker --------------------------------------------------------------------------------
 
     async def async_step_prm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Several PRMs: choose which ones this entry imports (default: all not configured yet)."""
+        """Several PRMs: choose which ones this entry imports (default: all not configured yet).
+
+        Only PRMs not in any entry are offered (a PRM belongs to one entry); the others are named in the
+        description, so choosing never ends the flow on ``already_configured``. Nothing left to offer aborts.
+        """
         configured = self._configured_prms()
-        free = [prm for prm in self._available if prm not in configured]
+        free = {prm: label for prm, label in self._available.items() if prm not in configured}
         if not free:
             return self.async_abort(reason="already_configured")
         errors: dict[str, str] = {}
         if user_input is not None:
             chosen = set(user_input.get(CONF_PRMS, []))
-            selected = [prm for prm in self._available if prm in chosen]
-            if selected:
-                return await self._async_create(selected)
-            errors["base"] = "no_prm_selected"
+            selected = [prm for prm in free if prm in chosen]
+            if not selected:
+                errors["base"] = "no_prm_selected"
+            else:
+                # Every chosen PRM is checked, unless one is configured elsewhere: `_async_create` aborts first.
+                if not self._configured_prms() & set(selected):
+                    errors = await self._async_verify(selected)
+                if not errors:
+                    return await self._async_create(selected)
+                if errors["base"] == CONSENT_MISSING:
+                    errors["base"] = "prm_consent_missing"
+        # PRMs already found refused are not suggested (the check of the credentials may have tried one).
+        default = [prm for prm in free if self._checked.get(prm, True)]
         schema = vol.Schema(
             {
-                vol.Required(CONF_PRMS, default=free): SelectSelector(
+                vol.Required(CONF_PRMS, default=default): SelectSelector(
                     SelectSelectorConfig(
-                        options=[SelectOptionDict(value=prm, label=label) for prm, label in self._available.items()],
+                        options=[SelectOptionDict(value=prm, label=label) for prm, label in free.items()],
                         multiple=True,
                         mode=SelectSelectorMode.LIST,
                     )
                 )
             }
         )
-        return self.async_show_form(step_id="prm", data_schema=schema, errors=errors)
+        taken = [prm for prm in self._available if prm in configured]
+        return self.async_show_form(
+            step_id="prm",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={"configured": ", ".join(taken) or "-", **self._refused_placeholder()},
+        )
 
     # --- shared ------------------------------------------------------------------------------------
 
@@ -429,13 +537,66 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         self._kind = data.get(CONF_SOURCE, SOURCE_CONSO_API)
         self._base_url = data.get(CONF_BASE_URL, DEFAULT_CONSO_API_URL)
         self._environment = data.get(CONF_ENVIRONMENT, ENV_PRODUCTION)
+        if self._kind == SOURCE_DATA_CONNECT:
+            self._gateway_url = data.get(CONF_BASE_URL)
         self._duration = data.get(CONF_CONSENT_DURATION, DEFAULT_CONSENT_DURATION)
 
     def _placeholders(self, entry: ConfigEntry) -> dict[str, str]:
+        """``prms``: the PRMs Enedis refuses, as the loaded entry knows them, else every PRM of the entry."""
+        refused = getattr(getattr(entry, "runtime_data", None), "refused", None)
+        prms = [prm for prm in entry.data.get(CONF_PRMS, []) if prm in refused] if refused else []
         return {
-            "prms": ", ".join(entry.data.get(CONF_PRMS, [])),
+            "prms": ", ".join(prms or entry.data.get(CONF_PRMS, [])),
             "redirect_url": consent_redirect_url(self.hass),
+            **self._refused_placeholder(),
         }
+
+    def _refused_placeholder(self) -> dict[str, str]:
+        """``refused``: the PRMs the last check found refused (the ``consent_missing`` errors name them)."""
+        return {"refused": ", ".join(self._refused)} if self._refused else {}
+
+    def _refused_of(self, prms: list[str]) -> list[str]:
+        """The PRMs of ``prms`` checked and refused (remembered for the error's placeholder)."""
+        self._refused = [prm for prm in prms if self._checked.get(prm) is False]
+        return self._refused
+
+    def _source(self) -> MeteringSource:
+        """A source with the credentials this flow is checking."""
+        if self._kind == SOURCE_CONSO_API:
+            return ConsoApi(
+                async_get_clientsession(self.hass),
+                self._token,
+                base_url=self._base_url,
+                registry=get_registry(self.hass),
+            )
+        return self._data_connect()
+
+    async def _async_check(self, source: MeteringSource, prm: str) -> str | None:
+        """One cheap call for ``prm``: ``None`` when the credentials were accepted, else the form error.
+
+        Whether Enedis serves the PRM's data is remembered in `_checked`: a refused consent (ADAM-DC-0008) comes
+        after the credentials were accepted, so it is not an error of the credentials.
+        """
+        error = await _async_live_check(source, prm, url_typed=self._kind == SOURCE_CONSO_API)
+        if error == CONSENT_MISSING:
+            self._checked[prm] = False
+            return None
+        if error is None:
+            self._checked[prm] = True
+        return error
+
+    async def _async_verify(self, prms: list[str], *, tolerate_refused: bool = False) -> dict[str, str]:
+        """Check each of ``prms`` not checked yet (one request each); form errors, or none when all are served.
+
+        ``tolerate_refused``: a refused PRM is not an error (it is simply not marked verified).
+        """
+        source = self._source()
+        for prm in prms:
+            if prm not in self._checked and (error := await self._async_check(source, prm)) is not None:
+                return {"base": error}
+        if self._refused_of(prms) and not tolerate_refused:
+            return {"base": CONSENT_MISSING}
+        return {}
 
     def _configured_prms(self) -> set[str]:
         return {
@@ -457,15 +618,18 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         except MalformedTokenError:
             return [], {CONF_TOKEN: "invalid_token"}
         prms = _unique(list(info.prms))
-        if entry is not None and not set(entry.data[CONF_PRMS]) <= set(prms):
-            # Aborted before any request: this token belongs to someone else's meters.
+        self._checked = {}
+        if entry is not None:
+            # No request here: `_async_prms_found` aborts a token of someone else's meters, or verifies every PRM.
+            self._token, self._base_url = token, base_url
             return prms, {}
-        check_prm = entry.data[CONF_PRMS][0] if entry is not None else prms[0]
         source = ConsoApi(
             async_get_clientsession(self.hass), token, base_url=base_url, registry=get_registry(self.hass)
         )
-        if (error := await _async_live_check(source, check_prm)) is not None:
+        if (error := await self._async_check(source, prms[0])) is not None:
             return [], {"base": error}
+        if prms == self._refused_of(prms):  # its only PRM is refused: nothing to choose
+            return [], {"base": CONSENT_MISSING}
         self._token, self._base_url = token, base_url
         return prms, {}
 
@@ -492,23 +656,29 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         *,
         ask_settings: bool,
         entry: ConfigEntry | None = None,
+        errors: dict[str, str] | None = None,
     ) -> ConfigFlowResult:
         """Pick the credentials (and environment/duration), then consent (production) or check (sandbox)."""
         implementations = await self._async_implementations()
         if not implementations:
             return self.async_abort(reason="missing_credentials")
         current = entry.data.get(CONF_AUTH_IMPLEMENTATION) if entry is not None else None
+        if user_input is not None:
+            current = user_input.get(CONF_IMPLEMENTATION, current)  # after an error, keep the user's choice
         default_id = current if current in implementations else next(iter(implementations))
-        errors: dict[str, str] = {}
+        errors = dict(errors or {})
         if user_input is not None:
             self._implementation = implementations[user_input.get(CONF_IMPLEMENTATION, default_id)]
             if ask_settings:
                 self._environment = user_input[CONF_ENVIRONMENT]
-                self._duration = user_input[CONF_CONSENT_DURATION]
-            if self._environment != ENV_SANDBOX:
+                self._duration = CONSENT_DURATIONS[user_input[CONF_CONSENT_DURATION]]
+            self._gateway_url = (_demo_gateway_url() or self._gateway_url) if self._environment == ENV_DEMO else None
+            if self._environment not in WITHOUT_CONSENT_PAGE:
                 return await self.async_step_consent()
-            # The sandbox has no consent page: check the credentials on its first fake client.
-            error = await _async_live_check(self._data_connect(), next(iter(SANDBOX_PRMS)))
+            # The sandbox (and the demo gateway playing it) has no consent page: check the credentials on its
+            # first fake client.
+            self._checked = {}
+            error = await self._async_check(self._data_connect(), next(iter(SANDBOX_PRMS)))
             if error is None:
                 self._authorization_ids = []
                 return await self._async_prms_found(
@@ -524,13 +694,16 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
                 ]
             )
         if ask_settings:
+            environments = list(ENVIRONMENTS)
+            if _demo_gateway_url() or (self._environment == ENV_DEMO and self._gateway_url):
+                environments.append(ENV_DEMO)
             fields[vol.Required(CONF_ENVIRONMENT, default=self._environment)] = _select(
-                list(ENVIRONMENTS), translation_key="environment"
+                environments, translation_key="environment"
             )
-            fields[vol.Required(CONF_CONSENT_DURATION, default=self._duration)] = _select(
+            fields[vol.Required(CONF_CONSENT_DURATION, default=_duration_option(self._duration))] = _select(
                 list(CONSENT_DURATIONS), translation_key="consent_duration"
             )
-        placeholders = {"redirect_url": consent_redirect_url(self.hass)}
+        placeholders = {"redirect_url": consent_redirect_url(self.hass), **self._refused_placeholder()}
         if entry is not None:
             placeholders = self._placeholders(entry)
         return self.async_show_form(
@@ -547,6 +720,7 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
             self._implementation.client_id,
             self._implementation.client_secret,
             environment=self._environment,
+            base_url=self._gateway_url,
             registry=get_registry(self.hass),
         )
 
@@ -554,9 +728,20 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         """Credentials checked and PRMs known: create the entry (or pick PRMs), or update the entry."""
         if self.source in {SOURCE_REAUTH, SOURCE_RECONFIGURE}:
             entry = self._get_reauth_entry() if self.source == SOURCE_REAUTH else self._get_reconfigure_entry()
-            if not set(entry.data[CONF_PRMS]) <= set(available):
+            prms = list(entry.data[CONF_PRMS])
+            known_refused = {prm for prm, served in self._checked.items() if not served}
+            if not set(prms) <= set(available) | known_refused:
                 return self.async_abort(reason="wrong_account")
-            return self.async_update_reload_and_abort(entry, data_updates=self._entry_data(list(entry.data[CONF_PRMS])))
+            # Success only once every PRM of the entry was verified (see the module docstring). The sandbox's test
+            # customers cannot consent again: a refused one does not fail the flow, and stays refused.
+            sandbox = self._kind == SOURCE_DATA_CONNECT and self._environment == ENV_SANDBOX
+            if errors := await self._async_verify(prms, tolerate_refused=sandbox):
+                return await self._async_entry_form(entry, errors)
+            now = dt_util.utcnow().isoformat()
+            verified = {prm: now for prm in prms if self._checked.get(prm)}
+            return self.async_update_reload_and_abort(
+                entry, data_updates={**self._entry_data(prms), CONF_VERIFIED: verified}
+            )
         self._available = available
         if len(available) > 1:
             return await self.async_step_prm()
@@ -578,7 +763,7 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
                 CONF_PRMS: prms,
             }
         assert self._implementation is not None
-        return {
+        data: dict[str, Any] = {
             CONF_SOURCE: SOURCE_DATA_CONNECT,
             CONF_AUTH_IMPLEMENTATION: self._implementation.domain,
             CONF_ENVIRONMENT: self._environment,
@@ -587,6 +772,12 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
             CONF_PRMS: prms,
             CONF_CONSENT_EXPIRES: _consent_expires(self._duration),
         }
+        if self._gateway_url is not None:
+            # The entry keeps the demo gateway's URL: it works after a restart without ENEDIS_DEMO_GATEWAY.
+            data[CONF_BASE_URL] = self._gateway_url
+        elif self.source == SOURCE_RECONFIGURE:
+            data[CONF_BASE_URL] = None  # leaving the demo gateway: the reconfigure merges into the entry's data
+        return data
 
 
 class EnedisOptionsFlow(OptionsFlowWithReload):
@@ -621,11 +812,15 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
         }
 
         def number(maximum: int, minimum: int = 1, unit: str = "months") -> NumberSelector:
-            return NumberSelector(
-                NumberSelectorConfig(
-                    min=minimum, max=maximum, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement=unit
-                )
+            # min/max let the frontend explain the limits in the user's language before anything is sent; a unit
+            # that is a word ("months") is translated through the selector's translation key (strings.json
+            # ``selector.<unit>.unit_of_measurement``), a symbol ("h") is not.
+            config = NumberSelectorConfig(
+                min=minimum, max=maximum, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement=unit
             )
+            if unit.isalpha() and len(unit) > 1:
+                config["translation_key"] = unit
+            return NumberSelector(config)
 
         schema = vol.Schema(
             {
@@ -658,6 +853,7 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
                     offpeak = format_offpeak(parse_offpeak(offpeak))
                 except OffpeakFormatError:
                     errors[CONF_OFFPEAK_OVERRIDE] = "invalid_offpeak"
+            errors.update(self._tariff_errors(user_input, offpeak))
             if not errors:
                 options.update(
                     {
@@ -673,17 +869,26 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
                     for key, field in PRICE_FIELDS.items()
                     if user_input.get(field) is not None
                 }
-                apply_from = dt_util.parse_date(str(user_input.get(CONF_APPLY_FROM) or "")) or dt_util.now().date()
-                options[CONF_PRICE_PERIODS] = _with_period(options.get(CONF_PRICE_PERIODS, []), apply_from, prices)
+                periods = options.get(CONF_PRICE_PERIODS, [])
+                apply_from = dt_util.parse_date(str(user_input.get(CONF_APPLY_FROM) or ""))
+                if prices != _current_prices(periods) or apply_from not in {None, _newest_start(periods)}:
+                    # Only a change of the prices or of their date touches the periods (saving another option
+                    # never moves a scheduled price change nor reprices history). New prices without a date
+                    # apply from today.
+                    updated = _with_period(periods, apply_from or dt_util.now().date(), prices)
+                    if updated != periods:
+                        options[CONF_PRICE_PERIODS] = updated
                 return self.async_create_entry(data=options)
         current = _current_prices(options.get(CONF_PRICE_PERIODS, []))
+        newest_start = _newest_start(options.get(CONF_PRICE_PERIODS, []))
         suggested = {
             CONF_TARIFF: options.get(CONF_TARIFF, TARIFF_BASE),
             CONF_OFFPEAK_OVERRIDE: options.get(CONF_OFFPEAK_OVERRIDE),
             CONF_TEMPO_ENTITY: options.get(CONF_TEMPO_ENTITY),
             CONF_PRICE_ENTITY: options.get(CONF_PRICE_ENTITY),
             CONF_MONTHLY_FEE: options.get(CONF_MONTHLY_FEE, 0.0),
-            CONF_APPLY_FROM: dt_util.now().date().isoformat(),
+            # The date the shown prices apply from (the newest period's), not today: the form shows one period.
+            CONF_APPLY_FROM: newest_start.isoformat() if newest_start else None,
             **{field: current[key] for key, field in PRICE_FIELDS.items() if key in current},
             **(user_input or {}),
         }
@@ -706,8 +911,50 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
         schema = self.add_suggested_values_to_schema(vol.Schema(fields), suggested)
         return self.async_show_form(step_id="tariff", data_schema=schema, errors=errors)
 
+    def _tariff_errors(self, user_input: Mapping[str, Any], offpeak: str) -> dict[str, str]:
+        """Refuse a tariff whose costs or splits could not be computed (an hour is never priced by a guess).
+
+        Tempo needs a colour entity (a day's colour is never guessed); HP/HC needs off-peak windows, typed here
+        or read from the contract of every PRM of the entry (Conso API serves no contract); prices, when any
+        consumption price is given, must cover every class of the option (a price entity prices them all).
+        """
+        errors: dict[str, str] = {}
+        tariff = user_input[CONF_TARIFF]
+        if tariff == TARIFF_TEMPO and not user_input.get(CONF_TEMPO_ENTITY):
+            errors[CONF_TEMPO_ENTITY] = "tempo_entity_required"
+        if tariff == TARIFF_HPHC and not offpeak and not self._contract_offpeak():
+            errors[CONF_OFFPEAK_OVERRIDE] = "offpeak_required"
+        if not user_input.get(CONF_PRICE_ENTITY):
+            given = {key for key, field in PRICE_FIELDS.items() if user_input.get(field) is not None}
+            consumption = given - {FEED_IN}
+            if consumption and not set(OPTION_PRICES[tariff]) <= consumption:
+                errors["base"] = "prices_incomplete"
+        return errors
+
+    def _contract_offpeak(self) -> bool:
+        """Whether the contract of every PRM of the (loaded) entry gives off-peak windows this integration reads."""
+        entry = self.config_entry
+        if entry.state is not ConfigEntryState.LOADED or entry.data.get(CONF_SOURCE) != SOURCE_DATA_CONNECT:
+            return False
+        contracts = entry.runtime_data.contracts
+        for prm in entry.data[CONF_PRMS]:
+            contract = contracts.get(prm)
+            if contract is None or not contract.offpeak_hours:
+                return False
+            try:
+                parse_offpeak(contract.offpeak_hours)
+            except OffpeakFormatError:
+                return False
+        return True
+
 
 CONF_APPLY_FROM = "apply_from"
+OPTION_PRICES: dict[str, tuple[str, ...]] = {
+    TARIFF_BASE: (BASE,),
+    TARIFF_HPHC: (OFFPEAK, PEAK),
+    TARIFF_TEMPO: TEMPO_CLASSES,
+}
+"""The price classes each tariff option needs (`tariffs.priced_hours` leaves an hour without them unpriced)."""
 PRICE_FIELDS: dict[str, str] = {
     "base": "price_base",
     "offpeak": "price_offpeak",
@@ -729,6 +976,14 @@ def _current_prices(periods: list[dict[str, Any]]) -> dict[str, float]:
         return {}
     newest = max(periods, key=lambda period: str(period["start"]))
     return dict(newest["prices"])
+
+
+def _newest_start(periods: list[dict[str, Any]]) -> date | None:
+    """The local (Paris) day the newest period starts on: the form's suggested "apply from"."""
+    if not periods:
+        return None
+    start = dt_util.parse_datetime(str(max(periods, key=lambda period: str(period["start"]))["start"]))
+    return None if start is None else start.astimezone(PARIS).date()
 
 
 def _with_period(periods: list[dict[str, Any]], apply_from: date, prices: dict[str, float]) -> list[dict[str, Any]]:

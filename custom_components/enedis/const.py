@@ -12,7 +12,7 @@ SOURCE_CONSO_API: Final = "conso_api"
 SOURCE_DATA_CONNECT: Final = "data_connect"
 
 CONF_TOKEN: Final = "token"  # noqa: S105  (the config key of the Conso API token, not a secret)
-CONF_BASE_URL: Final = "base_url"  # Conso API base URL (self-hosted instances)
+CONF_BASE_URL: Final = "base_url"  # Conso API base URL (self-hosted instances); Data Connect: the demo gateway
 DEFAULT_CONSO_API_URL: Final = "https://conso.boris.sh/api"
 CONF_PRMS: Final = "prms"  # list of 14-digit PRMs this entry imports
 
@@ -20,10 +20,27 @@ CONF_AUTH_IMPLEMENTATION: Final = "auth_implementation"  # the Application Crede
 CONF_ENVIRONMENT: Final = "environment"
 ENV_PRODUCTION: Final = "production"
 ENV_SANDBOX: Final = "sandbox"
+ENV_DEMO: Final = "demo"
+"""The embedded demo gateway (tests/fake_enedis) of ``scripts/develop``; its base URL is in the entry's
+``base_url``. Offered only when `DEMO_GATEWAY_VARIABLE` names it: production users never see it."""
+DEMO_GATEWAY_VARIABLE: Final = "ENEDIS_DEMO_GATEWAY"
+"""Environment variable set by ``scripts/develop`` for Home Assistant: the demo gateway's base URL."""
 CONF_CONSENT_DURATION: Final = "consent_duration"
 DEFAULT_CONSENT_DURATION: Final = "P3Y"
 CONF_AUTHORIZATION_IDS: Final = "authorization_ids"  # consent v2 autorisation_id values
 CONF_CONSENT_EXPIRES: Final = "consent_expires"  # ISO datetime, when the consent ends (Data Connect)
+
+CONF_VERIFIED: Final = "verified"
+"""{PRM: ISO datetime}: when a reauthentication or reconfiguration last verified each PRM's access with a request.
+
+A PRM refused before that moment (`store.AccessRefusal.since`) is polled again after the reload; one refused after
+it stays refused, so a reauthentication that did not verify a PRM cannot end in a loop."""
+
+# --- per-PRM access (consent) ---------------------------------------------------------------------------
+ACCESS_OK: Final = "ok"
+ACCESS_CONSENT_MISSING: Final = "consent_missing"  # ADAM-DC-0008: no consent, or revoked
+ACCESS_NOT_HOLDER: Final = "not_holder"  # ADAM-DC-0007: the consent is not the holder's
+ACCESS_STATES: Final = (ACCESS_OK, ACCESS_CONSENT_MISSING, ACCESS_NOT_HOLDER)
 
 CONSENT_CALLBACK_PATH: Final = "/api/enedis/consent"
 """The redirect URL path the user registers in their DataHub application."""

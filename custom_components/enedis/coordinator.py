@@ -14,6 +14,10 @@ does the work that is due (a few requests), writes what changed to the statistic
   yesterday once (late corrections). While yesterday is incomplete it retries every 1 to 2 hours until 20:00, then
   gives up until tomorrow. Older incomplete days (up to 14 days back) are retried with back-off (1, 2, 4, 8 days),
   inside the same calls when they fit in the window, then reported in diagnostics.
+- **consent per PRM**: a PRM whose data Enedis refuses (ADAM-DC-0008 no or revoked consent, ADAM-DC-0007 not the
+  holder's) stops alone after that one request, persisted across restarts, while the other PRMs go on; the user is
+  asked for it by name (reauthentication, or a repair issue in the sandbox). It is polled again once a
+  reauthentication or reconfiguration verified it (`_restore_refusals`). A rejected token still fails the entry.
 - **refused measures**: a load curve the PRM refuses (ADAM-ERR0075, or empty for the newest 7 days whose daily
   energy exists) is not walked back 24 months nor retried daily: it is asked again once a week, in the daily poll,
   while daily energy keeps feeding the statistics and a repair issue says how to enable it (`_review_refusal`).
@@ -45,9 +49,11 @@ from .api import (
     Contract,
     Direction,
     EnedisError,
+    InvalidResponseError,
     Measure,
     MeteringSource,
     NoDataError,
+    NotHolderError,
     RateLimitError,
     Reading,
     RequestError,
@@ -58,10 +64,14 @@ from .api.errors import BeforeActivationError, CurveNotEnabledError, HistoryLimi
 from .api.models import PARIS
 from .api.windows import MAX_WINDOW_DAYS, history_start, months_before
 from .const import (
+    ACCESS_CONSENT_MISSING,
+    ACCESS_NOT_HOLDER,
+    ACCESS_OK,
     ALL_MEASURES,
     CONF_CONSENT_EXPIRES,
     CONF_CURVE_MONTHS,
     CONF_DAILY_MONTHS,
+    CONF_ENVIRONMENT,
     CONF_MEASURES,
     CONF_MONTHLY_FEE,
     CONF_OFFPEAK_OVERRIDE,
@@ -70,17 +80,21 @@ from .const import (
     CONF_PRICE_ENTITY,
     CONF_PRICE_PERIODS,
     CONF_PRMS,
+    CONF_SOURCE,
     CONF_TARIFF,
     CONF_TEMPO_ENTITY,
+    CONF_VERIFIED,
     DEFAULT_CURVE_MONTHS,
     DEFAULT_DAILY_MONTHS,
     DEFAULT_POLL_END,
     DEFAULT_POLL_START,
     DOMAIN,
+    ENV_SANDBOX,
     MEASURE_DAILY_ENERGY,
     MEASURE_LOAD_CURVE,
     MEASURE_MAX_POWER,
     MEASURE_PRODUCTION,
+    SOURCE_CONSO_API,
     TARIFF_BASE,
     TARIFF_HPHC,
     TARIFF_TEMPO,
@@ -90,15 +104,24 @@ from .ledger import (
     CurveState,
     DayCurve,
     DayInput,
+    Publication,
     build_hours,
-    choose_anchor,
+    build_rows,
+    choose_origin,
     curve_state_of,
     local_day,
-    rows_to_write,
-    written_hours,
+    publish,
+    rows_to_repair,
 )
-from .statistics import async_write, async_write_rows, series_metadata
-from .store import DayAttempts, EnedisStore, Refusal, SeriesCache
+from .statistics import (
+    async_clear,
+    async_recorded_rows,
+    async_write,
+    energy_metadata,
+    series_metadata,
+    statistic_id,
+)
+from .store import AccessRefusal, DayAttempts, EnedisStore, MeasureRefusal, SeriesCache, source_key
 from .tariff_history import async_price_periods, async_tempo_colours
 from .tariff_series import TariffConfig, TariffResult, build_consumption_tariffs, build_production_compensation
 from .tariffs import OffpeakFormatError, PricePeriod, daily_register_energy, parse_offpeak
@@ -173,6 +196,49 @@ def _group_windows(days: Iterable[date], size: int) -> list[tuple[date, date]]:
     return windows
 
 
+@dataclass(frozen=True, slots=True)
+class ImportJob:
+    """What the executor needs to compute the statistics of one series (a snapshot: the loop may move on)."""
+
+    inputs: list[DayInput]
+    direction: Direction
+    previous: dict[str, dict[datetime, float]]
+    """Per statistic (``""`` the energy series, else the tariff series' key): the hours last written."""
+    origin: datetime | None
+    complete: bool
+    """No backfill job left for the series: no older hour will come (see `choose_origin`)."""
+    config: TariffConfig
+    colours: dict[date, str]
+    registers: dict[date, dict[str, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class ComputedImport:
+    """The rows to write per statistic, the series' new origin, and the tariff report."""
+
+    origin: datetime | None
+    publications: dict[str, Publication]
+    tariffs: TariffResult
+
+
+def compute_import(job: ImportJob) -> ComputedImport:
+    """Hours, tariff series and the rows to write for one series (pure CPU work, run in the executor)."""
+    hours = build_hours(job.inputs)
+    if job.direction is Direction.CONSUMPTION:
+        tariffs = build_consumption_tariffs(job.inputs, hours, job.config, job.colours, job.registers)
+    else:
+        tariffs = build_production_compensation(hours, job.config)
+    written = [hour for hours_written in job.previous.values() for hour in hours_written]
+    origin = choose_origin(hours, job.origin, oldest_written=min(written, default=None), complete=job.complete)
+    if origin is None:
+        return ComputedImport(origin=None, publications={}, tariffs=tariffs)
+    current = {"": hours, **tariffs.series}
+    publications = {
+        key: publish(job.previous.get(key, {}), values, origin, job.origin) for key, values in current.items()
+    }
+    return ComputedImport(origin=origin, publications=publications, tariffs=tariffs)
+
+
 class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
     """Fetches, caches and imports the Linky data of one entry."""
 
@@ -214,20 +280,27 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         self._loaded = False
         self._started = False
         self._backoff = ERROR_BACKOFF
+        self._invalid_response_warned = False
         self.errors: deque[tuple[str, str]] = deque(maxlen=20)
         self.rows_written = 0
         self.tariff_reports: dict[str, dict[str, Any]] = {}
         """Per PRM: days that could not be split or priced (diagnostics)."""
         self._rebuilt = False
+        self._reconcile: set[str] = set()
+        self._pending_import: set[tuple[str, Direction]] = set()
+        """Series to import at the next refresh even if no request touches them (statistics rewritten)."""
+        """PRMs whose statistics are compared with the recorder after the next import (start, refetch)."""
         self._index_unsupported = False
         self._unsubscribed_day: date | None = None
+        self.refused: dict[str, AccessRefusal] = {}
+        """PRMs whose data Enedis refuses (no consent): not polled, their entities unavailable (`_refuse`)."""
         self._refusal_issues_synced = False
 
     # --- lifecycle --------------------------------------------------------------------------------------
 
     async def _async_setup(self) -> None:
         """Load the cache (first refresh): no request is sent while Home Assistant starts."""
-        cache = await self.store.async_load()
+        cache = await self.store.async_load(source_key(self.config_entry.data), self._today())
         for prm in self.prms:
             prm_cache = cache.prm(prm)
             if prm_cache.contract is not None and prm_cache.contract_day is not None:
@@ -341,12 +414,13 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 start = self._start(prm, direction, measure)
                 upper = series.curve_frontier or today
                 window = timedelta(days=MAX_WINDOW_DAYS[measure])
-                # A window whose every day is already known (after `refetch`, `import_history` or a lifted
-                # refusal, the walk passes known weeks) is not asked again: its answer is in the cache.
+                # A window whose every day already has its readings (or was given up) is not asked again: after
+                # `refetch`, a source change or a lifted refusal, the walk passes those weeks. Days that came back
+                # empty are asked (the reason to walk again may be that they were answered wrongly).
                 while (
                     series.curve_frontier is not None
                     and upper > start
-                    and all(day in series.curve_state for day in _days(max(start, upper - window), upper))
+                    and all(self._curve_known(series, day) for day in _days(max(start, upper - window), upper))
                 ):
                     upper = series.curve_frontier = max(start, upper - window)
                 if upper <= start:
@@ -492,6 +566,11 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         return jobs
 
     @staticmethod
+    def _curve_known(series: SeriesCache, day: date) -> bool:
+        """The curve of ``day`` is in the cache (complete or partial, repaired apart) or was given up."""
+        return series.curve_state.get(day) in (CurveState.COMPLETE, CurveState.PARTIAL) or day in series.given_up
+
+    @staticmethod
     def _curve_refused(series: SeriesCache) -> bool:
         """The PRM refuses this series' load curve (and the refusal has not been lifted)."""
         refusal = series.refused.get(Measure.LOAD_CURVE.value)
@@ -542,14 +621,20 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         if not self._started:
             # First refresh, during setup: no request, so Home Assistant starts without waiting for Enedis.
             self._started = True
+            self._restore_refusals()
             self.update_interval = FIRST_DELAY
             return self._snapshot()
         sent_before = self.source.request_count
         try:
             next_wake = await self._async_run_due_work(now)
-        except ConsentError as err:
+        except (ConsentError, NotHolderError) as err:
             self._record_error(err)
-            raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="consent_revoked") from err
+            if err.prm not in self.prms:  # pragma: no cover - every call of the schedule is about one PRM
+                raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="consent_revoked") from err
+            # About one PRM only: the credentials were accepted. That PRM stops; the others' due work goes on
+            # at the next refresh, in a second (this one stopped at the refused request).
+            self._refuse(err.prm, err)
+            next_wake = self._now()
         except AuthError as err:
             self._record_error(err)
             raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed") from err
@@ -563,11 +648,23 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             wait = self._backoff
             self._backoff = min(MAX_BACKOFF, self._backoff * 2)
             self.update_interval = wait
+            if isinstance(err, InvalidResponseError):
+                # Not Enedis' nor the gateway's answer (a wrong URL): say it once, above DEBUG, until it recovers.
+                if not self._invalid_response_warned:
+                    self._invalid_response_warned = True
+                    _LOGGER.warning(
+                        "%s: %r does not answer like Enedis or Conso API (%s): if it lasts, check the URL",
+                        self.config_entry.title,
+                        self.source,
+                        err,
+                    )
+                raise self._update_failed("invalid_response", wait, str(err)) from err
             raise self._update_failed("api_error", wait, str(err.code or type(err).__name__)) from err
         finally:
             self._account(self.source.request_count - sent_before)
             self.store.async_schedule_save()
         self._backoff = ERROR_BACKOFF
+        self._invalid_response_warned = False
         self.update_interval = max(timedelta(seconds=1), next_wake - self._now())
         return self._snapshot()
 
@@ -602,16 +699,17 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         await self._async_refresh_contracts(today)
         if not self._refusal_issues_synced:
             self._sync_refusal_issues()
-        touched: set[tuple[str, Direction]] = set()
+        touched, self._pending_import = self._pending_import, set()
         if not self._rebuilt:
             # Once per start: the options (tariff, prices) may have changed; rewriting only moves changed rows.
             self._rebuilt = True
+            self._reconcile.update(self.prms)
             for prm in self.prms:
                 cache = self.store.cache.prm(prm)
                 touched.update((prm, d) for d, series in cache.series.items() if series.written or series.daily)
         try:
             # 1. The daily poll has priority over the backfill.
-            for prm in self.prms:
+            for prm in self._polled_prms():
                 for direction in self._directions(prm):
                     jobs = self._daily_jobs(prm, direction, now)
                     if not jobs:
@@ -644,12 +742,17 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         finally:
             if touched:
                 await self._async_import(touched)
+        if self._reconcile and not self.hass.is_stopping:
+            # Not in `finally`: after a failed or cancelled refresh it waits for the next one (the recorder may be
+            # closing: Home Assistant cancels the refresh when it stops).
+            prms, self._reconcile = sorted(self._reconcile), set()
+            await self.async_reconcile(prms)
         return self._next_wake()
 
     def _next_backfill_job(self) -> Job | None:
         candidates: list[tuple[int, int, Job]] = []
         order = 0
-        for prm in self.prms:
+        for prm in self._polled_prms():
             for direction in self._directions(prm):
                 for tier, job in self._backfill_jobs(prm, direction):
                     if self.source.api_name(direction, job.measure) not in self._unsubscribed:
@@ -675,7 +778,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             return now + timedelta(seconds=1)
         today = self._today()
         candidates: list[datetime] = []
-        for prm in self.prms:
+        for prm in self._polled_prms():
             for direction in self._directions(prm):
                 key = (prm, direction)
                 if self._series(prm, direction).last_poll_day != today:
@@ -712,7 +815,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
 
     async def _async_refresh_contracts(self, today: date) -> None:
         """Contract data (Data Connect): once a week per PRM (it rarely changes); gateways have none."""
-        for prm in self.prms:
+        for prm in self._polled_prms():
             fetched = self._contract_day.get(prm)
             if fetched is not None and (today - fetched).days < CONTRACT_REFRESH_DAYS:
                 continue
@@ -729,6 +832,74 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 self._record_error(err)
             self._contract_day[prm] = today
             self.store.cache.prm(prm).contract_day = today
+
+    # --- per-PRM access (consent) ---------------------------------------------------------------------
+
+    def _polled_prms(self) -> list[str]:
+        """The PRMs requests are sent for: every PRM of the entry but those Enedis refuses (`refused`)."""
+        return [prm for prm in self.prms if prm not in self.refused]
+
+    def _access_by_reauth(self) -> bool:
+        """Whether new credentials can bring a refused PRM back: a new Conso API token, a new Enedis consent.
+
+        The Enedis sandbox has no consent page (its test customers' consents are fixed): there, a repair issue per
+        PRM says what to do instead.
+        """
+        data = self.config_entry.data
+        return data.get(CONF_SOURCE) == SOURCE_CONSO_API or data.get(CONF_ENVIRONMENT) != ENV_SANDBOX
+
+    def _refuse(self, prm: str, err: EnedisError) -> None:
+        """Enedis refused ``prm``'s data: stop polling it (persisted), and ask the user to give consent again."""
+        reason = ACCESS_NOT_HOLDER if isinstance(err, NotHolderError) else ACCESS_CONSENT_MISSING
+        refusal = AccessRefusal(reason=reason, since=self._now(), code=err.code)
+        self.refused[prm] = refusal
+        self.store.cache.prm(prm).refusal = refusal
+        _LOGGER.warning(
+            "Enedis refuses the data of PRM %s (%s): it is no longer requested until its consent is given again; "
+            "the other PRMs of %s go on",
+            prm,
+            err.code or reason,
+            self.config_entry.title,
+        )
+        self._ask_for_access()
+
+    def _ask_for_access(self) -> None:
+        """Reauthentication (its form names the refused PRMs) or, in the sandbox, a repair issue per refused PRM.
+
+        Home Assistant starts one reauthentication per entry at a time; the flow reads `refused` when it shows its
+        form, and verifies every PRM of the entry before it says success.
+        """
+        if not self.refused:
+            return
+        if self._access_by_reauth():
+            self.config_entry.async_start_reauth(self.hass)
+            return
+        for prm, refusal in self.refused.items():
+            self._create_issue(
+                f"access_refused_{prm}",
+                "access_refused_sandbox",
+                {"prm": prm, "code": refusal.code or refusal.reason},
+            )
+
+    def _restore_refusals(self) -> None:
+        """At setup, without a request: PRMs refused before stay refused, unless a flow verified them since.
+
+        A reauthentication or reconfiguration records when it verified each PRM (`CONF_VERIFIED`); a refusal older
+        than that is over. The others are asked for again (reauthentication or repair issue), as after a restart.
+        """
+        verified: dict[str, Any] = dict(self.config_entry.data.get(CONF_VERIFIED) or {})
+        for prm in self.prms:
+            cache = self.store.cache.prm(prm)
+            refusal = cache.refusal
+            checked = dt_util.parse_datetime(str(verified[prm])) if prm in verified else None
+            if refusal is not None and checked is not None and checked >= refusal.since:
+                cache.refusal = refusal = None
+                self.store.async_schedule_save()
+            if refusal is None:
+                ir.async_delete_issue(self.hass, DOMAIN, f"access_refused_{prm}")
+            else:
+                self.refused[prm] = refusal
+        self._ask_for_access()
 
     def _create_issue(self, issue_id: str, translation_key: str, placeholders: dict[str, str]) -> None:
         """A repair issue the user acts on outside Home Assistant or in the options (not fixable here)."""
@@ -941,11 +1112,11 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
 
     def _refuse_curve(self, prm: str, direction: Direction, series: SeriesCache) -> None:
         today = self._today()
-        series.refused[Measure.LOAD_CURVE.value] = Refusal(since=today, next_try=today + REFUSAL_RETRY)
+        series.refused[Measure.LOAD_CURVE.value] = MeasureRefusal(since=today, next_try=today + REFUSAL_RETRY)
         _LOGGER.debug("Load curve refused (%s); asked again on %s", direction.value, today + REFUSAL_RETRY)
         self._create_refusal_issue(prm, direction)
 
-    def _lift_refusal(self, job: Job, series: SeriesCache, refusal: Refusal) -> None:
+    def _lift_refusal(self, job: Job, series: SeriesCache, refusal: MeasureRefusal) -> None:
         refusal.lifted = True
         ir.async_delete_issue(self.hass, DOMAIN, self._refusal_issue_id(job.prm, job.direction))
         for day in [
@@ -964,8 +1135,12 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         return f"load_curve_refused_{prm}_{direction.value}"
 
     def _create_refusal_issue(self, prm: str, direction: Direction) -> None:
-        key = "load_curve_refused" if direction is Direction.CONSUMPTION else "production_curve_refused"
-        self._create_issue(self._refusal_issue_id(prm, direction), key, {"prm": prm, "url": CURVE_SETTINGS_URL})
+        issue_id, placeholders = self._refusal_issue_id(prm, direction), {"prm": prm, "url": CURVE_SETTINGS_URL}
+        # Literal translation keys, so that tests/test_translations.py finds and checks them.
+        if direction is Direction.CONSUMPTION:
+            self._create_issue(issue_id, "load_curve_refused", placeholders)
+        else:
+            self._create_issue(issue_id, "production_curve_refused", placeholders)
 
     def _sync_refusal_issues(self) -> None:
         """Once per start: repair issues are not persistent, so the refusals kept in the cache create theirs again."""
@@ -1097,44 +1272,34 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         """Recompute the hourly rows of the touched series (and their tariff series) and write what changed."""
         for prm, direction in sorted(touched):
             series = self._series(prm, direction)
+            # First: planning marks the curve done once its frontier reached the start (days beyond it then count).
+            complete = not self._backfill_jobs(prm, direction)
             inputs = self._day_inputs(prm, direction)
-            if series.anchor is None:
-                series.anchor = choose_anchor(self._today())
-            anchor = series.anchor
-            previous = dict(series.written)
-            extra_previous = {k: dict(v) for k, v in series.extra_written.items()}
-            registers = dict(series.registers)
             config, colours = await self._async_tariff_inputs(prm, inputs)
-
-            def compute(  # noqa: PLR0917 - defaults bind this iteration's values for the executor
-                inputs: list[DayInput] = inputs,
-                previous: dict[datetime, float] = previous,
-                extra_previous: dict[str, dict[datetime, float]] = extra_previous,
-                anchor: datetime = anchor,
-                config: TariffConfig = config,
-                colours: dict[date, str] = colours,
-                direction: Direction = direction,
-                registers: dict[date, dict[str, float]] = registers,
-            ) -> tuple[dict[str, tuple[list[Any], dict[datetime, float]]], TariffResult]:
-                hours = build_hours(inputs)
-                out = {"": (rows_to_write(previous, hours, anchor), written_hours(previous, hours))}
-                if direction is Direction.CONSUMPTION:
-                    result = build_consumption_tariffs(inputs, hours, config, colours, registers)
-                else:
-                    result = build_production_compensation(hours, config)
-                for key, values in result.series.items():
-                    before = extra_previous.get(key, {})
-                    out[key] = (rows_to_write(before, values, anchor), written_hours(before, values))
-                return out, result
-
-            out, result = await self.hass.async_add_executor_job(compute)
-            for key, (rows, written) in out.items():
+            job = ImportJob(
+                inputs=inputs,
+                direction=direction,
+                previous={"": dict(series.written), **{k: dict(v) for k, v in series.extra_written.items()}},
+                origin=series.anchor,
+                complete=complete,
+                config=config,
+                colours=colours,
+                registers=dict(series.registers),
+            )
+            computed = await self.hass.async_add_executor_job(compute_import, job)
+            if computed.origin is None:
+                continue
+            for key, publication in computed.publications.items():
+                metadata = series_metadata(self.hass, prm, key) if key else energy_metadata(self.hass, prm, direction)
+                self.rows_written += await async_write(
+                    self.hass, metadata, publication.rows, newest_first=publication.newest_first
+                )
                 if key:
-                    self.rows_written += await async_write(self.hass, series_metadata(self.hass, prm, key), rows)
-                    series.extra_written[key] = written
+                    series.extra_written[key] = publication.written
                 else:
-                    self.rows_written += await async_write_rows(self.hass, prm, direction, rows)
-                    series.written = written
+                    series.written = publication.written
+            series.anchor = computed.origin
+            result = computed.tariffs
             report = self.tariff_reports.setdefault(prm, {})
             if direction is Direction.CONSUMPTION:
                 report.update(
@@ -1144,8 +1309,38 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                     unsplit_days_count=len(result.unsplit_days),
                     unknown_colour_days=[d.isoformat() for d in result.unknown_colour_days[-30:]],
                     unpriced=result.unpriced,
+                    unpriced_hours=result.unpriced_hours,
                 )
         touched.clear()
+
+    async def async_reconcile(self, prms: Iterable[str] | None = None) -> int:
+        """Make the recorder hold what the cache says was written; returns the rows rewritten.
+
+        The cache's record of the written hours is checked against the recorder's rows, every statistic of the
+        entry (or of ``prms``): a statistic cleared in Developer tools, a database restored from an older backup
+        or any row that differs is written again from the cache, without a request. Rows the recorder holds that
+        the cache never wrote cannot be deleted one by one: the statistic is cleared and written whole.
+        """
+        rewritten = 0
+        for prm in self.prms if prms is None else prms:
+            for direction, series in self.store.cache.prm(prm).series.items():
+                if series.anchor is None:
+                    continue
+                statistics = {"": (energy_metadata(self.hass, prm, direction), series.written)}
+                for key, hours in series.extra_written.items():
+                    statistics[key] = (series_metadata(self.hass, prm, key), hours)
+                for metadata, hours in statistics.values():
+                    expected = build_rows(hours, series.anchor)
+                    recorded = await async_recorded_rows(self.hass, metadata["statistic_id"])
+                    rows, foreign = rows_to_repair(expected, recorded)
+                    if foreign:
+                        _LOGGER.info(
+                            "Statistic %s holds rows this entry never wrote: rewritten", metadata["statistic_id"]
+                        )
+                        await async_clear(self.hass, metadata["statistic_id"])
+                    rewritten += await async_write(self.hass, metadata, rows)
+        self.rows_written += rewritten
+        return rewritten
 
     # --- services -----------------------------------------------------------------------------------------
 
@@ -1163,9 +1358,23 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         self.store.async_schedule_save()
         await self.async_request_refresh()
 
-    async def async_refetch(self, prm: str, start: date, end: date) -> None:
-        """Forget what is known of ``[start, end]`` so that it is fetched again (and statistics rewritten)."""
+    async def async_refetch(self, prm: str, start: date, end: date, *, rewrite_statistics: bool = False) -> None:
+        """Forget what is known of ``[start, end]`` so that it is fetched again (and statistics rewritten).
+
+        The PRM's statistics are then compared with the recorder (`async_reconcile`). With ``rewrite_statistics``
+        they are cleared from the recorder and written again whole from the cache, even where nothing changed.
+        """
         cache = self.store.cache.prm(prm)
+        if rewrite_statistics:
+            for direction, series in cache.series.items():
+                ids = [statistic_id(prm, direction), *(f"{DOMAIN}:{prm}_{key}" for key in series.extra_written)]
+                for stat_id in ids:
+                    await async_clear(self.hass, stat_id)
+                series.written = {}
+                series.extra_written = {}
+                series.anchor = None
+                self._pending_import.add((prm, direction))
+        self._reconcile.add(prm)
         for direction, series in cache.series.items():
             for day in _days(start, end + timedelta(days=1)):
                 series.curve_state.pop(day, None)
@@ -1229,13 +1438,26 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             last_power: Reading | None = None
             if cons is not None and cons.curve:
                 last_power = cons.curve[max(cons.curve)][-1]
+            directions = tuple(self._directions(prm))
+            refusal = self.refused.get(prm)
+            load_curve: bool | None = None
+            if last_power is not None:
+                load_curve = True
+            elif Direction.CONSUMPTION not in directions or not self._wants(Measure.LOAD_CURVE, Direction.CONSUMPTION):
+                load_curve = False
+            elif cons is not None and (cons.curve_done or self._curve_refused(cons)):
+                load_curve = False  # the whole history was asked for, or refused: not a single reading
             prms[prm] = PrmData(
                 prm=prm,
-                directions=tuple(self._directions(prm)),
+                directions=directions,
+                access=refusal.reason if refusal else ACCESS_OK,
+                access_refused_since=refusal.since if refusal else None,
+                access_code=refusal.code if refusal else None,
                 contract=self.contracts.get(prm),
                 consumption_yesterday_wh=self._day_energy(cons, yesterday),
                 production_yesterday_wh=self._day_energy(prod, yesterday),
                 last_power=last_power,
+                load_curve=load_curve,
                 max_power_yesterday=cons.max_power.get(yesterday) if cons is not None else None,
                 newest_complete_day=max(complete) if complete else None,
                 oldest_day=min(covered) if covered else None,
@@ -1287,7 +1509,10 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         }
         for prm in self.prms:
             cache = self.store.cache.prm(prm)
-            per: dict[str, Any] = {"absent": sorted(a.value for a in cache.absent)}
+            per: dict[str, Any] = {
+                "absent": sorted(a.value for a in cache.absent),
+                "access_refused": cache.refusal.to_json() if cache.refusal else None,
+            }
             for direction, series in cache.series.items():
                 if direction in cache.absent:
                     continue

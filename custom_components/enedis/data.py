@@ -15,12 +15,22 @@ class PrmData:
     prm: str
     directions: tuple[Direction, ...]
     """Directions this PRM measures (consumption and/or production), as far as known."""
+    access: str = "ok"
+    """``ok``, or why Enedis refuses this PRM's data (``consent_missing``, ``not_holder``): then it is not polled
+    and its entities are unavailable, but for the *Data access* sensor that says why."""
+    access_refused_since: datetime | None = None
+    access_code: str | None = None
+    """The Enedis code of the refusal (``ADAM-DC-0008``...)."""
     contract: Contract | None = None
     consumption_yesterday_wh: float | None = None
     """Daily energy of yesterday (Paris); None until Enedis publishes it (about 08:00)."""
     production_yesterday_wh: float | None = None
     last_power: Reading | None = None
     """The newest load-curve reading (consumption): average W over ``[start, end)``."""
+    load_curve: bool | None = None
+    """Whether the PRM has a consumption load curve: True once a reading is cached, False when it never can
+    (load curve not imported, no consumption, the curve's history import ended without a single reading, or Enedis
+    refuses the curve: until a weekly re-ask brings one), None while not known yet."""
     max_power_yesterday: Reading | None = None
     """Yesterday's maximum apparent power (VA), ``at`` = time of the peak."""
     newest_complete_day: date | None = None

@@ -8,7 +8,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import Contract
-from .const import DOMAIN
+from .const import ACCESS_OK, DOMAIN
 from .coordinator import EnedisCoordinator
 
 MANUFACTURER = "Enedis"
@@ -42,6 +42,8 @@ class EnedisEntity(CoordinatorEntity[EnedisCoordinator]):
     """An entity of one PRM, fed by the entry's coordinator."""
 
     _attr_has_entity_name = True
+    _available_when_refused = False
+    """True for the entities that stay meaningful when Enedis refuses the PRM's data (what says why, entry facts)."""
 
     def __init__(self, coordinator: EnedisCoordinator, prm: str, key: str) -> None:
         """Attach the entity to the device of ``prm``; its unique id is ``{prm}_{key}``."""
@@ -52,8 +54,15 @@ class EnedisEntity(CoordinatorEntity[EnedisCoordinator]):
 
     @property
     def available(self) -> bool:
-        """Available while the coordinator succeeds and publishes this PRM."""
-        return super().available and self.coordinator.data is not None and self.prm in self.coordinator.data.prms
+        """Available while the coordinator succeeds and publishes this PRM, and Enedis serves the PRM's data.
+
+        A PRM whose consent is missing or revoked is no longer polled while the entry's other PRMs go on: its
+        entities are unavailable, except its *Data access* sensor, which says why (`PrmData.access`).
+        """
+        data = self.coordinator.data
+        if not (super().available and data is not None and self.prm in data.prms):
+            return False
+        return self._available_when_refused or data.prms[self.prm].access == ACCESS_OK
 
     @callback
     def _handle_coordinator_update(self) -> None:

@@ -12,16 +12,19 @@ Rules:
 * Per day (`build_hours`): a COMPLETE curve gives its hours; a PENDING curve (not fetched yet) gives nothing;
   otherwise a known daily energy gives ONE row at the day's local midnight, else a PARTIAL curve gives its
   hours, else nothing. Each day only ever fills its own hours, so days never compete for an hour.
-* Sums (`build_rows`) are anchored at a fixed hour chosen once per series (`choose_anchor`): rows after the
-  anchor hold the energy from the anchor, rows before it minus the energy up to the anchor. Prepending older
-  history never changes a row; a change in a day only moves the rows between that day and the anchor.
+* Sums (`build_rows`) start at 0 at the series' ORIGIN, its oldest row in the recorder: ``sum(h)`` is the energy
+  of the hours ``origin <= k <= h``, so the oldest row's sum equals its state and sums never decrease. Home
+  Assistant's Energy dashboard shows a period's energy as sum(end) - sum(before the period), and 0 before the
+  first row: any other offset would appear as energy in the oldest period. Hours older than the origin are HELD
+  (not written) until `choose_origin` moves the origin back to them (see there: bounded rewrites).
 * Precision. Hourly energies are whole Wh (rounded cumulatively within each day, so every hour is within
   1 Wh and the day total within 0.5 Wh of the readings); sums are accumulated in Wh, where float additions of
   integers are exact, and converted to kWh at the end.
 
-Rewrites (`rows_to_write`) compare what was last written with what should be there now. The caller must
-persist `written_hours` (not the bare `build_hours` result) as the next ``previous``: it keeps the hours
-that were zeroed, whose rows still exist in the recorder and whose sums must keep following later changes.
+Rewrites (`rows_to_write`) compare what was last written (with the origin it was written from) with what should
+be there now. The caller must persist `written_hours` (not the bare `build_hours` result) as the next
+``previous``: it keeps the hours that were zeroed, whose rows still exist in the recorder and whose sums must keep
+following later changes. `publish` does the three steps for one statistic.
 """
 
 from __future__ import annotations
@@ -39,8 +42,10 @@ from .api.models import PARIS, Reading
 
 HOUR = timedelta(hours=1)
 _HOUR_S = 3600.0
-ANCHOR_DAYS_BACK = 15
-"""The anchor is the local midnight this many days before the first write (retries reach 14 days back)."""
+ORIGIN_GROWTH = 2
+"""The origin moves back to older hours once the series' span (newest hour - oldest known hour) has grown this many
+times since it was last moved (or when the history is complete): the whole series is rewritten then, so a
+newest-first backfill writes each row about twice in all (1 + 1/2 + 1/4 ...), never O(n^2)."""
 TOLERANCE_KWH = 1e-9
 """Two rows whose state and sum differ by less than this (kWh) are the same row."""
 
@@ -161,7 +166,7 @@ class StatRow:
     state: float
     """Energy of the hour, kWh."""
     sum: float
-    """Running total, kWh, anchored (see `build_rows`)."""
+    """Running total, kWh, from the series' origin (see `build_rows`)."""
 
 
 def to_utc(moment: datetime) -> datetime:
@@ -343,11 +348,12 @@ def _sums_wh(hours: Mapping[datetime, float], anchor: datetime) -> tuple[list[da
 
 
 def build_rows(hours: Mapping[datetime, float], anchor: datetime) -> list[StatRow]:
-    """Statistics rows of ``hours`` (UTC hour to Wh), sorted by start, with sums anchored at ``anchor``.
+    """Statistics rows of ``hours`` (UTC hour to Wh), sorted by start, with sums counted from ``anchor``.
 
     ``sum(h)`` is the energy of the hours ``anchor <= k <= h`` for ``h >= anchor`` and minus the energy of
-    the hours ``h < k < anchor`` for ``h < anchor``, so consecutive sums differ by exactly the later state
-    and a row only depends on the hours between it and the anchor. Sums are accumulated in Wh.
+    the hours ``h < k < anchor`` for ``h < anchor``, so consecutive sums differ by exactly the later state.
+    The integration only writes hours at or after the anchor (its origin, see `publish`): then the oldest
+    row's sum is its state. Sums are accumulated in Wh.
     """
     return [
         StatRow(start=hour, state=value / 1000, sum=total / 1000)
@@ -370,17 +376,21 @@ def written_hours(previous: Mapping[datetime, float], current: Mapping[datetime,
 
 
 def rows_to_write(
-    previous: Mapping[datetime, float], current: Mapping[datetime, float], anchor: datetime
+    previous: Mapping[datetime, float],
+    current: Mapping[datetime, float],
+    anchor: datetime,
+    previous_anchor: datetime | None = None,
 ) -> list[StatRow]:
     """The rows to (re)write to go from ``previous`` (hours last written) to ``current`` (UTC hour to Wh).
 
-    A row is written when it is new or its state or sum moved by more than 1e-9 kWh. An hour of
-    ``previous`` absent from ``current`` is written with state 0 and the sum carried from the hours before
-    it, so no stale value stays in the recorder. Sorted by start.
+    ``previous`` was written with sums from ``previous_anchor`` (default: ``anchor``), ``current`` is written
+    from ``anchor``. A row is written when it is new or its state or sum moved by more than 1e-9 kWh. An hour of
+    ``previous`` absent from ``current`` is written with state 0 and the sum carried from the hours before it,
+    so no stale value stays in the recorder. Sorted by start.
     """
     anchor = utc_hour(anchor)
     old = _normalised(previous)
-    old_hours, old_states, old_sums = _sums_wh(old, anchor)
+    old_hours, old_states, old_sums = _sums_wh(old, anchor if previous_anchor is None else utc_hour(previous_anchor))
     index = {hour: i for i, hour in enumerate(old_hours)}
     changed: list[StatRow] = []
     for hour, value, total in zip(*_sums_wh(_merged(old, _normalised(current)), anchor), strict=True):
@@ -395,13 +405,122 @@ def rows_to_write(
     return changed
 
 
-def choose_anchor(today: date) -> datetime:
-    """Anchor of a new series: the local midnight of ``today`` minus 15 days, as an aware UTC hour.
+def choose_origin(
+    hours: Iterable[datetime], origin: datetime | None, *, oldest_written: datetime | None, complete: bool
+) -> datetime | None:
+    """Where the sums of a series start from now on: its oldest row in the recorder (a UTC hour), or None.
 
-    Daily retries and late corrections reach at most 14 days back, so they only move the few rows between
-    them and the anchor; older history is prepended without moving anything.
+    ``hours`` are the hours known now (e.g. `build_hours`' keys), ``origin`` the current one, ``oldest_written``
+    the oldest hour the recorder holds for any statistic of the series, ``complete`` whether the history import
+    is over (no older hour will come). Rules, so that every row's sum starts from 0 at the oldest row while a
+    newest-first backfill stays cheap:
+
+    * no origin yet: the oldest known hour (everything known is written at once);
+    * rows written before the origin (earlier versions of this integration anchored sums 15 days back,
+      negative before): the
+      oldest written hour, so those rows are rewritten from 0 (the migration);
+    * older hours than the origin are known: the origin moves back to the oldest of them once the history is
+      complete, or once the span has grown `ORIGIN_GROWTH` times (``newest - oldest >= 2 x (newest - origin)``),
+      which rewrites the whole series; until then those hours are held, out of the recorder.
+
+    The origin never moves after ``oldest_written`` (the recorder's rows must all be counted).
     """
-    return day_bounds(today - timedelta(days=ANCHOR_DAYS_BACK))[0]
+    known = sorted(utc_hour(hour) for hour in hours)
+    if oldest_written is not None:
+        oldest_written = utc_hour(oldest_written)
+        if origin is None or oldest_written < utc_hour(origin):
+            origin = oldest_written
+    if not known:
+        return origin
+    oldest, newest = known[0], known[-1] + HOUR
+    if origin is None:
+        return oldest
+    origin = utc_hour(origin)
+    if oldest >= origin:
+        return origin
+    if complete or newest - oldest >= ORIGIN_GROWTH * (newest - origin):
+        return oldest
+    return origin
+
+
+def contiguous_hours(hours: Mapping[datetime, float], start: datetime, end: datetime) -> dict[datetime, float]:
+    """``hours`` (normalised UTC hours) with a 0 Wh row for every missing hour of ``[start, end)``, sorted.
+
+    Home Assistant reads the energy of a period as the sum at its end minus the sum of the row one hour before the
+    period's start, and when that hour has no row it takes the first row AFTER it (recorder
+    ``_get_oldest_sum_statistic``): a gap before a period's first hour would drop that hour's energy from the total.
+    So the series has a row for every hour: a day known only by its daily energy is its midnight row plus 23 rows of
+    0, a hole is rows of 0 (their sums carried; the hole is still reported as a missing day).
+    """
+    first = utc_hour(start).timestamp()
+    count = int((utc_hour(end).timestamp() - first) // _HOUR_S)
+    filled = {datetime.fromtimestamp(first + i * _HOUR_S, UTC): 0.0 for i in range(count)}
+    filled.update(hours)
+    return _by_hour(filled)
+
+
+@dataclass(frozen=True, slots=True)
+class Publication:
+    """What to write for one statistic, and what the recorder then holds."""
+
+    rows: list[StatRow]
+    """Rows to write, sorted by start."""
+    written: dict[datetime, float]
+    """The next ``previous`` (UTC hour to Wh)."""
+    newest_first: bool
+    """Write the rows' chunks newest first: rows are already in the recorder, whose sums must not decrease while
+    they are rewritten. A first write goes oldest first: every prefix of it is already right."""
+
+
+def publish(
+    previous: Mapping[datetime, float],
+    current: Mapping[datetime, float],
+    origin: datetime,
+    previous_origin: datetime | None,
+) -> Publication:
+    """The rows of ``current`` at or after ``origin`` (older hours are held), against ``previous``.
+
+    ``previous`` holds no hour before ``origin`` (`choose_origin` never moves the origin after the oldest written
+    hour), so every row in the recorder counts from ``origin`` once these rows are written. Every hour from the
+    origin to the newest one gets a row (`contiguous_hours`).
+    """
+    origin = utc_hour(origin)
+    shown = {hour: wh for hour, wh in _normalised(current).items() if hour >= origin}
+    newest = max((*shown, *_normalised(previous)), default=None)
+    if newest is not None:
+        shown = contiguous_hours(shown, origin, newest + HOUR)
+    return Publication(
+        rows=rows_to_write(previous, shown, origin, previous_origin),
+        written=written_hours(previous, shown),
+        newest_first=bool(previous),
+    )
+
+
+def rows_to_repair(
+    expected: Sequence[StatRow], recorded: Mapping[float, tuple[float | None, float | None]]
+) -> tuple[list[StatRow], bool]:
+    """Compare the rows the recorder should hold with those it holds (UTC epoch start -> (state, sum)).
+
+    Returns the expected rows that are missing or differ by more than 1e-9 kWh, and whether the recorder holds
+    rows that are not expected (an hour never written, e.g. older rows with other sums): those cannot be deleted
+    one by one, so the caller clears the statistic and writes every expected row.
+    """
+    expected_starts = {row.start.timestamp() for row in expected}
+    foreign = any(start not in expected_starts for start in recorded)
+    if foreign:
+        return list(expected), True
+    differing: list[StatRow] = []
+    for row in expected:
+        held = recorded.get(row.start.timestamp())
+        if (
+            held is None
+            or held[0] is None
+            or held[1] is None
+            or abs(held[0] - row.state) > TOLERANCE_KWH
+            or abs(held[1] - row.sum) > TOLERANCE_KWH
+        ):
+            differing.append(row)
+    return differing, False
 
 
 def daily_energy_from_hours(hours: Mapping[datetime, float]) -> dict[date, float]:

@@ -34,7 +34,7 @@ from homeassistant.util import dt as dt_util
 
 from .api import Direction
 from .api.models import PARIS
-from .const import DOMAIN
+from .const import ACCESS_STATES, DOMAIN
 from .coordinator import EnedisConfigEntry, EnedisCoordinator
 from .data import EnedisData, PrmData
 from .entity import EnedisEntity
@@ -66,6 +66,23 @@ def _produces(prm_data: PrmData) -> bool:
     return Direction.PRODUCTION in prm_data.directions
 
 
+def _has_load_curve(prm_data: PrmData) -> bool:
+    return _consumes(prm_data) and prm_data.load_curve is True
+
+
+def _never_load_curve(prm_data: PrmData) -> bool:
+    return not _consumes(prm_data) or prm_data.load_curve is False
+
+
+def _consumption_contract(prm_data: PrmData) -> bool:
+    """A contract is known and it has a consumption side (subscribed power, distribution tariff).
+
+    Conso API serves no contract and a production-only PRM has no subscribed power: their contract sensors could
+    never get a value. Through Data Connect the contract arrives with the first refresh (or the week's refresh).
+    """
+    return prm_data.contract is not None and prm_data.contract.has_consumption
+
+
 @dataclass(frozen=True, kw_only=True)
 class EnedisSensorEntityDescription(SensorEntityDescription):
     """A sensor of one PRM: its value (and attributes) read from the coordinator's snapshot."""
@@ -73,9 +90,14 @@ class EnedisSensorEntityDescription(SensorEntityDescription):
     value_fn: Callable[[PrmData, EnedisData], SensorValue]
     attr_fn: Callable[[PrmData, EnedisData], Mapping[str, Any]] | None = None
     exists_fn: Callable[[PrmData], bool] = lambda _: True
-    """Whether the PRM has this sensor (e.g. production only for PRMs that produce)."""
+    """Whether the PRM has this sensor (e.g. production only for PRMs that produce): created when True."""
+    never_fn: Callable[[PrmData], bool] | None = None
+    """Whether the sensor can never get a value: removed from the entity registry when True. Defaults to
+    ``not exists_fn``; a sensor created once its data appears (Last power) is kept while its data is pending."""
     entry_wide: bool = False
     """A fact of the whole entry (token/consent, request count): created on the entry's first PRM only."""
+    available_when_refused: bool = False
+    """Stays available when Enedis refuses the PRM's data (the other sensors of the PRM become unavailable)."""
 
 
 SENSORS: tuple[EnedisSensorEntityDescription, ...] = (
@@ -112,7 +134,9 @@ SENSORS: tuple[EnedisSensorEntityDescription, ...] = (
             "interval_start": _iso(prm.last_power.start) if prm.last_power else None,
             "interval_end": _iso(prm.last_power.end) if prm.last_power else None,
         },
-        exists_fn=_consumes,
+        # Created when the first load-curve reading arrives (a meter without load curve never gets one).
+        exists_fn=_has_load_curve,
+        never_fn=_never_load_curve,
     ),
     EnedisSensorEntityDescription(
         key="max_power_yesterday",
@@ -133,6 +157,7 @@ SENSORS: tuple[EnedisSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfApparentPower.KILO_VOLT_AMPERE,
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda prm, _: prm.contract.subscribed_power_kva if prm.contract else None,
+        exists_fn=_consumption_contract,
     ),
     EnedisSensorEntityDescription(
         key="tariff",
@@ -140,6 +165,7 @@ SENSORS: tuple[EnedisSensorEntityDescription, ...] = (
         entity_category=EntityCategory.DIAGNOSTIC,
         value_fn=lambda prm, _: prm.contract.distribution_tariff if prm.contract else None,
         attr_fn=lambda prm, _: {"offpeak_hours": prm.contract.offpeak_hours if prm.contract else None},
+        exists_fn=_consumption_contract,
     ),
     EnedisSensorEntityDescription(
         key="newest_day",
@@ -160,6 +186,17 @@ SENSORS: tuple[EnedisSensorEntityDescription, ...] = (
             "days_covered": prm.days_covered,
             "oldest_day": prm.oldest_day.isoformat() if prm.oldest_day else None,
         },
+    ),
+    EnedisSensorEntityDescription(
+        key="access",
+        translation_key="access",
+        device_class=SensorDeviceClass.ENUM,
+        options=list(ACCESS_STATES),
+        entity_category=EntityCategory.DIAGNOSTIC,
+        # Why the PRM's other entities are unavailable: Enedis' consent for this PRM is missing or revoked.
+        value_fn=lambda prm, _: prm.access,
+        attr_fn=lambda prm, _: {"refused_since": _iso(prm.access_refused_since), "code": prm.access_code},
+        available_when_refused=True,
     ),
     EnedisSensorEntityDescription(
         key="expiry",
@@ -191,7 +228,9 @@ async def async_setup_entry(
 
     A PRM's directions are learnt as the data arrives (through Conso API a consumption-only meter is only known
     as such after its first production request fails): the sensors that depend on them are added, or removed
-    from the registry, when the coordinator's snapshot changes.
+    from the registry, when the coordinator's snapshot changes. A sensor that could never get a value is not
+    created (contract sensors without a consumption contract, e.g. on Conso API entries; Last power without a
+    load curve), and is removed from the registry where an older version created it.
     """
     coordinator = entry.runtime_data
     entity_registry = er.async_get(hass)
@@ -213,6 +252,9 @@ async def async_setup_entry(
                         added.add(key)
                         new.append(EnedisSensor(coordinator, prm, description))
                     continue
+                never = description.never_fn(prm_data) if description.never_fn else True
+                if not never:
+                    continue  # not known yet: keep what exists, create it when its data appears
                 added.discard(key)
                 entity_id = entity_registry.async_get_entity_id("sensor", DOMAIN, f"{prm}_{description.key}")
                 if entity_id is not None:
@@ -238,6 +280,7 @@ class EnedisSensor(EnedisEntity, SensorEntity):
         """Describe the sensor ``description.key`` of ``prm``."""
         super().__init__(coordinator, prm, description.key)
         self.entity_description = description
+        self._available_when_refused = description.available_when_refused or description.entry_wide
 
     @property
     def _prm_data(self) -> PrmData | None:

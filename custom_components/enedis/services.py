@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, callback
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import ConfigEntryAuthFailed, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
@@ -19,6 +19,7 @@ from .coordinator import EnedisCoordinator
 ATTR_PRM = "prm"
 ATTR_START = "start"
 ATTR_END = "end"
+ATTR_REWRITE_STATISTICS = "rewrite_statistics"
 SERVICE_IMPORT_HISTORY = "import_history"
 SERVICE_REFETCH = "refetch"
 
@@ -27,13 +28,35 @@ SERVICE_REFETCH = "refetch"
 PRM_SCHEMA: Any = vol.All(cv.string, vol.Match(r"^\d{14}$"))
 IMPORT_HISTORY_SCHEMA: Any = vol.Schema({vol.Required(ATTR_PRM): PRM_SCHEMA, vol.Required(ATTR_START): cv.date})
 REFETCH_SCHEMA: Any = vol.Schema(
-    {vol.Required(ATTR_PRM): PRM_SCHEMA, vol.Required(ATTR_START): cv.date, vol.Required(ATTR_END): cv.date}
+    {
+        vol.Required(ATTR_PRM): PRM_SCHEMA,
+        vol.Required(ATTR_START): cv.date,
+        vol.Required(ATTR_END): cv.date,
+        vol.Optional(ATTR_REWRITE_STATISTICS, default=False): cv.boolean,
+    }
 )
 
 
+def _awaits_reauth(hass: HomeAssistant, entry: ConfigEntry) -> bool:
+    """Whether the entry's credentials were refused, so that nothing can be fetched until it is reauthenticated.
+
+    A reauthentication flow is open for it, or its last refresh failed on authentication (the user may have
+    dismissed the flow).
+    """
+    if any(entry.async_get_active_flows(hass, {SOURCE_REAUTH})):
+        return True
+    coordinator = getattr(entry, "runtime_data", None)
+    return isinstance(coordinator, EnedisCoordinator) and isinstance(coordinator.last_exception, ConfigEntryAuthFailed)
+
+
 def _coordinator(hass: HomeAssistant, prm: str) -> EnedisCoordinator:
+    """The coordinator importing ``prm``; a translated error when the call could only pretend to succeed."""
     for entry in hass.config_entries.async_entries(DOMAIN):
         if prm in entry.data.get(CONF_PRMS, []):
+            if _awaits_reauth(hass, entry):
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN, translation_key="reauth_required", translation_placeholders={"prm": prm}
+                )
             if entry.state is not ConfigEntryState.LOADED:
                 raise ServiceValidationError(
                     translation_domain=DOMAIN, translation_key="entry_not_loaded", translation_placeholders={"prm": prm}
@@ -62,7 +85,10 @@ def async_setup_services(hass: HomeAssistant) -> None:
     async def refetch(call: ServiceCall) -> None:
         _check_dates(call.data[ATTR_START], call.data[ATTR_END])
         await _coordinator(hass, call.data[ATTR_PRM]).async_refetch(
-            call.data[ATTR_PRM], call.data[ATTR_START], call.data[ATTR_END]
+            call.data[ATTR_PRM],
+            call.data[ATTR_START],
+            call.data[ATTR_END],
+            rewrite_statistics=call.data[ATTR_REWRITE_STATISTICS],
         )
 
     hass.services.async_register(DOMAIN, SERVICE_IMPORT_HISTORY, import_history, schema=IMPORT_HISTORY_SCHEMA)

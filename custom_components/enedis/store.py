@@ -11,15 +11,21 @@ they are (`SeriesCache.from_json` accepts both encodings) and rewritten in the n
 version, not a minor one: version 1 code cannot read version 2, and Home Assistant refuses to load a newer major
 version (UnsupportedStorageVersionError) instead of handing it to code that would misread it.
 
+The cache also records which source filled it (`source_key`: Conso API URL or Data Connect environment); a setup
+with another source restarts the history import (`EnedisStore.async_load`). An optional key of the same version:
+older files without it simply adopt the entry's source.
+
 Fields added since are optional and change no version: a file written before a field existed loads with its
-default (every reader uses ``raw.get(key, default)``), and older code ignores a key it does not know. ``refused``
-(a measure the PRM refuses, see `Refusal`) is such a field.
+default (every reader uses ``raw.get(key, default)``), and older code ignores a key it does not know. ``source``
+(above) and ``refused`` (a measure the PRM refuses, see `MeasureRefusal`) are such fields.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+import logging
 import time
 from typing import Any
 
@@ -27,9 +33,21 @@ from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
 
 from .api import Contract, Direction, Reading
-from .ledger import CurveState, DayCurve, paris_instant
+from .const import (
+    CONF_BASE_URL,
+    CONF_ENVIRONMENT,
+    CONF_SOURCE,
+    DEFAULT_CONSO_API_URL,
+    ENV_PRODUCTION,
+    SOURCE_CONSO_API,
+    SOURCE_DATA_CONNECT,
+)
+from .ledger import CurveState, DayCurve, local_day, paris_instant
+
+_LOGGER = logging.getLogger(__name__)
 
 STORAGE_VERSION = 2
 SAVE_DELAY = 10.0
@@ -118,7 +136,7 @@ class DayAttempts:
 
 
 @dataclass
-class Refusal:
+class MeasureRefusal:
     """A measure the PRM refuses: ADAM-ERR0075, or a load curve persistently empty while daily energy exists.
 
     It is not asked again before ``next_try`` (once a week). ``lifted``: the measure came back and the curve
@@ -135,7 +153,7 @@ class Refusal:
         return {"since": self.since.isoformat(), "next_try": self.next_try.isoformat(), "lifted": self.lifted}
 
     @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> Refusal:
+    def from_json(cls, raw: dict[str, Any]) -> MeasureRefusal:
         """Deserialise."""
         return cls(
             since=date.fromisoformat(raw["since"]),
@@ -164,7 +182,7 @@ class SeriesCache:
     """Per measure: the oldest day Enedis serves, learnt from ADAM-ERR0123 / history-limit answers."""
     probes: dict[str, tuple[date, date]] = field(default_factory=dict)
     """Per measure: a bisection in progress ``(failing start, working start)`` to find that oldest day."""
-    refused: dict[str, Refusal] = field(default_factory=dict)
+    refused: dict[str, MeasureRefusal] = field(default_factory=dict)
     """Per measure: refused by the PRM (absent from files written before this field: none refused)."""
     last_poll_day: date | None = None
     """The day of the last first daily poll (the late-correction refetch happens once a day)."""
@@ -176,10 +194,44 @@ class SeriesCache:
     attempts: dict[date, DayAttempts] = field(default_factory=dict)
     given_up: set[date] = field(default_factory=set)
     anchor: datetime | None = None
+    """The series' origin: its oldest hour in the recorder, where every statistic of the series counts its sums from
+    (`ledger.choose_origin`). Files written by earlier versions hold an anchor 15 days after their first import,
+    with written hours before it (negative sums): the first import after the upgrade moves it to the oldest written
+    hour and rewrites those rows (no format change: the data tells)."""
     written: dict[datetime, float] = field(default_factory=dict)
     """UTC hour -> Wh last written to the statistics (what the recorder holds)."""
     extra_written: dict[str, dict[datetime, float]] = field(default_factory=dict)
     """Same, for the tariff series (``consumption_offpeak``, ``consumption_cost``...; money in milli-EUR)."""
+
+    def restart_history(self, today: date) -> None:
+        """Forget what the history import learnt from the previous source; keep the data it fetched.
+
+        Days asked without an answer, "history done" flags, the curve backfill's frontier, back-off and given-up
+        days, activation floors, probes and refused measures: all were answers of a source that is no longer the
+        entry's (maybe a wrong URL whose every answer was "nothing"), so the backfill asks again for every day
+        without data. The readings themselves (curve, daily energy, maximum power, registers) and what was written
+        to the statistics stay: they are the meter's, whichever source served them. The curve backfill resumes
+        below the run of complete days that reaches the day before yesterday (none: from today, as a new entry), so
+        a working source replaced by another working one is not asked two years of curve again.
+        """
+        self.daily_fetched = set(self.daily)
+        self.max_power_fetched = set(self.max_power)
+        self.index_fetched = set(self.registers)
+        self.daily_history_done = self.max_power_history_done = self.index_history_done = False
+        self.curve_done = False
+        complete = {day for day, state in self.curve_state.items() if state is CurveState.COMPLETE}
+        frontier: date | None = None
+        day = max(complete, default=None)
+        if day is not None and day >= today - timedelta(days=2):
+            while day in complete:
+                frontier = day
+                day -= timedelta(days=1)
+        self.curve_frontier = frontier
+        self.floors.clear()
+        self.probes.clear()
+        self.attempts.clear()
+        self.given_up.clear()
+        self.refused.clear()
 
     def copy(self) -> SeriesCache:
         """A shallow copy whose containers the event loop will not mutate (serialised in a thread)."""
@@ -195,7 +247,7 @@ class SeriesCache:
             index_history_done=self.index_history_done,
             floors=dict(self.floors),
             probes=dict(self.probes),
-            refused={k: Refusal(r.since, r.next_try, r.lifted) for k, r in self.refused.items()},
+            refused={k: MeasureRefusal(r.since, r.next_try, r.lifted) for k, r in self.refused.items()},
             last_poll_day=self.last_poll_day,
             curve_frontier=self.curve_frontier,
             curve_done=self.curve_done,
@@ -254,7 +306,7 @@ class SeriesCache:
             index_history_done=bool(raw.get("index_history_done", False)),
             floors={k: d(v) for k, v in raw.get("floors", {}).items()},
             probes={k: (d(v[0]), d(v[1])) for k, v in raw.get("probes", {}).items()},
-            refused={k: Refusal.from_json(v) for k, v in raw.get("refused", {}).items()},
+            refused={k: MeasureRefusal.from_json(v) for k, v in raw.get("refused", {}).items()},
             last_poll_day=d(raw["last_poll_day"]) if raw.get("last_poll_day") else None,
             curve_frontier=d(raw["curve_frontier"]) if raw.get("curve_frontier") else None,
             curve_done=bool(raw.get("curve_done", False)),
@@ -298,6 +350,30 @@ def contract_from_json(raw: dict[str, Any]) -> Contract:
     return Contract(**values)
 
 
+@dataclass(frozen=True, slots=True)
+class AccessRefusal:
+    """Enedis refused a PRM's data: no consent or a revoked one (ADAM-DC-0008), or not the holder's (ADAM-DC-0007).
+
+    Kept so that a restart does not ask again: the PRM is not polled until a reauthentication or reconfiguration
+    verifies it after ``since`` (see `EnedisCoordinator`).
+    """
+
+    reason: str
+    """``consent_missing`` or ``not_holder`` (`const.ACCESS_STATES`)."""
+    since: datetime
+    code: str | None = None
+    """The Enedis code of the refusal."""
+
+    def to_json(self) -> dict[str, Any]:
+        """Serialise."""
+        return {"reason": self.reason, "since": self.since.isoformat(), "code": self.code}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> AccessRefusal:
+        """Deserialise."""
+        return cls(reason=str(raw["reason"]), since=datetime.fromisoformat(raw["since"]), code=raw.get("code"))
+
+
 @dataclass
 class PrmCache:
     """One PRM: its series per direction and what we learnt about it."""
@@ -310,6 +386,15 @@ class PrmCache:
     contract: Contract | None = None
     contract_day: date | None = None
     """When the contract was last fetched (once a day at most)."""
+    refusal: AccessRefusal | None = None
+    """Set while Enedis refuses this PRM's data (no consent): the PRM is not polled."""
+
+    def restart_history(self, today: date) -> None:
+        """See `SeriesCache.restart_history`; also forget the directions and contract learnt from the old source."""
+        for series in self.series.values():
+            series.restart_history(today)
+        self.absent.clear()
+        self.contract_day = None  # read again at the next refresh (Data Connect; gateways have none)
 
     def copy(self) -> PrmCache:
         """A copy safe to serialise in a thread."""
@@ -319,6 +404,7 @@ class PrmCache:
             history_start=self.history_start,
             contract=self.contract,
             contract_day=self.contract_day,
+            refusal=self.refusal,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -329,6 +415,7 @@ class PrmCache:
             "history_start": self.history_start.isoformat() if self.history_start else None,
             "contract": contract_to_json(self.contract) if self.contract else None,
             "contract_day": self.contract_day.isoformat() if self.contract_day else None,
+            "refusal": self.refusal.to_json() if self.refusal else None,
         }
 
     @classmethod
@@ -340,6 +427,7 @@ class PrmCache:
             history_start=date.fromisoformat(raw["history_start"]) if raw.get("history_start") else None,
             contract=contract_from_json(raw["contract"]) if raw.get("contract") else None,
             contract_day=date.fromisoformat(raw["contract_day"]) if raw.get("contract_day") else None,
+            refusal=AccessRefusal.from_json(raw["refusal"]) if raw.get("refusal") else None,
         )
 
 
@@ -353,6 +441,8 @@ class EntryCache:
     last_backfill_request: float | None = None
     """UTC epoch of the last backfill request (pacing through gateways)."""
     backfill_requests: int = 0
+    source: str | None = None
+    """Where the cache was filled from (`source_key`); None in caches written before it was recorded."""
 
     def copy(self) -> EntryCache:
         """A copy safe to serialise in a thread (the containers are copied, the readings are immutable)."""
@@ -362,7 +452,15 @@ class EntryCache:
             requests_today=self.requests_today,
             last_backfill_request=self.last_backfill_request,
             backfill_requests=self.backfill_requests,
+            source=self.source,
         )
+
+    def restart_history(self, today: date) -> None:
+        """The history import starts again as for a new entry (see `SeriesCache.restart_history`), first burst too."""
+        for prm in self.prms.values():
+            prm.restart_history(today)
+        self.backfill_requests = 0
+        self.last_backfill_request = None
 
     def prm(self, prm: str) -> PrmCache:
         """The cache of a PRM (created on first use)."""
@@ -376,6 +474,7 @@ class EntryCache:
             "requests_today": self.requests_today,
             "last_backfill_request": self.last_backfill_request,
             "backfill_requests": self.backfill_requests,
+            "source": self.source,
         }
 
     @classmethod
@@ -387,7 +486,22 @@ class EntryCache:
             requests_today=int(raw.get("requests_today", 0)),
             last_backfill_request=raw.get("last_backfill_request"),
             backfill_requests=int(raw.get("backfill_requests", 0)),
+            source=raw.get("source"),
         )
+
+
+def source_key(data: Mapping[str, Any]) -> str:
+    """Where an entry's data comes from, without any secret: the source and its URL or Enedis environment.
+
+    The cache records it; when the entry's key differs at the next setup (a reconfigure to another URL or
+    environment), `EnedisStore.async_load` restarts the history import. The token and the DataHub credentials are
+    not part of it: a new token (reauthentication, every 3 years) reads the same meters from the same place, and
+    must not cost hours of import again.
+    """
+    if data.get(CONF_SOURCE) == SOURCE_DATA_CONNECT:
+        key = f"{SOURCE_DATA_CONNECT} {data.get(CONF_ENVIRONMENT, ENV_PRODUCTION)}"
+        return f"{key} {data[CONF_BASE_URL]}" if data.get(CONF_BASE_URL) else key
+    return f"{SOURCE_CONSO_API} {str(data.get(CONF_BASE_URL) or DEFAULT_CONSO_API_URL).strip().rstrip('/')}"
 
 
 class _Store(Store[dict[str, Any]]):
@@ -420,10 +534,23 @@ class EnedisStore:
         self._last_save = 0.0
         self.cache = EntryCache()
 
-    async def async_load(self) -> EntryCache:
-        """Load the cache (an empty one on first run)."""
+    async def async_load(self, source: str | None = None, today: date | None = None) -> EntryCache:
+        """Load the cache (an empty one on first run).
+
+        ``source`` (`source_key` of the entry) different from the one the cache was filled from restarts the
+        history import (`EntryCache.restart_history`, ``today`` in Paris). Why here and not in the reconfigure
+        step: the running coordinator saves its cache when the reconfigure reloads the entry, which would write the
+        old flags back; at load time the cache itself says which source filled it, whatever changed the entry (a
+        reconfigure, an entry edited by hand) and whether the entry was loaded then. A cache without a recorded
+        source (written before it was) adopts the entry's: its first start after the upgrade records it.
+        """
         raw = await self._store.async_load()
         self.cache = await self._hass.async_add_executor_job(EntryCache.from_json, raw) if raw else EntryCache()
+        if source is not None:
+            if self.cache.source is not None and self.cache.source != source:
+                _LOGGER.info("The source of this entry changed (%s): the history import starts again", source)
+                self.cache.restart_history(today or local_day(dt_util.utcnow()))
+            self.cache.source = source
         if self._unsub_final is None:
             # Home Assistant does not unload entries when it stops: flush what is pending at its final write.
             self._unsub_final = self._hass.bus.async_listen_once(

@@ -12,6 +12,8 @@ prices and the Tempo colours read from the recorder.
   22:00-06:00; a day whose colour is unknown is reported, not guessed.
 - **Costs** (``consumption_cost``, EUR): Wh x the price of the class in force at each hour (price periods from
   the options, or from a price entity's history), plus the monthly subscription spread over the month's hours.
+  An hour whose price or Tempo colour is unknown has no cost row (never a 0 EUR one): it is counted in
+  ``unpriced_hours`` for the diagnostics.
   **Compensation** (``production_compensation``, EUR): production x the feed-in price.
 Values are returned per UTC hour; energy in Wh, money in thousandths of a euro, so that the ledger's
 ``build_rows`` (which divides by 1000) gives kWh and EUR.
@@ -35,7 +37,7 @@ from .tariffs import (
     OffpeakWindow,
     PricePeriod,
     hourly_compensation,
-    hourly_cost,
+    priced_hours,
     reconcile_split,
     round_split,
     split_offpeak,
@@ -67,8 +69,11 @@ class TariffResult:
     """Days without a usable load curve: consumption known, no HP/HC split."""
     unknown_colour_days: tuple[date, ...] = ()
     """Tempo days whose colour is unknown."""
+    unpriced_hours: int = 0
+    """Consumption hours from the first price period on that have no cost row: a class without a price in the
+    period in force, a Tempo day of unknown colour, a day known only by its total that could not be split."""
     unpriced: str | None = None
-    """Why costs could not be computed (a class without a price), if so."""
+    """Why (the first class found without a price, or the other causes above), if some hours are unpriced."""
 
 
 def _register_targets(
@@ -161,14 +166,19 @@ def build_consumption_tariffs(
         for name, values in classes.items():
             series[f"consumption_{name}"] = values
     unpriced: str | None = None
+    unpriced_hours = 0
     if config.periods:
-        try:
-            cost = hourly_cost(classes, config.periods, config.monthly_fee)
-        except ValueError as err:
-            unpriced = str(err)
-        else:
-            series["consumption_cost"] = {hour: euros * 1000 for hour, euros in cost.items()}
-    return TariffResult(series, tuple(sorted(unsplit)), unknown, unpriced)
+        # An hour whose price or Tempo colour is unknown gets no cost row at all (a 0 EUR row would read as
+        # "free" on the Energy dashboard): it is counted and reported instead.
+        cost, left_out = priced_hours(classes, config.periods, config.monthly_fee)
+        series["consumption_cost"] = {hour: euros * 1000 for hour, euros in cost.items()}
+        first = min(period.start for period in config.periods)
+        unpriced_hours = sum(1 for hour in hours if hour >= first and hour not in cost)
+        if unpriced_hours:
+            unpriced = next(iter(left_out.values()), None) or (
+                "Tempo colour unknown" if unknown else "day known only by its total, not split"
+            )
+    return TariffResult(series, tuple(sorted(unsplit)), unknown, unpriced_hours, unpriced)
 
 
 def build_production_compensation(hours: Mapping[datetime, float], config: TariffConfig) -> TariffResult:

@@ -16,8 +16,9 @@ the same readings. The meter's own registers (`daily_register_energy`) are the b
 Tempo (`split_tempo`): the Tempo day runs 06:00 to 06:00 local and is named by the date it starts on; its
 off-peak hours are 22:00-06:00 (`TEMPO_OFFPEAK`), so an off-peak night belongs to the Tempo day of the evening.
 
-Costs (`hourly_cost`): energy x the price of the period in force at the hour, plus the monthly subscription fee
-spread evenly over the hours of its local calendar month.
+Costs (`priced_hours`, `hourly_cost`): energy x the price of the period in force at the hour, plus the monthly
+subscription fee spread evenly over the hours of its local calendar month. An hour whose price is unknown gets no
+cost at all (not 0, not a part): it is left out and reported.
 """
 
 from __future__ import annotations
@@ -597,21 +598,24 @@ def month_hours(hour: datetime) -> int:
     return round((day_bounds(following)[0] - day_bounds(first)[0]) / HOUR)
 
 
-def hourly_cost(
+def priced_hours(
     energy: Mapping[str, Mapping[datetime, float]], periods: Sequence[PricePeriod], monthly_fee: float = 0.0
-) -> dict[datetime, float]:
-    """EUR per UTC hour: sum over classes of Wh / 1000 x the class price of the period in force at the hour.
+) -> tuple[dict[datetime, float], dict[datetime, str]]:
+    """(EUR per UTC hour, the hours left out and why): the cost of ``energy`` at the prices of ``periods``.
 
-    ``energy`` is {class key: {UTC hour: Wh}}. The period in force is the last one starting at or before
-    the start of the hour; hours before the first period get no cost and are left out. A class with energy
-    but no price in the period in force raises ValueError (a 0 Wh hour without a price costs nothing). The
-    ``monthly_fee`` (EUR, subscription) is spread evenly over the hours of each local calendar month
-    (`month_hours`) and added to every returned hour, so a month given in full carries exactly one fee.
-    Sorted by hour.
+    ``energy`` is {class key: {UTC hour: Wh}}. Each hour costs the sum over classes of Wh / 1000 x the class
+    price of the period in force at the hour (the last one starting at or before the start of the hour). An
+    hour is left out of the costs, never priced at 0 or in part, when a class has energy there but no price
+    in the period in force (a 0 Wh hour without a price costs nothing): the second mapping names it with the
+    missing class, for the caller to report. Hours before the first period get no cost and are left out
+    silently (no price was given for them). The ``monthly_fee`` (EUR, subscription) is spread evenly over
+    the hours of each local calendar month (`month_hours`) and added to every priced hour, so a month priced
+    in full carries exactly one fee. Sorted by hour.
     """
     ordered = sorted(periods, key=lambda period: to_utc(period.start))
     starts = [to_utc(period.start) for period in ordered]
     costs: dict[datetime, float] = {}
+    unpriced: dict[datetime, str] = {}
     for name, hours in energy.items():
         for hour, wh in _by_utc_hour(hours).items():
             position = bisect_right(starts, hour) - 1
@@ -620,11 +624,12 @@ def hourly_cost(
             price = ordered[position].prices.get(name)
             if price is None:
                 if wh:
-                    msg = f"no {name!r} price in the period from {starts[position].isoformat()}"
-                    raise ValueError(msg)
+                    unpriced.setdefault(hour, f"no {name!r} price in the period from {starts[position].isoformat()}")
                 costs.setdefault(hour, 0.0)
                 continue
             costs[hour] = costs.get(hour, 0.0) + wh / 1000 * price
+    for hour in unpriced:
+        costs.pop(hour, None)
     if monthly_fee:
         per_month: dict[date, int] = {}
         for hour in costs:
@@ -633,9 +638,22 @@ def hourly_cost(
             if count is None:
                 count = per_month[month] = month_hours(hour)
             costs[hour] += monthly_fee / count
-    return _sorted(costs)
+    return _sorted(costs), dict(sorted(unpriced.items()))
+
+
+def hourly_cost(
+    energy: Mapping[str, Mapping[datetime, float]], periods: Sequence[PricePeriod], monthly_fee: float = 0.0
+) -> dict[datetime, float]:
+    """EUR per UTC hour of ``energy`` ({class key: {UTC hour: Wh}}): `priced_hours` without its report.
+
+    An hour where a class has energy but no price is left out (see `priced_hours`). Sorted by hour.
+    """
+    return priced_hours(energy, periods, monthly_fee)[0]
 
 
 def hourly_compensation(production: Mapping[datetime, float], periods: Sequence[PricePeriod]) -> dict[datetime, float]:
-    """EUR per UTC hour earned for ``production`` (UTC hour to Wh) at the ``feed_in`` price of each period."""
+    """EUR per UTC hour earned for ``production`` (UTC hour to Wh) at the ``feed_in`` price of each period.
+
+    Hours of a period without a feed-in price are left out (`priced_hours`).
+    """
     return hourly_cost({FEED_IN: production}, periods)

@@ -254,6 +254,27 @@ def test_valid_curves_parse_exactly(curve: Any, shape: str) -> None:
     assert series.energy_wh() == pytest.approx(sum(v for v in values if v is not None) * minutes / 60)
 
 
+HOLE_SPELLINGS = st.sampled_from([None, "", " ", "null", "NULL", " Null "])
+"""A value that is not there: JSON null, empty or blank, or the text "null"."""
+
+
+@FUZZ
+@given(curves(), st.sampled_from(["2026", "v5", "v5_wrapped"]), st.data())
+def test_any_hole_spelling_keeps_the_rest_of_the_window(curve: Any, shape: str, data: st.DataObject) -> None:
+    points, step, values = curve
+    body = body_2026(points, step) if shape == "2026" else body_v5(points, step, wrapped=shape == "v5_wrapped")
+    if shape == "2026":
+        items, key = body["grandeur"][0]["points"], "v"
+    else:
+        items, key = body.get("meter_reading", body)["interval_reading"], "value"
+    for item, value in zip(items, values, strict=True):
+        if value is None:
+            item[key] = data.draw(HOLE_SPELLINGS)
+    series = parse_measure(body, measure=Measure.LOAD_CURVE, direction=Direction.CONSUMPTION, prm=PRM)
+    assert [r.value for r in series.readings] == [float(v) for v in values if v is not None]
+    assert len(series.holes) == sum(v is None for v in values)
+
+
 @FUZZ
 @given(curves())
 def test_both_shapes_agree(curve: Any) -> None:
@@ -306,9 +327,12 @@ def daily_bodies(draw: st.DrawFn) -> tuple[dict[str, Any], list[int | None], Mea
 
 
 @FUZZ
-@given(daily_bodies())
-def test_valid_daily_series_parse_exactly(generated: Any) -> None:
+@given(daily_bodies(), st.data())
+def test_valid_daily_series_parse_exactly(generated: Any, data: st.DataObject) -> None:
     body, values, measure = generated
+    for point in body["grandeur"][0]["points"]:
+        if point["v"] is None:
+            point["v"] = data.draw(HOLE_SPELLINGS)
     series = parse_measure(body, measure=measure, direction=Direction.CONSUMPTION, prm=PRM)
     assert_consistent(series)
     assert [r.value for r in series.readings] == [float(v) for v in values if v is not None]

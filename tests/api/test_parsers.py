@@ -253,6 +253,82 @@ def test_parse_step() -> None:
 # ------------------------------------------------------------ values and holes
 
 
+HOLES = [None, "", "  ", "null", "NULL", " null "]
+"""Every way a value says "no measure": JSON null, empty or blank, the text "null" (a null turned into text)."""
+SHAPES = ["2026", "v5", "v5_unwrapped"]
+"""Data Connect 2026 (also what Conso API's French types pass through), v5 wrapped, v5 unwrapped (Conso API's
+legacy types)."""
+
+
+def shaped(shape: str, points: list[tuple[Any, str]], measure: Measure, direction: Direction = CONS) -> dict[str, Any]:
+    """A body of ``shape`` for (value, stamp) points; load-curve points carry their step."""
+    unit, physique, aggregate = {
+        CURVE: ("W", "PA", "average"),
+        DAILY: ("Wh", "EA", "sum"),
+        PMAX: ("VA", "PMA", "maximum"),
+    }[measure]
+    curve_step = measure is CURVE
+    if shape == "2026":
+        points_2026 = [{"v": v, "d": d, **({"p": "PT30M"} if curve_step else {})} for v, d in points]
+        return body_2026(points_2026, unite=unit, physique=physique, metier="CONS" if direction is CONS else "PROD")
+    points_v5 = [{"value": v, "date": d, **({"interval_length": "PT30M"} if curve_step else {})} for v, d in points]
+    body = body_v5(points_v5, unit=unit, aggregate=aggregate)
+    return body if shape == "v5" else body["meter_reading"]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("hole", HOLES)
+def test_a_hole_keeps_the_rest_of_the_curve_window(shape: str, hole: object) -> None:
+    stamps = day_stamps(date(2026, 1, 10))
+    values: list[object] = [str(100 + i) for i in range(len(stamps))]
+    values[20] = hole
+    series = parse_measure(shaped(shape, list(zip(values, stamps, strict=True)), CURVE), measure=CURVE, direction=CONS)
+    assert [r.value for r in series.readings] == [100.0 + i for i in range(48) if i != 20]
+    assert series.holes == ((paris(2026, 1, 10, 10), paris(2026, 1, 10, 10, 30)),)
+    assert series.readings[-1].end == paris(2026, 1, 11)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("hole", HOLES)
+@pytest.mark.parametrize("measure", [DAILY, PMAX])
+def test_a_hole_keeps_the_rest_of_the_daily_window(shape: str, hole: object, measure: Measure) -> None:
+    days = [date(2026, 1, 10) + timedelta(days=i) for i in range(7)]
+    stamps = [f"{day} 18:42:00" if measure is PMAX else day.isoformat() for day in days]
+    values: list[object] = [str(1000 * (i + 1)) for i in range(7)]
+    values[3] = hole
+    series = parse_measure(
+        shaped(shape, list(zip(values, stamps, strict=True)), measure), measure=measure, direction=CONS
+    )
+    assert [r.value for r in series.readings] == [1000.0, 2000.0, 3000.0, 5000.0, 6000.0, 7000.0]
+    assert [r.start for r in series.readings] == [paris(d.year, d.month, d.day) for d in days if d != days[3]]
+    assert series.holes == ((paris(2026, 1, 13), paris(2026, 1, 14)),)
+
+
+@pytest.mark.parametrize("measure", [CURVE, DAILY, PMAX])
+@pytest.mark.parametrize("direction", [CONS, PROD])
+def test_empty_grandeur_is_no_data_not_an_error(measure: Measure, direction: Direction) -> None:
+    """``"grandeur": []`` is valid (Swagger: "un tableau vide est renvoyé pour ce cas"): an empty Series."""
+    body = {
+        "idPrm": PRM,
+        "etapeMetier": "BRUT",
+        "periode": {"dateDebut": "2026-01-10", "dateFin": "2026-01-17"},
+        "grandeur": [],
+        "contexte": [],
+    }
+    series = parse_measure(body, measure=measure, direction=direction, prm=PRM)
+    assert (series.prm, series.direction, series.measure) == (PRM, direction, measure)
+    assert series.readings == ()
+    assert series.holes == ()
+    assert series.quality == "BRUT"
+    # The same answer as a series without points, in every shape.
+    for shape in SHAPES:
+        assert parse_measure(shaped(shape, [], measure, direction), measure=measure, direction=direction) == series
+    del body["idPrm"]
+    assert parse_measure(body, measure=measure, direction=direction, prm=PRM).prm == PRM
+    with pytest.raises(InvalidResponseError, match="another PRM"):
+        parse_measure({**body, "idPrm": "99999999999999"}, measure=measure, direction=direction, prm=PRM)
+
+
 @pytest.mark.parametrize("hole", [None, "", "  "])
 def test_null_or_empty_values_are_holes(hole: object) -> None:
     points = curve(["2026-01-10 00:30:00", "2026-01-10 01:00:00", "2026-01-10 01:30:00"])
@@ -576,6 +652,14 @@ def sge_index_body(direction: str = "CONS") -> dict[str, Any]:
             }
         ],
     }
+
+
+@pytest.mark.parametrize("hole", HOLES)
+def test_index_hole_values_are_skipped(hole: object) -> None:
+    body = sge_index_body()
+    body["contexte"][0]["grandeur"][0]["calendrier"][0]["classeTemporelle"][0]["valeur"][0]["v"] = hole
+    supplier = parse_index(body, direction=CONS).supplier_registers()
+    assert [(v.at, v.value_wh) for v in supplier[0].values] == [(paris(2023, 4, 2), 1439264)]
 
 
 def test_index_like_the_sge_analogue() -> None:
@@ -992,8 +1076,8 @@ def err(status: int, body: object, **kwargs: Any) -> errors.EnedisError:
             errors.RequestError,
             "900906",
         ),
-        (400, [1, 2], errors.RequestError, None),
-        (404, {"detail": "Not found"}, errors.NoDataError, None),
+        (400, [1, 2], errors.UnrecognizedResponseError, None),
+        (404, {"detail": "Not found"}, errors.UnrecognizedResponseError, None),
         (
             400,
             {"error": "ADAM-DC-0009", "error_description": "consent start"},
@@ -1008,6 +1092,60 @@ def test_error_mapping(status: int, body: object, cls: type[errors.EnedisError],
     assert error.code == code
     assert error.status == status
     assert error.description
+
+
+NGINX_404 = (
+    "<html><head><title>404 Not Found</title></head><body><center><h1>404 Not Found</h1></center>"
+    "<hr><center>nginx</center></body></html>"
+)
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (404, "404: Not Found"),  # aiohttp's (Home Assistant's own, when the URL points at it)
+        (404, NGINX_404),
+        (404, ""),
+        (404, {"detail": "Not Found"}),  # FastAPI / Django REST
+        (404, {"statusCode": 404, "message": "Cannot GET /consommation_quotidienne", "error": "Not Found"}),  # NestJS
+        (404, {"timestamp": "2026-11-22T10:00:00Z", "status": 404, "error": "Not Found", "path": "/x"}),  # Spring
+        (404, {"status": 404, "message": "Not Found", "path": "/x"}),  # not only Conso API's keys
+        (404, "Pas de mesure trouvée pour ce point"),  # the right words, but not in an Enedis body
+        (404, [1, 2]),
+        (405, "405: Method Not Allowed"),
+        (400, "<html><body><h1>400 Bad Request</h1></body></html>"),
+    ],
+)
+def test_error_that_is_not_enedis_is_unrecognised(status: int, body: object) -> None:
+    """A page or another API's JSON is neither "no data" nor a request Enedis refused (issue 10 #4)."""
+    error = err(status, body)
+    assert type(error) is errors.UnrecognizedResponseError
+    assert isinstance(error, errors.InvalidResponseError)
+    assert error.status == status
+    assert not error.retryable
+    assert error.description.startswith("not an Enedis or gateway answer")
+    assert "<" not in error.description
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "cls"),
+    [
+        (404, {"error": "no_data_found", "error_description": "no measure found for this usage point"}, "NoDataError"),
+        (404, {"error": "no_data_found"}, "NoDataError"),  # a known code is enough
+        (404, {"code": "404", "message": "Pas de mesure trouvée pour ce point"}, "NoDataError"),  # Swagger
+        # Conso API relaying an Enedis 404 whose body was text: the gateway's wrapper is recognisable.
+        (404, {"status": 404, "message": "The Enedis API returned an error", "error": "Not Found"}, "NoDataError"),
+        (404, {"fault": {"code": 900906, "message": "No matching resource found"}}, "RequestError"),
+        # Statuses that mean the same whatever the body: credentials, a firewall, quotas, server trouble.
+        (401, "401: Unauthorized", "AuthError"),
+        (403, "<html><body>Access denied</body></html>", "AuthError"),
+        (429, "<html><body>Too Many Requests</body></html>", "RateLimitError"),
+        (408, "Request Timeout", "ServerError"),
+        (502, NGINX_404.replace("404", "502"), "ServerError"),
+    ],
+)
+def test_error_recognised_or_meaningful_status(status: int, body: object, cls: str) -> None:
+    assert type(err(status, body)).__name__ == cls
 
 
 def test_error_html_is_stripped_and_truncated() -> None:

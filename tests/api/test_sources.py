@@ -26,6 +26,7 @@ from custom_components.enedis.api.errors import (
     RateLimitError,
     RequestError,
     ServerError,
+    UnrecognizedResponseError,
     UnsupportedError,
     WrongDirectionError,
 )
@@ -181,8 +182,26 @@ async def test_sandbox_client_behaviours(
     gateway: Gateway, client: int, direction: Direction, measure: Measure, error: type[Exception]
 ) -> None:
     prm = data.prms_for_client(client)[0]
-    with pytest.raises(error):
+    with pytest.raises(error) as info:
         await dataconnect(gateway).async_fetch_window(prm, direction, measure, TODAY - timedelta(days=3), TODAY)
+    assert info.value.prm == prm  # the caller learns which PRM was refused
+
+
+async def test_consent_error_names_the_prm_for_every_call(gateway: Gateway) -> None:
+    """Client 8 revoked its consent: contract, index and measures all say which PRM, through both sources."""
+    prm = data.prms_for_client(8)[0]
+    source = dataconnect(gateway)
+    with pytest.raises(ConsentError) as info:
+        await source.async_get_contract(prm)
+    assert info.value.prm == prm
+    with pytest.raises(ConsentError) as info:
+        await source.async_get_index(prm, C, TODAY - timedelta(days=3), TODAY)
+    assert info.value.prm == prm
+    gateway_source = conso(gateway, gateway.state.make_conso_token([prm], 4102444800))
+    with pytest.raises(ConsentError) as info:
+        await gateway_source.async_fetch_window(prm, C, Measure.DAILY_ENERGY, TODAY - timedelta(days=3), TODAY)
+    assert (info.value.prm, info.value.code) == (prm, "ADAM-DC-0008")
+    assert prm not in str(info.value)  # not in the message: diagnostics and logs mask PRMs themselves
 
 
 async def test_before_activation(gateway: Gateway) -> None:
@@ -399,6 +418,29 @@ async def test_conso_api_errors(gateway: Gateway) -> None:
         await conso(gateway, gateway.state.conso_token_for_client(2)).async_fetch_window(
             data.prms_for_client(2)[0], C, Measure.LOAD_CURVE, TODAY - timedelta(days=2), TODAY
         )
+
+
+@pytest.mark.parametrize("path", ["", "/conso", "/conso/api/v2"])
+async def test_conso_api_wrong_url_is_not_no_data(gateway: Gateway, path: str) -> None:
+    """A base URL that misses the API answers the server's own 404 page: a typed error, never "no data".
+
+    Also through `async_get_series`, which skips the windows Enedis answers "no data" (issue 10 #4).
+    """
+    token = gateway.state.conso_token_for_client(0)
+    source = ConsoApi(gateway.session, token, base_url=gateway.url + path, registry=gateway.registry)
+    with pytest.raises(UnrecognizedResponseError) as info:
+        await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, TODAY - timedelta(days=2), TODAY)
+    assert info.value.status == 404
+    assert token not in str(info.value)
+    with pytest.raises(UnrecognizedResponseError):
+        await source.async_get_series(P0, C, Measure.DAILY_ENERGY, TODAY - timedelta(days=30), TODAY)
+    assert [r.status for r in gateway.state.requests] == [404, 404]
+    # The same gateway's real "no data" (client 2 has no load curve) still is no data.
+    client2 = data.prms_for_client(2)[0]
+    real = conso(gateway, gateway.state.conso_token_for_client(2))
+    series = await real.async_get_series(client2, C, Measure.LOAD_CURVE, TODAY - timedelta(days=3), TODAY)
+    assert series.readings == ()
+    assert gateway.state.requests[-1].status == 404
 
 
 async def test_conso_api_budget_stops_at_90_per_12_hours(gateway: Gateway) -> None:

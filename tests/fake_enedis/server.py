@@ -57,6 +57,15 @@ def _state(request: web.Request) -> FakeState:
 
 
 @web.middleware
+async def arrival_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Hold each request ``state.arrival_delay(path)`` seconds before the gateway sees it (a delay in flight)."""
+    state = _state(request)
+    if state.arrival_delay is not None and (delay := state.arrival_delay(request.path)) > 0:
+        await asyncio.sleep(delay)
+    return await handler(request)
+
+
+@web.middleware
 async def log_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Append every request to ``state.requests`` (never the Authorization header)."""
     state = _state(request)
@@ -582,7 +591,7 @@ def _issue(code: str, path: list[str], message: str) -> dict[str, Any]:
 
 def create_app(state: FakeState | None = None) -> web.Application:
     """The fake gateway; ``app[STATE_KEY]`` is the FakeState."""
-    app = web.Application(middlewares=[log_middleware])
+    app = web.Application(middlewares=[arrival_middleware, log_middleware])
     app[STATE_KEY] = state if state is not None else FakeState()
     r = app.router
     r.add_post("/oauth2/v3/token", token_handler)

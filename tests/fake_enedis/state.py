@@ -113,6 +113,8 @@ class FakeState:
     unsubscribed_apis: set[str] = field(default_factory=set)
     #: PRMs whose consent was revoked at run time (403 ADAM-DC-0008).
     revoked_prms: set[str] = field(default_factory=set)
+    #: PRMs whose consent was given again at run time (overrides client 8's revoked consent).
+    granted_prms: set[str] = field(default_factory=set)
     #: Extra publication delay in hours for given days.
     late_days: dict[date, float] = field(default_factory=dict)
     holes_filled: bool = False
@@ -123,6 +125,9 @@ class FakeState:
     curve_enabled_from: dict[str, date] = field(default_factory=dict)
     """PRMs whose customer enabled the load curve at run time: their curve is served from that day on."""
     faults: list[Fault] = field(default_factory=list)
+    #: Seconds a request spends in flight before the gateway sees it, from its path (None: none). Its quotas count
+    #: it on arrival, as Enedis does, so this models network or proxy delays that bunch requests up on arrival.
+    arrival_delay: Callable[[str], float] | None = None
     requests: list[RequestRecord] = field(default_factory=list)
     #: HS256 secret of the Conso API tokens.
     conso_secret: str = "fake-conso-api-secret"
@@ -197,6 +202,7 @@ class FakeState:
 
     def revoke_consent(self, prm: str) -> None:
         """Revoke the consent of ``prm`` (measures then answer 403 ADAM-DC-0008)."""
+        self.granted_prms.discard(prm)
         self.revoked_prms.add(prm)
 
     def curve_recorded(self, prm: str, day: date) -> bool:
@@ -207,9 +213,16 @@ class FakeState:
         enabled = self.curve_enabled_from.get(prm)
         return enabled is not None and day >= enabled
 
+    def grant_consent(self, prm: str) -> None:
+        """The holder of ``prm`` consents again (also client 8, whose consent is revoked in the sandbox's data)."""
+        self.revoked_prms.discard(prm)
+        self.granted_prms.add(prm)
+
     def consent_revoked(self, prm: str) -> bool:
-        """True when the consent of ``prm`` is revoked (client 8 or at run time)."""
+        """True when the consent of ``prm`` is revoked (client 8 unless granted again, or at run time)."""
         info = data.prm_info(prm)
+        if prm in self.granted_prms:
+            return False
         return prm in self.revoked_prms or (info is not None and info.consent_revoked)
 
     # ----------------------------------------------------------------------------- tokens

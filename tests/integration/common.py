@@ -11,7 +11,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.application_credentials import ClientCredential, async_import_client_credential
 from homeassistant.components.recorder import get_instance
-from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.components.recorder.statistics import statistic_during_period, statistics_during_period
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -110,6 +110,15 @@ async def async_statistics(hass: HomeAssistant, statistic_id: str) -> list[dict[
         {"state", "sum"},
     )
     return list(result.get(statistic_id, []))
+
+
+async def async_change(hass: HomeAssistant, statistic_id: str, start: datetime, end: datetime) -> float:
+    """What the Energy dashboard shows for ``[start, end)``: the recorder's ``change`` of the statistic."""
+    await async_wait_recording_done(hass)
+    result = await get_instance(hass).async_add_executor_job(
+        statistic_during_period, hass, start, end, statistic_id, {"change"}, None
+    )
+    return float(result["change"] or 0.0)
 
 
 def assert_continuous(rows: list[dict[str, Any]]) -> None:

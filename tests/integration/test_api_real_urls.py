@@ -21,7 +21,9 @@ from custom_components.enedis.api import (
     LimiterRegistry,
     ManualClock,
     Measure,
+    NoDataError,
     RateLimitError,
+    UnrecognizedResponseError,
 )
 
 FIXTURES = Path(__file__).parent.parent / "fixtures"
@@ -31,6 +33,10 @@ SECRET = "s3cr3t-client-secret"
 
 def fixture(name: str) -> object:
     return json.loads((FIXTURES / name).read_text())
+
+
+CONSO_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOlsiOTk5OTk5OTk5OTk5OTEiXX0.sig"
+NGINX_404 = "<html><head><title>404 Not Found</title></head><body><h1>404 Not Found</h1><hr>nginx</body></html>"
 
 
 async def test_data_connect_production_urls(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
@@ -78,3 +84,56 @@ async def test_conso_api_real_url_and_wrapped_errors(hass: HomeAssistant, aiocli
     assert limited.value.retry_after == 120
     assert token not in str(limited.value)
     assert token not in limited.value.description
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"text": "404: Not Found", "headers": {"Content-Type": "text/plain"}},
+        {"text": NGINX_404, "headers": {"Content-Type": "text/html"}},
+        {"json": {"detail": "Not Found"}},
+        {"json": {"timestamp": "2026-11-22T10:00:00.000+00:00", "status": 404, "error": "Not Found", "path": "/"}},
+    ],
+)
+async def test_a_404_page_is_not_no_data(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, answer: dict[str, object]
+) -> None:
+    """Issue 10 #4: any 404 used to be "no data", so a wrong Conso API URL made an entry that stayed empty."""
+    aioclient_mock.get(f"{CONSO_API_URL}/consommation_quotidienne", status=404, **answer)  # type: ignore[arg-type]
+    aioclient_mock.get(f"{PRODUCTION_URL}/mesure_synchrone_auto/v2/consommation_quotidienne", status=404, **answer)  # type: ignore[arg-type]
+    aioclient_mock.post(
+        f"{PRODUCTION_URL}/oauth2/v3/token",
+        json={"access_token": "app-token", "token_type": "Bearer", "expires_in": 3600},
+    )
+    session = async_get_clientsession(hass)
+    registry = LimiterRegistry(ManualClock())
+    for source in (
+        ConsoApi(session, CONSO_TOKEN, registry=registry),
+        DataConnect(session, "client-id", SECRET, registry=registry),
+    ):
+        with pytest.raises(UnrecognizedResponseError) as info:
+            await source.async_get_series(
+                PRM, Direction.CONSUMPTION, Measure.DAILY_ENERGY, date(2026, 9, 29), date(2026, 10, 1)
+            )
+        assert info.value.status == 404
+        assert SECRET not in str(info.value)
+        assert CONSO_TOKEN not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["conso-api__error_404_no_data_found.json", "issue-linky-45__error_404_no_data_found_with_error_uri.json"],
+)
+async def test_real_no_data_bodies_are_no_data(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, name: str
+) -> None:
+    aioclient_mock.get(f"{CONSO_API_URL}/courbe_de_charge_consommation", status=404, json=fixture(name))
+    source = ConsoApi(async_get_clientsession(hass), CONSO_TOKEN, registry=LimiterRegistry(ManualClock()))
+    with pytest.raises(NoDataError):
+        await source.async_fetch_window(
+            PRM, Direction.CONSUMPTION, Measure.LOAD_CURVE, date(2026, 9, 29), date(2026, 10, 1)
+        )
+    series = await source.async_get_series(
+        PRM, Direction.CONSUMPTION, Measure.LOAD_CURVE, date(2026, 9, 29), date(2026, 10, 1)
+    )
+    assert series.readings == ()

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
+import json
+from pathlib import Path
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant, State
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
@@ -18,7 +23,7 @@ from custom_components.enedis.api.limiter import CONSO_API_QUOTAS
 from custom_components.enedis.api.models import PARIS
 from custom_components.enedis.const import DOMAIN
 from tests.fake_enedis import data
-from tests.fake_enedis.state import FakeState
+from tests.fake_enedis.state import DEMO_CONSO_EXP, FakeState
 
 from .common import (
     assert_continuous,
@@ -32,6 +37,7 @@ from .common import (
 )
 from .gateway import FakeGateway, fake_gateway_at_real_urls
 
+STRINGS = Path(__file__).parents[2] / "custom_components" / "enedis" / "strings.json"
 P0 = "22516914714270"
 P8 = "26584978546985"
 TWO_MONTHS = {"curve_history_months": 2, "daily_history_months": 2}
@@ -188,26 +194,113 @@ async def test_server_errors_retry_with_backoff(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
-async def test_consent_revoked_mid_backfill_starts_reauth(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
+def requests_about(gateway: FakeGateway, prm: str) -> list[int]:
+    """Statuses of the requests about ``prm`` (PRM in the path, or as ``pointId``)."""
+    return [r.status for r in gateway.state.requests if prm in r.path or r.query.get("pointId") == prm]
+
+
+def sensor(hass: HomeAssistant, prm: str, key: str) -> State:
+    entity_id = er.async_get(hass).async_get_entity_id("sensor", DOMAIN, f"{prm}_{key}")
+    assert entity_id is not None
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return state
+
+
+def reauth_flows(hass: HomeAssistant) -> list[dict[str, Any]]:
+    return [f for f in hass.config_entries.flow.async_progress() if f["context"]["source"] == SOURCE_REAUTH]
+
+
+async def test_sandbox_refused_prm_stops_alone_with_a_repair_issue(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway, issue_registry: ir.IssueRegistry
 ) -> None:
+    """The issue's repro (sandbox, clients 0 and 8): client 8 is refused once, then never asked again, even after
+    a restart; client 0 is imported and stays available; a repair issue names client 8's PRM."""
     freezer.move_to(paris(date(2026, 11, 22), 12))
     sync(gateway)
-    entry, coordinator = await setup_data_connect(hass, freezer, gateway, [P0])
-    await async_step(hass, freezer, coordinator)
-    assert gateway.state.count("/mesure_synchrone_auto/v2/") > 0
-    gateway.state.revoke_consent(P0)
-    await async_run_until(
-        hass,
-        freezer,
-        coordinator,
-        lambda: any(f["context"]["source"] == "reauth" for f in hass.config_entries.flow.async_progress()),
-        max_steps=50,
-    )
-    assert entry.state is ConfigEntryState.LOADED
+    entry, coordinator = await setup_data_connect(hass, freezer, gateway, [P0, P8])
+    await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[P0].backfill_progress >= 100)
+    assert coordinator.last_update_success
     rows = await async_statistics(hass, f"enedis:{P0}_consumption")
-    assert rows  # what was imported before the revocation stays
+    assert len(rows) > 24 * 55
     assert_continuous(rows)
+    assert not await async_statistics(hass, f"enedis:{P8}_consumption")
+    assert sensor(hass, P0, "consumption_yesterday").state != STATE_UNAVAILABLE
+    assert sensor(hass, P0, "access").state == "ok"
+    # Client 8's device: its entities unavailable, but the one that says why.
+    assert sensor(hass, P8, "consumption_yesterday").state == STATE_UNAVAILABLE
+    assert sensor(hass, P8, "backfill_progress").state == STATE_UNAVAILABLE
+    access = sensor(hass, P8, "access")
+    assert access.state == "consent_missing"
+    assert access.attributes["code"] == "ADAM-DC-0008"
+    assert requests_about(gateway, P8) == [403]
+    issue = issue_registry.async_get_issue(DOMAIN, f"access_refused_{P8}")
+    assert issue is not None
+    assert issue.translation_key == "access_refused_sandbox"
+    assert issue.translation_placeholders["prm"] == P8
+    assert not reauth_flows(hass)  # new credentials cannot bring a sandbox customer's consent back
+
+    # Restart: the refusal is remembered; client 8 is not asked again and its issue is raised again.
+    ir.async_delete_issue(hass, DOMAIN, f"access_refused_{P8}")
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data
+    for _ in range(5):
+        await async_step(hass, freezer, coordinator)
+    assert requests_about(gateway, P8) == [403]
+    assert sensor(hass, P8, "access").state == "consent_missing"
+    assert sensor(hass, P8, "consumption_yesterday").state == STATE_UNAVAILABLE
+    assert sensor(hass, P0, "consumption_yesterday").state != STATE_UNAVAILABLE
+    assert issue_registry.async_get_issue(DOMAIN, f"access_refused_{P8}") is not None
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_refused_prm_asks_a_reauthentication_that_verifies_it(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
+) -> None:
+    """Conso API, one token for clients 0 and 8: the reauthentication names client 8's PRM, refuses to say success
+    while Enedis still refuses it, and once it can verify it, the reload polls client 8 again (no loop)."""
+    freezer.move_to(paris(date(2026, 11, 22), 12))
+    sync(gateway)
+    install_registry(hass, freezer)
+    token = gateway.state.make_conso_token([P0, P8], DEMO_CONSO_EXP)
+    entry = conso_entry(token, [P0, P8], **TWO_MONTHS)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data
+    await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[P0].backfill_progress >= 100)
+    assert coordinator.last_update_success
+    assert sensor(hass, P0, "consumption_yesterday").state != STATE_UNAVAILABLE
+    assert sensor(hass, P8, "consumption_yesterday").state == STATE_UNAVAILABLE
+    assert requests_about(gateway, P8) == [403]
+    (flow,) = reauth_flows(hass)
+    form = await hass.config_entries.flow.async_configure(flow["flow_id"])
+    assert form["step_id"] == "reauth_confirm"
+    assert form["description_placeholders"]["prms"] == P8
+
+    # The same token: Enedis still refuses client 8, so the form says so instead of "successful".
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {"token": token})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "consent_missing"}
+    assert result["description_placeholders"]["refused"] == P8
+    assert entry.runtime_data is coordinator  # not reloaded
+    assert P8 in coordinator.refused
+
+    # The holder shares client 8 again and pastes the new token: verified, reloaded, client 8 imported.
+    gateway.state.grant_consent(P8)
+    new_token = gateway.state.make_conso_token([P8, P0], DEMO_CONSO_EXP)
+    result = await hass.config_entries.flow.async_configure(flow["flow_id"], {"token": new_token})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data
+    assert not coordinator.refused
+    await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[P8].backfill_progress >= 100)
+    assert sensor(hass, P8, "access").state == "ok"
+    assert sensor(hass, P8, "consumption_yesterday").state != STATE_UNAVAILABLE
+    assert_continuous(await async_statistics(hass, f"enedis:{P8}_consumption"))
+    assert not reauth_flows(hass)
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -234,7 +327,7 @@ async def test_unsubscribed_api_opens_a_repair_issue(
 async def test_full_backfill_writes_each_row_about_once(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
 ) -> None:
-    """2 years of curve and 3 of daily energy through Data Connect: rows written <= 2 x rows stored."""
+    """2 years of curve and 3 of daily energy through Data Connect: rows written <= 3 x rows stored, sums from 0."""
     today = date(2026, 11, 22)
     freezer.move_to(paris(today, 12))
     sync(gateway)
@@ -246,12 +339,44 @@ async def test_full_backfill_writes_each_row_about_once(
     )
     rows = await async_statistics(hass, f"enedis:{P0}_consumption")
     assert len(rows) > 24 * 365 * 2
-    assert coordinator.rows_written <= 2 * len(rows)
+    assert coordinator.rows_written <= 3 * len(rows)
+    assert rows[0]["sum"] == pytest.approx(rows[0]["state"], abs=1e-9)
     assert_continuous(rows)
     curve_calls = gateway.state.count("/courbe_de_charge_consommation")
     assert curve_calls == gateway.state.count("/courbe_de_charge_consommation", 200) <= 106
     assert gateway.state.count("/consommation_quotidienne") <= 4
     assert gateway.state.count("/courbe_de_charge_production") == 0  # the contract says: no production
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_services_refuse_while_awaiting_reauth(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
+) -> None:
+    """A refused token: refetch / import_history raise a translated error instead of reporting success."""
+    freezer.move_to(paris(date(2026, 11, 22), 12))
+    sync(gateway)
+    entry, coordinator = await setup_conso(hass, freezer, gateway)
+    gateway.state.conso_secret = "rotated"  # every token issued so far is now refused (401)
+    await async_run_until(hass, freezer, coordinator, lambda: any(entry.async_get_active_flows(hass, {"reauth"})))
+    assert entry.state is ConfigEntryState.LOADED
+    english = json.loads((STRINGS.parent / "translations" / "en.json").read_text())["exceptions"]["reauth_required"]
+    french = json.loads((STRINGS.parent / "translations" / "fr.json").read_text())["exceptions"]["reauth_required"]
+    assert french["message"] != english["message"]
+    calls = (
+        ("refetch", {"prm": P0, "start": "2026-11-01", "end": "2026-11-03"}),
+        ("import_history", {"prm": P0, "start": "2026-08-01"}),
+    )
+    for service, service_data in calls:
+        with pytest.raises(ServiceValidationError) as raised:
+            await hass.services.async_call(DOMAIN, service, service_data, blocking=True)
+        assert raised.value.translation_key == "reauth_required"
+        # Home Assistant shows the English text (without its final full stop) when no language is asked for.
+        assert str(raised.value) == english["message"].format(prm=P0).rstrip(".")
+    # The reauthentication flow dismissed: the refused credentials still block the calls.
+    for flow in entry.async_get_active_flows(hass, {"reauth"}):
+        hass.config_entries.flow.async_abort(flow["flow_id"])
+    with pytest.raises(ServiceValidationError, match="reauthentic"):
+        await hass.services.async_call(DOMAIN, "refetch", calls[0][1], blocking=True)
     await hass.config_entries.async_unload(entry.entry_id)
 
 

@@ -389,39 +389,66 @@ async def test_day_published_late(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+@pytest.mark.parametrize("source", ["conso_api", "data_connect"])
 async def test_consent_revoked_mid_backfill(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, harness: Harness, issue_registry: ir.IssueRegistry
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    harness: Harness,
+    issue_registry: ir.IssueRegistry,
+    source: str,
 ) -> None:
+    """The PRM's consent is revoked mid-backfill: it stops (one refused call), the user is asked by name
+    (reauthentication; a repair issue in the sandbox), and once the consent is back and a flow verified it, the
+    backfill completes, nothing lost."""
     box = harness
     freezer.move_to(paris(TODAY, 12))
     box.sync()
     box.arm_when(
         lambda: box.state.count("courbe_de_charge_consommation", 200) >= 3, lambda: box.state.revoke_consent(P0)
     )
-    entry = await setup_data_connect(hass, freezer, box)
-    await async_run_until(hass, freezer, box, entry, lambda: bool(reauth_flows(hass)), max_steps=20)
+    entry = await (setup_conso if source == "conso_api" else setup_data_connect)(hass, freezer, box)
+    refused_path = "/conso/api/" if source == "conso_api" else "mesure_synchrone_auto"
+
+    def asked() -> bool:
+        return bool(reauth_flows(hass)) or f"access_refused_{P0}" in own_issues(issue_registry)
+
+    await async_run_until(hass, freezer, box, entry, asked, max_steps=20)
     assert entry.state is ConfigEntryState.LOADED
-    assert not entry.runtime_data.last_update_success
+    assert entry.runtime_data.last_update_success  # about this PRM only, not the entry's credentials
     assert not entity_available(hass)
+    if source == "conso_api":
+        assert not own_issues(issue_registry)
+    else:
+        assert not reauth_flows(hass)
     # What came before the revocation is imported, whole days only, exact.
     await assert_truth(hass, days_between(months_before(TODAY, 2), TODAY), subset=True)
-    # No hammering while the consent is gone.
-    refused = box.state.count("mesure_synchrone_auto", 403)
-    for _ in range(5):
-        await async_step(hass, freezer, box, entry.runtime_data)
-    assert box.state.count("mesure_synchrone_auto", 403) == refused == 1
+    # No hammering while the consent is gone (until late evening: the import window stays the same 2 months).
+    await async_go_to(hass, freezer, box, entry, paris(TODAY, 23))
+    assert box.state.count(refused_path, 403) == 1
+    assert box.state.requests[-1].status == 403  # nothing was sent after the refusal
 
-    # The holder consents again (the reauth flow ends with a reload): the backfill completes, nothing lost.
-    box.state.revoked_prms.discard(P0)
-    for flow in reauth_flows(hass):
-        hass.config_entries.flow.async_abort(flow["flow_id"])
-    assert await hass.config_entries.async_reload(entry.entry_id)
+    # The holder consents again; the flow verifies the PRM, then the entry reloads: the backfill completes.
+    box.state.grant_consent(P0)
+    if source == "conso_api":
+        (flow,) = reauth_flows(hass)
+        result = await hass.config_entries.flow.async_configure(
+            flow["flow_id"], {"token": box.state.conso_token_for_client(0)}
+        )
+        assert result["reason"] == "reauth_successful"
+    else:
+        # The sandbox has no consent page: Reconfigure checks the entry's PRMs again.
+        result = await entry.start_reconfigure_flow(hass)
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"environment": "sandbox", "consent_duration": "P3Y"}
+        )
+        assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
     await async_run_until(hass, freezer, box, entry, backfill_done(entry))
     await assert_truth(hass, days_between(months_before(TODAY, 2), TODAY))
     assert_quota_respected(box, 0)
     assert entity_available(hass)
     assert not own_issues(issue_registry)
+    assert not reauth_flows(hass)
     await hass.config_entries.async_unload(entry.entry_id)
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 
+from aiohttp.test_utils import TestServer
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -14,9 +15,10 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.enedis.const import DOMAIN
+from tests.fake_enedis.server import create_app
 from tests.fake_enedis.state import FakeState
 
-from .common import conso_entry, install_registry
+from .common import async_import_demo_credentials, async_step, conso_entry, data_connect_entry, install_registry
 from .gateway import FakeGateway, fake_gateway_at_real_urls
 
 P0 = "22516914714270"
@@ -83,3 +85,26 @@ async def test_data_connect_without_credentials_asks_to_reauthenticate(hass: Hom
     entry.add_to_hass(hass)
     assert not await hass.config_entries.async_setup(entry.entry_id)
     assert entry.state is ConfigEntryState.SETUP_ERROR
+
+
+async def test_demo_gateway_entry_reads_the_demo_gateway(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, socket_enabled: None
+) -> None:
+    """A Data Connect entry on scripts/develop's demo gateway talks to the URL it keeps, not to Enedis."""
+    freezer.move_to(datetime(2026, 11, 22, 11, tzinfo=UTC))
+    state = FakeState(today=date(2026, 11, 22), time_of_day=time(12), clock=lambda: dt_util.utcnow().timestamp())
+    server = TestServer(create_app(state))
+    await server.start_server()
+    install_registry(hass, freezer)
+    await async_import_demo_credentials(hass)
+    entry = data_connect_entry([P0])
+    entry.add_to_hass(hass)
+    url = str(server.make_url("")).rstrip("/")
+    hass.config_entries.async_update_entry(entry, data={**entry.data, "environment": "demo", "base_url": url})
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await async_step(hass, freezer, entry.runtime_data)
+    assert state.count("/oauth2/v3/token") == 1
+    assert state.count("/mesure_synchrone_auto/v2/courbe_de_charge_consommation", 200) > 0
+    assert state.count("", 200) == state.count()
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await server.close()

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 import pytest
@@ -189,6 +189,8 @@ async def test_curve_enabled_later_is_imported_and_the_issue_goes(
     await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[P2].backfill_progress >= 100)
     assert _curve_windows(gateway) == [("2026-11-15", "2026-11-22", 400)]  # ADAM-ERR0075: refused at once
     assert issue_registry.async_get_issue(DOMAIN, ISSUE) is not None
+    last_power = ("sensor", DOMAIN, f"{P2}_last_power")
+    assert er.async_get(hass).async_get_entity_id(*last_power) is None  # no Last power without a curve
     await _go_to(hass, freezer, gateway, coordinator, paris(date(2026, 11, 29), 23))
     assert _curve_windows(gateway)[1:] == [("2026-11-22", "2026-11-29", 400)]
 
@@ -202,6 +204,9 @@ async def test_curve_enabled_later_is_imported_and_the_issue_goes(
     ]
     assert issue_registry.async_get_issue(DOMAIN, ISSUE) is None
     assert coordinator.data.prms[P2].last_power is not None
+    entity = er.async_get(hass).async_get_entity_id(*last_power)  # created with the first reading
+    assert entity is not None
+    assert float(hass.states.get(entity).state) >= 0
     series = coordinator.store.cache.prm(P2).series[Direction.CONSUMPTION]
     assert series.refused == {}
     assert series.floors["load_curve"] == enabled
@@ -225,10 +230,10 @@ async def test_curve_enabled_later_is_imported_and_the_issue_goes(
     assert all(hours[hour] == pytest.approx(wh, abs=1) for hour, wh in truth.items())
     for day in _days(months_before(START, 2), date(2026, 12, 10)):
         assert by_day[day] == pytest.approx(data.daily_wh(P2, data.CONS, day), abs=1), day
-    midnight_only = [day for day in _days(months_before(START, 2), enabled) if day in by_day]
-    assert all(
-        sum(1 for h in hours if h.astimezone(PARIS).date() == day) == 1 for day in midnight_only[-5:]
-    )  # days before the curve keep their single daily bar
+    for day in _days(enabled - timedelta(days=5), enabled):  # days before the curve keep one daily bar at midnight
+        midnight = datetime.combine(day, time(0), tzinfo=PARIS).astimezone(UTC)
+        assert hours[midnight] == pytest.approx(data.daily_wh(P2, data.CONS, day), abs=1)
+        assert all(wh == 0 for h, wh in hours.items() if h.astimezone(PARIS).date() == day and h != midnight)
 
     # `import_history` walks on through the weeks without curve, to the date given (here the 2-month option's start,
     # 10 October, is older still).

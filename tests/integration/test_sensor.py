@@ -36,6 +36,7 @@ TODAY = date(2026, 11, 22)
 NOW = "2026-11-22 11:00:00+00:00"  # 12:00 in Paris
 CONSO_URL = "https://conso.boris.sh/api"
 PRM_CLIENT_0 = "22516914714270"
+PRM_CLIENT_2 = "32320647321714"  # no load curve
 PRM_CLIENT_3_CONSUMPTION = "12345678901234"
 PRM_CLIENT_3_PRODUCTION = "10284856584123"
 PRM_CLIENT_6 = "12655648759651"
@@ -171,10 +172,11 @@ async def test_values_unknown_until_fetched(
 
     # The first refresh sends nothing: every measured value is unknown, never 0.
     assert gateway.state.requests == []
-    for key in ("consumption_yesterday", "last_power", "max_power_yesterday", "newest_day", "subscribed_power"):
+    for key in ("consumption_yesterday", "max_power_yesterday", "newest_day"):
         assert state_of(hass, entity_registry, PRM_CLIENT_0, key).state == STATE_UNKNOWN
-    last_power = state_of(hass, entity_registry, PRM_CLIENT_0, "last_power")
-    assert last_power.attributes["interval_start"] is None
+    # Conso API serves no contract: no contract sensor. Last power waits for the first load-curve reading.
+    for key in ("subscribed_power", "tariff", "last_power"):
+        assert entity_id(entity_registry, PRM_CLIENT_0, key) is None, key
     progress = state_of(hass, entity_registry, PRM_CLIENT_0, "backfill_progress")
     assert float(progress.state) == 0
     assert progress.attributes["days_covered"] == 0
@@ -194,6 +196,9 @@ async def test_values_unknown_until_fetched(
     peak = state_of(hass, entity_registry, PRM_CLIENT_0, "max_power_yesterday")
     assert float(peak.state) > 0
     assert peak.attributes["peak_time"].startswith("2026-11-21T")
+    last_power = state_of(hass, entity_registry, PRM_CLIENT_0, "last_power")
+    assert float(last_power.state) >= 0
+    assert last_power.attributes["interval_end"].startswith("2026-11-2")
 
 
 async def test_production_sensor_follows_the_directions(
@@ -348,9 +353,9 @@ async def test_unload_removes_the_entities(
     entities = [
         e.entity_id for e in er.async_entries_for_config_entry(entity_registry, entry.entry_id) if not e.disabled
     ]
-    assert len(entities) == len(
-        [d for d in SENSORS if d.entity_registry_enabled_default and d.key != "production_yesterday"]
-    )
+    # Conso API, consumption only: no production sensor and no contract sensor.
+    absent = {"production_yesterday", "subscribed_power", "tariff"}
+    assert len(entities) == len([d for d in SENSORS if d.entity_registry_enabled_default and d.key not in absent])
 
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
@@ -370,3 +375,54 @@ async def test_unload_removes_the_entities(
         state = hass.states.get(entity)
         assert state is not None
         assert state.state != STATE_UNAVAILABLE, entity
+
+
+async def test_sensors_that_could_never_get_a_value_are_not_created(
+    hass: HomeAssistant, gateway: FakeGateway, freezer: FrozenDateTimeFactory, entity_registry: er.EntityRegistry
+) -> None:
+    """Data Connect: no contract sensors on a production-only PRM, no Last power on a PRM without load curve.
+
+    Registry entries an older version created for them are removed.
+    """
+    consumer, producer, no_curve = PRM_CLIENT_3_CONSUMPTION, PRM_CLIENT_3_PRODUCTION, PRM_CLIENT_2
+    entry = await data_connect_entry(hass, [consumer, producer, no_curve])
+    entry.add_to_hass(hass)
+    hass.config_entries.async_update_entry(entry, options={"curve_history_months": 1, "daily_history_months": 1})
+    stale = [(producer, "subscribed_power"), (producer, "tariff"), (no_curve, "last_power")]
+    for prm, key in stale:
+        entity_registry.async_get_or_create("sensor", DOMAIN, f"{prm}_{key}", config_entry=entry)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data
+    for _ in range(40):
+        if all(coordinator.data.prms[prm].backfill_progress >= 100 for prm in (consumer, no_curve)):
+            break
+        await advance(hass, freezer, timedelta(minutes=1))
+    assert coordinator.data.prms[no_curve].backfill_progress >= 100
+    assert gateway.state.count("/courbe_de_charge_consommation", 404) > 0  # client 2 has no load curve
+
+    assert not coordinator.contracts[producer].has_consumption
+    for prm, key in [*stale, (producer, "last_power")]:
+        assert entity_id(entity_registry, prm, key) is None, (prm, key)
+    for prm, key in ((consumer, "subscribed_power"), (consumer, "tariff"), (no_curve, "subscribed_power")):
+        assert state_of(hass, entity_registry, prm, key).state != STATE_UNKNOWN, (prm, key)
+    assert float(state_of(hass, entity_registry, consumer, "last_power").state) >= 0
+    assert float(state_of(hass, entity_registry, no_curve, "consumption_yesterday").state) > 0
+
+
+async def test_last_power_appears_with_the_load_curve(
+    hass: HomeAssistant, gateway: FakeGateway, freezer: FrozenDateTimeFactory, entity_registry: er.EntityRegistry
+) -> None:
+    """Without the load-curve measure there is no Last power; choosing it creates the sensor when data arrives."""
+    entry = conso_entry(gateway.state.conso_token_for_client(0), [PRM_CLIENT_0], measures=["daily_energy", "max_power"])
+    await setup_entry(hass, entry)
+    await fetch(hass, freezer)
+    assert entry.runtime_data.data.prms[PRM_CLIENT_0].load_curve is False
+    assert entity_id(entity_registry, PRM_CLIENT_0, "last_power") is None
+
+    hass.config_entries.async_update_entry(entry, options={"measures": ["load_curve", "daily_energy", "max_power"]})
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entity_id(entity_registry, PRM_CLIENT_0, "last_power") is None  # nothing fetched yet: not known
+    await fetch(hass, freezer)
+    assert float(state_of(hass, entity_registry, PRM_CLIENT_0, "last_power").state) >= 0

@@ -10,7 +10,15 @@ from homeassistant.core import HomeAssistant
 
 from custom_components.enedis.api import Direction, Reading
 from custom_components.enedis.ledger import CurveState, DayCurve, day_bounds
-from custom_components.enedis.store import STORAGE_VERSION, EnedisStore, EntryCache, Refusal, SeriesCache
+from custom_components.enedis.store import (
+    STORAGE_VERSION,
+    AccessRefusal,
+    EnedisStore,
+    EntryCache,
+    MeasureRefusal,
+    SeriesCache,
+    source_key,
+)
 from tests.unit.test_ledger import AUTUMN, SPRING, WINTER, curve, day_curve, ramp
 
 HOUR = timedelta(hours=1)
@@ -109,6 +117,112 @@ async def test_version_1_file_is_read_then_rewritten_compact(hass: HomeAssistant
     store.async_unload()
 
 
+def _done_series(today: date, complete_from: date | None) -> SeriesCache:
+    """A series whose history import is done: every day asked, the curve complete from ``complete_from`` on."""
+    start = today - timedelta(days=60)
+    days = [start + timedelta(days=i) for i in range(60)]
+    complete = [d for d in days if complete_from is not None and d >= complete_from]
+    return SeriesCache(
+        curve={d: DayCurve.of(day_curve(d)) for d in complete},
+        curve_state={d: CurveState.COMPLETE if d in complete else CurveState.MISSING for d in days},
+        daily=dict.fromkeys(complete, 1000.0),
+        daily_fetched=set(days),
+        max_power_fetched=set(days),
+        index_fetched=set(days),
+        daily_history_done=True,
+        max_power_history_done=True,
+        index_history_done=True,
+        curve_frontier=start,
+        curve_done=True,
+        floors={"daily_energy": start},
+        probes={"load_curve": (start, today)},
+        refused={"load_curve": MeasureRefusal(since=today - timedelta(days=3), next_try=today + timedelta(days=4))},
+        given_up={days[-20]},
+        written={datetime(2026, 1, 1, tzinfo=UTC): 5.0},
+        anchor=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+
+
+def test_restart_history_forgets_answers_keeps_data() -> None:
+    """Issue 10 #4: after a source change the backfill asks again for every day without data, and only those."""
+    today = date(2026, 11, 22)
+    series = _done_series(today, complete_from=today - timedelta(days=10))
+    kept = (dict(series.curve), dict(series.daily), dict(series.written), series.anchor)
+    series.restart_history(today)
+    assert (series.curve, series.daily, series.written, series.anchor) == kept
+    assert series.daily_fetched == set(series.daily)  # the days with data are not asked again
+    assert series.max_power_fetched == set() == series.index_fetched
+    assert [series.daily_history_done, series.max_power_history_done, series.index_history_done] == [False] * 3
+    assert not series.curve_done
+    assert series.curve_frontier == today - timedelta(days=10)  # resumes below the complete run
+    assert [series.floors, series.probes, series.given_up, series.attempts] == [{}, {}, set(), {}]
+    assert series.refused == {}  # a refusal was the old source's answer too
+
+    nothing = _done_series(today, complete_from=None)  # the wrong URL's "nothing" for every day
+    nothing.restart_history(today)
+    assert nothing.curve_frontier is None  # the whole curve again, newest week first
+    assert nothing.daily_fetched == set()
+
+
+def test_source_key_names_the_place_not_the_credentials() -> None:
+    conso = {"source": "conso_api", "token": "SECRET-TOKEN", "base_url": "https://conso.boris.sh/api/", "prms": []}
+    assert source_key(conso) == "conso_api https://conso.boris.sh/api"
+    assert source_key({**conso, "token": "another"}) == source_key(conso)
+    assert source_key({**conso, "base_url": "http://127.0.0.1:8788/conso/api"}) != source_key(conso)
+    dc = {"source": "data_connect", "auth_implementation": "cred", "environment": "sandbox", "prms": []}
+    assert source_key(dc) == "data_connect sandbox"
+    assert source_key({**dc, "environment": "production"}) != source_key(dc)
+    assert "SECRET" not in source_key(conso)
+
+
+async def test_load_restarts_history_when_the_source_changed(hass: HomeAssistant, hass_storage: dict[str, Any]) -> None:
+    today = date(2026, 11, 22)
+    old = EntryCache(backfill_requests=40, last_backfill_request=1.0)
+    old.prm("12345678901234").series[Direction.CONSUMPTION] = _done_series(today, None)
+    old.prm("12345678901234").absent.add(Direction.PRODUCTION)
+    hass_storage["enedis.entry1"] = {"version": 2, "minor_version": 1, "key": "enedis.entry1", "data": old.to_json()}
+
+    # A cache written before the source was recorded adopts the entry's: nothing is forgotten.
+    store = EnedisStore(hass, "entry1")
+    cache = await store.async_load("conso_api https://conso.example.org", today)
+    assert cache.source == "conso_api https://conso.example.org"
+    assert cache.prm("12345678901234").series[Direction.CONSUMPTION].daily_history_done
+    await store.async_save()
+    # Same source: nothing is forgotten either.
+    cache = await store.async_load("conso_api https://conso.example.org", today)
+    assert cache.prm("12345678901234").series[Direction.CONSUMPTION].daily_history_done
+    # Another one: the import starts again, first burst included.
+    cache = await store.async_load("conso_api https://conso.boris.sh/api", today)
+    series = cache.prm("12345678901234").series[Direction.CONSUMPTION]
+    assert not series.daily_history_done
+    assert not series.curve_done
+    assert cache.prm("12345678901234").absent == set()
+    assert (cache.backfill_requests, cache.last_backfill_request) == (0, None)
+    assert cache.source == "conso_api https://conso.boris.sh/api"
+    await store.async_save()
+    assert hass_storage["enedis.entry1"]["data"]["source"] == "conso_api https://conso.boris.sh/api"
+    store.async_unload()
+
+
+def test_access_refusal_round_trip() -> None:
+    """A PRM Enedis refused stays refused across a restart; files written before the field read as not refused."""
+    cache = EntryCache()
+    refusal = AccessRefusal("consent_missing", datetime(2026, 11, 22, 11, 0, 3, tzinfo=UTC), "ADAM-DC-0008")
+    cache.prm("26584978546985").refusal = refusal
+    cache.prm("22516914714270")
+    raw = json.loads(json.dumps(cache.copy().to_json()))
+    assert raw["prms"]["26584978546985"]["refusal"] == {
+        "reason": "consent_missing",
+        "since": "2026-11-22T11:00:03+00:00",
+        "code": "ADAM-DC-0008",
+    }
+    loaded = EntryCache.from_json(raw)
+    assert loaded.prm("26584978546985").refusal == refusal
+    assert loaded.prm("22516914714270").refusal is None
+    del raw["prms"]["26584978546985"]["refusal"]
+    assert EntryCache.from_json(raw).prm("26584978546985").refusal is None
+
+
 async def test_refused_field_added_without_a_version_change(hass: HomeAssistant, hass_storage: dict[str, Any]) -> None:
     """A version 2 file written before ``refused`` existed still loads (nothing refused); the field round-trips."""
     series = _series()
@@ -123,7 +237,7 @@ async def test_refused_field_added_without_a_version_change(hass: HomeAssistant,
     assert loaded == series
     assert loaded.refused == {}
 
-    loaded.refused["load_curve"] = Refusal(since=date(2026, 11, 22), next_try=date(2026, 11, 29))
+    loaded.refused["load_curve"] = MeasureRefusal(since=date(2026, 11, 22), next_try=date(2026, 11, 29))
     await store.async_save()
     saved = hass_storage["enedis.entry2"]
     assert (saved["version"], saved["minor_version"]) == (STORAGE_VERSION, 1)
@@ -133,6 +247,6 @@ async def test_refused_field_added_without_a_version_change(hass: HomeAssistant,
     store.async_unload()
     again = EnedisStore(hass, "entry2")
     reloaded = (await again.async_load()).prm("12345678901234").series[Direction.CONSUMPTION]
-    assert reloaded.refused == {"load_curve": Refusal(date(2026, 11, 22), date(2026, 11, 29))}
+    assert reloaded.refused == {"load_curve": MeasureRefusal(date(2026, 11, 22), date(2026, 11, 29))}
     assert reloaded == loaded
     again.async_unload()

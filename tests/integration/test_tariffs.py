@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
@@ -21,6 +22,7 @@ from tests.fake_enedis.state import FakeState
 
 from .common import (
     assert_continuous,
+    async_change,
     async_import_demo_credentials,
     async_run_until,
     async_statistics,
@@ -147,7 +149,9 @@ async def test_tempo_colours_from_an_entity(
     for hour, kwh in consumption.items():
         parts = [values[hour] for values in series.values() if hour in values]
         if unknown_start <= hour < unknown_end:
-            assert parts == []  # a day with no known colour is reported, not guessed
+            # A day with no known colour is reported, not guessed: no energy in any colour (rows of 0 kWh keep
+            # one row per hour, which Home Assistant's period totals need).
+            assert parts == [0.0] * 6
         else:
             assert parts, hour
             assert sum(parts) == pytest.approx(kwh, abs=1e-9)
@@ -157,6 +161,17 @@ async def test_tempo_colours_from_an_entity(
     assert paris(red_day, 23) in series["red_offpeak"]
     report = entry.runtime_data.tariff_reports[P0]
     assert unknown_day.isoformat() in report["unknown_colour_days"]
+    # What the Energy dashboard shows for the whole history and for a week: each Tempo series' total is its hours,
+    # and the six colours add up to the consumption less the day whose colour is unknown.
+    for start, end in ((paris(first, 0), paris(TODAY, 0)), (paris(TODAY - timedelta(days=12), 0), paris(TODAY, 0))):
+        total = await async_change(hass, f"enedis:{P0}_consumption", start, end)
+        assert total == pytest.approx(sum(v for h, v in consumption.items() if start <= h < end), abs=1e-6)
+        unknown = sum(v for h, v in consumption.items() if start <= h < end and unknown_start <= h < unknown_end)
+        parts = {key: await async_change(hass, f"enedis:{P0}_consumption_{key}", start, end) for key in series}
+        for key, part in parts.items():
+            assert part == pytest.approx(sum(v for h, v in series[key].items() if start <= h < end), abs=1e-6)
+        assert sum(parts.values()) == pytest.approx(total - unknown, abs=1e-6)
+        assert unknown > 0
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -175,4 +190,23 @@ async def test_unknown_offpeak_format_opens_a_repair_issue(
     hass.config_entries.async_update_entry(entry, options={**entry.options, "offpeak_hours": "HC (23H00-7H00)"})
     assert [str(w) for w in coordinator.tariff_config(P0).windows] == ["23H00-7H00"]
     assert issue_registry.async_get_issue(DOMAIN, f"offpeak_unknown_{P0}") is None
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_hphc_options_use_the_contract_offpeak_hours(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
+) -> None:
+    """Data Connect reads the off-peak hours from the contract: the HP/HC option needs no override there."""
+    freezer.move_to(paris(TODAY, 12))
+    entry = await setup_entry(hass, freezer, {})
+    assert entry.runtime_data.contracts[P0].offpeak_hours
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "tariff"})
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"tariff_option": "hphc", "price_offpeak": 0.2, "price_peak": 0.27}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["tariff_option"] == "hphc"
+    assert entry.options["offpeak_hours"] is None
+    await hass.async_block_till_done()
     await hass.config_entries.async_unload(entry.entry_id)

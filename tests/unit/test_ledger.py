@@ -18,11 +18,14 @@ from custom_components.enedis.ledger import (
     StatRow,
     build_hours,
     build_rows,
-    choose_anchor,
+    choose_origin,
+    contiguous_hours,
     curve_state_of,
     daily_energy_from_hours,
     day_bounds,
     hourly_from_curve,
+    publish,
+    rows_to_repair,
     rows_to_write,
     written_hours,
 )
@@ -76,6 +79,19 @@ def assert_continuous(rows: Sequence[StatRow]) -> None:
         assert after.sum - before.sum == pytest.approx(after.state, abs=1e-9)
 
 
+def choose_anchor(today: date) -> datetime:
+    """A fixed anchor for the tests of `build_rows` / `rows_to_write`: local midnight 15 days before ``today``."""
+    return day_bounds(today - timedelta(days=15))[0]
+
+
+def assert_from_zero(rows: Sequence[StatRow]) -> None:
+    """What the Energy dashboard needs: the oldest row's sum is its state, sums never decrease, states add up."""
+    assert rows, "no row"
+    assert rows[0].sum == pytest.approx(rows[0].state, abs=1e-9)
+    assert_continuous(rows)
+    assert all(row.state >= 0 for row in rows)
+
+
 def energy(readings: Iterable[Reading]) -> float:
     return sum(r.energy_wh for r in readings)
 
@@ -95,11 +111,41 @@ def test_day_bounds_normal_and_dst_days() -> None:
     assert start.tzinfo is UTC
 
 
-def test_choose_anchor_is_local_midnight_fifteen_days_back() -> None:
-    assert choose_anchor(date(2026, 2, 1)) == utc(2026, 1, 16, 23)
-    assert choose_anchor(date(2026, 8, 1)) == utc(2026, 7, 16, 22)
-    # Across the spring change: 2026-04-05 - 15 days = 2026-03-21 (winter time).
-    assert choose_anchor(date(2026, 4, 5)) == utc(2026, 3, 20, 23)
+def test_choose_origin_first_write_takes_everything_known() -> None:
+    hours = [utc(2026, 1, 10, h) for h in range(5)]
+    assert choose_origin(hours, None, oldest_written=None, complete=False) == utc(2026, 1, 10, 0)
+    assert choose_origin([], None, oldest_written=None, complete=False) is None
+    # In another zone: the same instants.
+    assert choose_origin([fixed(h) for h in hours], None, oldest_written=None, complete=False) == hours[0]
+
+
+def test_choose_origin_holds_older_hours_until_the_span_doubles_or_history_is_complete() -> None:
+    origin = utc(2026, 1, 25)
+    newest = utc(2026, 1, 31, 23)  # span since the origin: 7 days
+    recent = [origin + HOUR * i for i in range(int((newest - origin) / HOUR) + 1)]
+    six_more_days = [origin - HOUR * i for i in range(1, 6 * 24 + 1)]
+    seven_more_days = [origin - HOUR * i for i in range(1, 7 * 24 + 1)]
+    # 13 days known, 7 written: held.
+    assert choose_origin([*six_more_days, *recent], origin, oldest_written=origin, complete=False) == origin
+    # ... unless nothing older will come.
+    assert choose_origin([*six_more_days, *recent], origin, oldest_written=origin, complete=True) == min(six_more_days)
+    # 14 days known: the span doubled, the origin moves to the oldest hour.
+    assert choose_origin([*seven_more_days, *recent], origin, oldest_written=origin, complete=False) == min(
+        seven_more_days
+    )
+    # Nothing older: unchanged, also when the oldest hours went away (their zeroed rows stay counted).
+    assert choose_origin(recent, origin, oldest_written=origin, complete=True) == origin
+    assert choose_origin(recent[24:], origin, oldest_written=origin, complete=True) == origin
+
+
+def test_choose_origin_migrates_rows_written_before_it() -> None:
+    """Versions before this one anchored sums 15 days back: rows before the anchor carry negative sums."""
+    anchor = utc(2026, 1, 17)
+    written_from = utc(2025, 12, 1)
+    hours = [written_from + HOUR * i for i in range(24 * 60)]
+    assert choose_origin(hours, anchor, oldest_written=written_from, complete=False) == written_from
+    # A refetch that emptied the oldest days: the origin stays at the oldest row the recorder holds.
+    assert choose_origin(hours[48:], anchor, oldest_written=written_from, complete=False) == written_from
 
 
 # --- curve to hours --------------------------------------------------------------------------------------
@@ -506,12 +552,42 @@ def test_removed_hours_are_written_as_zero_with_carried_sum() -> None:
 # --- write cost ------------------------------------------------------------------------------------------
 
 
+class Recorder:
+    """A simulated recorder table of one statistic: rows upserted by start, chunks applied newest first."""
+
+    def __init__(self) -> None:
+        self.table: dict[datetime, StatRow] = {}
+        self.written = 0
+
+    def write(self, rows: Sequence[StatRow], chunk: int = 1000, *, newest_first: bool = True) -> None:
+        """Apply ``rows`` as `statistics.async_write` queues them. Between two chunks the sums never decrease and,
+        while no older row has arrived yet, the oldest row's sum is its state; a period spanning the border between
+        rewritten and not yet rewritten rows may show more energy for those seconds, never less."""
+        self.written += len(rows)
+        oldest_before = min(self.table, default=None)
+        adds_older = bool(rows) and oldest_before is not None and rows[0].start < oldest_before
+        starts = range(0, len(rows), chunk)
+        for first in reversed(starts) if newest_first else starts:
+            for row in rows[first : first + chunk]:
+                self.table[row.start] = row
+            current = self.rows()
+            assert all(after.sum >= before.sum - 1e-9 for before, after in itertools.pairwise(current))
+            if not adds_older:
+                assert current[0].sum == pytest.approx(current[0].state, abs=1e-9)
+        assert_continuous(self.rows())
+
+    def rows(self) -> list[StatRow]:
+        return [self.table[hour] for hour in sorted(self.table)]
+
+
 def test_backfill_write_cost_simulation() -> None:
-    """Two years of curve, most recent first in 7-day windows, with daily values known from the start."""
+    """Two years of curve, most recent first in 7-day windows, then the daily-only third year: sums always start at
+    0 at the oldest row, and each row is written at most ~3 times in all (the origin moves back when the span
+    doubles, and once more at the end)."""
     started = time.perf_counter()
     today = date(2026, 6, 1)
-    anchor = choose_anchor(today)
     first = today - timedelta(days=730)
+    daily_only = [first - timedelta(days=i) for i in range(365, 0, -1)]  # beyond the curve horizon
     all_days = [first + timedelta(days=i) for i in range(730)]
     missing_curve = {all_days[i] for i in (3, 100, 250, 600, 725)}  # fetched, nothing: daily midnight row
     holes = {all_days[i] for i in (50, 400, 727)}  # no daily either (a hole stays a hole)
@@ -519,6 +595,8 @@ def test_backfill_write_cost_simulation() -> None:
 
     def final(day: date) -> DayInput:
         daily = None if day in holes or day == partial_hole else 20_000.0 + day.toordinal() % 97
+        if day < first:
+            return DayInput(day, (), CurveState.NOT_WANTED, daily)
         if day in missing_curve or day in holes:
             return DayInput(day, (), CurveState.MISSING, daily)
         readings = day_curve(day, 60, lambda k: 300 + 7 * k + day.day)
@@ -526,43 +604,93 @@ def test_backfill_write_cost_simulation() -> None:
             return DayInput(day, readings[:10], CurveState.PARTIAL, daily)
         return DayInput(day, readings, CurveState.COMPLETE, daily)
 
-    finals = {day: final(day) for day in all_days}
+    finals = {day: final(day) for day in daily_only + all_days}
     # Start: daily known everywhere, every curve PENDING: nothing is written.
-    per_day = {day: build_hours([DayInput(day, (), CurveState.PENDING, finals[day].daily_wh)]) for day in all_days}
-    previous: dict[datetime, float] = {}
-    table: dict[datetime, StatRow] = {}
-    current = {hour: wh for hours in per_day.values() for hour, wh in hours.items()}
-    assert current == {}
+    per_day = {day: build_hours([DayInput(day, (), CurveState.PENDING, finals[day].daily_wh)]) for day in finals}
+    assert all(hours == {} for hours in per_day.values())
 
-    total_written = 0
+    recorder = Recorder()
+    previous: dict[datetime, float] = {}
+    origin: datetime | None = None
+    origins: list[datetime] = []
     windows = 0
     end = today
-    while end > first:
-        start = max(first, end - timedelta(days=7))
-        for offset in range((end - start).days):
-            day = start + timedelta(days=offset)
-            per_day[day] = build_hours([finals[day]])  # the window's curve arrives
-        end = start
+    while True:
+        complete = end <= first
+        if complete:  # the curve is done: the days beyond its horizon are written from their daily energy
+            for day in daily_only:
+                per_day[day] = build_hours([finals[day]])
+        else:
+            start = max(first, end - timedelta(days=7))
+            for offset in range((end - start).days):
+                day = start + timedelta(days=offset)
+                per_day[day] = build_hours([finals[day]])  # the window's curve arrives
+            end = start
+            windows += 1
         current = dict(sorted((hour, wh) for hours in per_day.values() for hour, wh in hours.items()))
-        written = rows_to_write(previous, current, anchor)
-        for row in written:
-            table[row.start] = row
-        total_written += len(written)
-        windows += 1
-        previous = written_hours(previous, current)
+        new_origin = choose_origin(current, origin, oldest_written=min(previous, default=None), complete=complete)
+        assert new_origin is not None
+        publication = publish(previous, current, new_origin, origin)
+        recorder.write(publication.rows, newest_first=publication.newest_first)
+        assert_from_zero(recorder.rows())
+        assert sorted(recorder.table) == sorted(publication.written)
+        if new_origin != origin:
+            origins.append(new_origin)
+        origin, previous = new_origin, publication.written
+        if complete:
+            break
 
     final_hours = build_hours(finals.values())
-    assert current == final_hours
-    final_rows = build_rows(final_hours, anchor)
-    assert sorted(table) == [row.start for row in final_rows]
-    assert [table[row.start] for row in final_rows] == final_rows
-    assert_continuous(final_rows)
+    final_rows = build_rows(contiguous_hours(final_hours, min(final_hours), max(final_hours) + HOUR), min(final_hours))
+    assert recorder.rows() == final_rows
+    assert len(final_rows) == (today - daily_only[0]).days * 24 - 1 + 1  # one row per hour (+1 h, -1 h: DST)
+    assert_from_zero(final_rows)
     assert windows == 105
-    ratio = total_written / len(final_rows)
-    print(f"backfill: {windows} windows, {len(final_rows)} rows, {total_written} written, ratio {ratio:.3f}")
-    assert total_written <= 2 * len(final_rows)
-    assert ratio < 1.05
-    assert time.perf_counter() - started < 10
+    ratio = recorder.written / len(final_rows)
+    print(
+        f"backfill: {windows} windows, {len(final_rows)} rows, {recorder.written} written, ratio {ratio:.3f}, "
+        f"{len(origins)} origins"
+    )
+    assert ratio <= 3
+    # 1 week, then 2, 4, 8, 16, 32, 64 weeks, then the whole history: 8 full writes.
+    assert len(origins) == 8
+    assert time.perf_counter() - started < 20
+
+
+def test_publish_migrates_negative_sums_in_one_rewrite() -> None:
+    """Rows written by earlier versions (sums anchored 15 days back) are rewritten from 0 at the first start."""
+    today = date(2026, 2, 1)
+    anchor = choose_anchor(today)
+    hours = build_hours(_days(today - timedelta(days=40), 40))
+    legacy = build_rows(hours, anchor)
+    assert legacy[0].sum < 0
+    recorder = Recorder()
+    recorder.table = {row.start: row for row in legacy}
+    origin = choose_origin(hours, anchor, oldest_written=min(hours), complete=False)
+    assert origin == min(hours)
+    publication = publish(hours, hours, origin, anchor)
+    recorder.write(publication.rows, newest_first=publication.newest_first)
+    assert recorder.rows() == build_rows(hours, origin)  # curve days: already one row per hour
+    assert_from_zero(recorder.rows())
+    # Every row after the oldest moved (its sum grew by the energy before the anchor); then nothing more to do.
+    assert len(publication.rows) == len(hours)
+    assert publish(publication.written, hours, origin, origin).rows == []
+
+
+def test_rows_to_repair_finds_missing_changed_and_foreign_rows() -> None:
+    hours = {utc(2026, 1, 10, h): 100.0 * (h + 1) for h in range(6)}
+    expected = build_rows(hours, min(hours))
+    recorded = {row.start.timestamp(): (row.state, row.sum) for row in expected}
+    assert rows_to_repair(expected, recorded) == ([], False)
+    # Cleared: everything; lost the newest rows (an older backup): those; one row changed: that one.
+    assert rows_to_repair(expected, {}) == (expected, False)
+    newest_lost = {k: v for k, v in recorded.items() if k < expected[4].start.timestamp()}
+    assert rows_to_repair(expected, newest_lost) == (expected[4:], False)
+    edited = {**recorded, expected[2].start.timestamp(): (expected[2].state, expected[2].sum + 1)}
+    assert rows_to_repair(expected, edited) == ([expected[2]], False)
+    # A row the cache never wrote (e.g. an older row with another sum): clear and write everything.
+    foreign = {**recorded, utc(2026, 1, 9, 23).timestamp(): (0.5, -0.5)}
+    assert rows_to_repair(expected, foreign) == (expected, True)
 
 
 # --- order independence (property) ----------------------------------------------------------------------
@@ -650,3 +778,56 @@ def test_daily_energy_from_hours_groups_by_paris_day() -> None:
         utc(2026, 7, 14, 22): 4.0,  # 00:00 local, 15th (summer)
     }
     assert daily_energy_from_hours(hours) == {date(2026, 1, 14): 1.0, WINTER: 2.0, SUMMER: 4.0}
+
+
+@st.composite
+def backfills(draw: st.DrawFn) -> tuple[list[DayInput], list[int]]:
+    """Final days and the order their curve arrives in (newest-first windows, with random jumps)."""
+    first = draw(st.sampled_from(_FIRST_DAYS))
+    count = draw(st.integers(min_value=1, max_value=20))
+    days = []
+    for i in range(count):
+        day = first + timedelta(days=i)
+        state = draw(st.sampled_from(_FINAL_STATES))
+        daily = draw(st.one_of(st.none(), st.integers(min_value=0, max_value=80_000).map(float)))
+        readings = (
+            day_curve(day, 60, ramp(draw(st.integers(min_value=0, max_value=3000))))
+            if state
+            in (
+                CurveState.COMPLETE,
+                CurveState.PARTIAL,
+            )
+            else ()
+        )
+        if state is CurveState.PARTIAL:
+            readings = readings[: draw(st.integers(min_value=1, max_value=len(readings) - 1))]
+        days.append(DayInput(day, readings, state, daily))
+    order = draw(st.permutations(range(count)))
+    return days, list(order)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(backfills())
+def test_published_sums_start_from_zero_whatever_the_arrival_order(scenario: tuple[list[DayInput], list[int]]) -> None:
+    days, order = scenario
+    arrived: dict[date, DayInput] = {}
+    recorder = Recorder()
+    previous: dict[datetime, float] = {}
+    origin: datetime | None = None
+    for step, index in enumerate(order):
+        arrived[days[index].day] = days[index]
+        current = build_hours(arrived.values())
+        complete = step == len(order) - 1
+        new_origin = choose_origin(current, origin, oldest_written=min(previous, default=None), complete=complete)
+        if new_origin is None:
+            continue
+        publication = publish(previous, current, new_origin, origin)
+        recorder.write(publication.rows, chunk=7, newest_first=publication.newest_first)
+        if recorder.table:
+            assert_from_zero(recorder.rows())
+            assert min(recorder.table) >= new_origin
+        origin, previous = new_origin, publication.written
+    final_hours = build_hours(days)
+    for row in build_rows(final_hours, origin or utc(2000, 1, 1)):
+        assert recorder.table[row.start] == row
+    assert all(recorder.table[hour].state == 0 for hour in set(recorder.table) - set(final_hours))

@@ -13,7 +13,7 @@ from custom_components.enedis.tariff_series import (
     build_consumption_tariffs,
     build_production_compensation,
 )
-from custom_components.enedis.tariffs import PricePeriod, parse_offpeak
+from custom_components.enedis.tariffs import TEMPO_CLASSES, PricePeriod, parse_offpeak
 
 DAY = date(2026, 11, 10)
 
@@ -82,8 +82,43 @@ def test_costs_compensation_and_missing_prices() -> None:
     compensation = build_production_compensation(hours, config)
     assert sum(compensation.series["production_compensation"].values()) == pytest.approx(24 * 0.1 * 1000)
     assert build_production_compensation(hours, TariffConfig()).series == {}
+    # HP/HC with only a Base price: no hour can be priced, none gets a cost row; all are counted.
     unpriced = build_consumption_tariffs(
         days, hours, TariffConfig("hphc", parse_offpeak("HC (22H00-6H00)"), config.periods), {}
     )
     assert unpriced.unpriced is not None
-    assert "consumption_cost" not in unpriced.series
+    assert "'offpeak' price" in unpriced.unpriced
+    assert unpriced.series["consumption_cost"] == {}
+    assert unpriced.unpriced_hours == 24
+    assert result.unpriced_hours == 0
+    assert result.unpriced is None
+
+
+def test_no_cost_row_for_an_hour_whose_price_or_colour_is_unknown() -> None:
+    """Tempo without colours, a class without a price, a day not split: no cost row, never 0 EUR; counted."""
+    days = [*inputs(DAY), DayInput(day=DAY + timedelta(days=1), curve_state=CurveState.MISSING, daily_wh=12000)]
+    hours = build_hours(days)
+    tempo_prices = dict.fromkeys(TEMPO_CLASSES, 0.2)
+    periods = (PricePeriod(datetime(2026, 11, 1, tzinfo=UTC), tempo_prices),)
+    tempo = TariffConfig("tempo", periods=periods, monthly_fee=30.0)
+
+    no_colour = build_consumption_tariffs(days, hours, tempo, {})
+    assert no_colour.series["consumption_cost"] == {}
+    assert no_colour.unpriced_hours == len(hours) == 25  # 24 curve hours + the daily total's row
+    assert no_colour.unpriced == "Tempo colour unknown"
+
+    # The day before is blue, the day itself red (its 00:00-06:00 night belongs to the day before).
+    coloured = build_consumption_tariffs(days, hours, tempo, {DAY - timedelta(days=1): "blue", DAY: "red"})
+    cost = coloured.series["consumption_cost"]
+    assert len(cost) == 24
+    assert all(value > 0 for value in cost.values())
+    assert coloured.unpriced_hours == 1  # the day known only by its total cannot be split
+    assert coloured.unpriced == "day known only by its total, not split"
+
+    # Red prices missing: the red hours have no cost row, the blue night keeps its cost.
+    partial = TariffConfig("tempo", periods=(PricePeriod(periods[0].start, {"blue_offpeak": 0.1}),))
+    missing = build_consumption_tariffs(days, hours, partial, {DAY - timedelta(days=1): "blue", DAY: "red"})
+    assert len(missing.series["consumption_cost"]) == 6  # 00:00-06:00, blue off-peak
+    assert missing.unpriced_hours == 19
+    assert missing.unpriced is not None
+    assert "'red_" in missing.unpriced

@@ -31,6 +31,7 @@ from custom_components.enedis.tariffs import (
     hourly_cost,
     month_hours,
     parse_offpeak,
+    priced_hours,
     reconcile_split,
     round_series,
     round_split,
@@ -848,8 +849,13 @@ def test_hourly_cost_skips_hours_before_the_first_period_and_checks_prices() -> 
     assert len(costs) == 12
     assert all(cost == pytest.approx(0.25) for cost in costs.values())
     assert hourly_cost(energy, []) == {}
-    with pytest.raises(ValueError, match="no 'offpeak' price"):
-        hourly_cost({"offpeak": {hours[-1]: 1.0}}, periods)
+    # A class with energy but no price: the hour gets no cost at all (not 0, not the priced part), and says why.
+    mixed = {"peak": {hours[-1]: 1000.0, hours[-2]: 1000.0}, "offpeak": {hours[-1]: 1.0, hours[-2]: 0.0}}
+    assert hourly_cost(mixed, periods, monthly_fee=30.0).keys() == {hours[-2]}
+    costs, unpriced = priced_hours(mixed, periods, monthly_fee=30.0)
+    assert list(unpriced) == [hours[-1]]
+    assert "no 'offpeak' price" in unpriced[hours[-1]]
+    assert costs[hours[-2]] == pytest.approx(0.25 + 30.0 / month_hours(hours[-2]))
     with pytest.raises(ValueError, match="not on the hour"):
         hourly_cost({"peak": {paris(2026, 1, 15, 13, 30): 1.0}}, periods)
     with pytest.raises(ValueError, match="naive"):
@@ -892,8 +898,10 @@ def test_hourly_compensation() -> None:
     earned = hourly_compensation(production, periods)
     assert sum(earned.values()) == pytest.approx(20 * 0.04)
     assert earned[paris(2026, 7, 15, 12)] == pytest.approx(0.08)
-    with pytest.raises(ValueError, match="no 'feed_in' price"):
-        hourly_compensation(production, [PricePeriod(start=utc(2026, 1, 1), prices={"base": 0.2})])
+    # No feed-in price: no compensation row (never 0 EUR for energy that was produced).
+    assert hourly_compensation(production, [PricePeriod(start=utc(2026, 1, 1), prices={"base": 0.2})]) == {
+        hour: 0.0 for hour, wh in production.items() if not wh
+    }
 
 
 # --- property: the split always adds up to the ledger ----------------------------------------------------

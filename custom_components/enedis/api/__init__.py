@@ -25,6 +25,7 @@ from .errors import (
     RequestError,
     ServerError,
     TokenExpiredError,
+    UnrecognizedResponseError,
     UnsupportedError,
 )
 from .limiter import DEFAULT_REGISTRY, LimiterRegistry
@@ -76,6 +77,7 @@ __all__ = [
     "SystemClock",
     "TokenExpiredError",
     "TokenInfo",
+    "UnrecognizedResponseError",
     "UnsupportedError",
     "build_authorize_url",
     "check_prm",

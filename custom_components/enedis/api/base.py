@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 import json
 import logging
@@ -33,6 +34,17 @@ VERSION = "0.1.0"
 USER_AGENT = f"enedis-linky-ha/{VERSION} (+https://github.com/enedis-linky-ha/enedis-linky-ha)"
 REQUEST_TIMEOUT = 60.0
 """Seconds before a call is abandoned (`CommunicationError`)."""
+
+
+@contextmanager
+def about_prm(prm: str) -> Iterator[None]:
+    """Name ``prm`` in any library error raised inside (``err.prm``): callers tell which PRM was refused."""
+    try:
+        yield
+    except EnedisError as err:
+        if err.prm is None:
+            err.prm = prm
+        raise
 
 
 class MeteringSource(ABC):
@@ -128,8 +140,9 @@ class MeteringSource(ABC):
         if measure is Measure.INDEX:
             msg = "use async_get_index for index registers"
             raise ValueError(msg)
-        body = await self._async_fetch_body(prm, direction, measure, start, end)
-        return parse_measure(body, measure=measure, direction=direction, prm=prm)
+        with about_prm(prm):
+            body = await self._async_fetch_body(prm, direction, measure, start, end)
+            return parse_measure(body, measure=measure, direction=direction, prm=prm)
 
     def windows(
         self, measure: Measure, start: date, end: date, *, newest_first: bool = False
@@ -156,8 +169,9 @@ class MeteringSource(ABC):
 
     async def async_get_index(self, prm: str, direction: Direction, start: date, end: date) -> IndexSeries:
         """Cumulative registers over ``[start, end)`` (Data Connect 2026 only)."""
-        body = await self._async_fetch_body(prm, direction, Measure.INDEX, start, end)
-        return parse_index(body, direction=direction, prm=prm)
+        with about_prm(prm):
+            body = await self._async_fetch_body(prm, direction, Measure.INDEX, start, end)
+            return parse_index(body, direction=direction, prm=prm)
 
     # --- HTTP plumbing ---------------------------------------------------------------------------------
 
@@ -177,33 +191,37 @@ class MeteringSource(ABC):
         data: Mapping[str, str] | None = None,
         json_body: Any = None,
     ) -> object:
-        """Send one rate-limited request and return its decoded JSON body, or raise a typed error."""
+        """Send one rate-limited request and return its decoded JSON body, or raise a typed error.
+
+        The limiter's slot is held from before the request is sent until its answer is read (or the call fails):
+        the short quota counts from the answer (see `limiter`).
+        """
         limiter = self._registry.get(self._host, api, quotas)
-        await limiter.acquire()
-        self.requests[api] += 1
         url = f"{self._base_url}{path}"
         request_headers = {"User-Agent": self._user_agent, "Accept": "application/json"}
         request_headers.update(headers or {})
-        _LOGGER.debug("%s %s %s", method, path, dict(params or {}))
-        try:
-            async with self._session.request(
-                method,
-                url,
-                params=params,
-                headers=request_headers,
-                data=data,
-                json=json_body,
-                timeout=self._timeout,
-            ) as response:
-                status = response.status
-                response_headers = dict(response.headers)
-                raw = await response.read()
-        except TimeoutError as err:
-            raise CommunicationError(f"timeout calling {self._host} {api}") from err
-        except aiohttp.ClientError as err:
-            raise CommunicationError(
-                scrub(f"cannot reach {self._host} {api}: {type(err).__name__}", self._secrets())
-            ) from err
+        async with limiter.slot():
+            self.requests[api] += 1
+            _LOGGER.debug("%s %s %s", method, path, dict(params or {}))
+            try:
+                async with self._session.request(
+                    method,
+                    url,
+                    params=params,
+                    headers=request_headers,
+                    data=data,
+                    json=json_body,
+                    timeout=self._timeout,
+                ) as response:
+                    status = response.status
+                    response_headers = dict(response.headers)
+                    raw = await response.read()
+            except TimeoutError as err:
+                raise CommunicationError(f"timeout calling {self._host} {api}") from err
+            except aiohttp.ClientError as err:
+                raise CommunicationError(
+                    scrub(f"cannot reach {self._host} {api}: {type(err).__name__}", self._secrets())
+                ) from err
         text = raw.decode("utf-8", errors="replace")
         if status >= 400:
             error = parse_error(status, text, headers=response_headers, api=api, now=self.clock.now())

@@ -9,7 +9,7 @@ import re
 
 import aiohttp
 
-from .base import REQUEST_TIMEOUT, USER_AGENT, MeteringSource
+from .base import REQUEST_TIMEOUT, USER_AGENT, MeteringSource, about_prm
 from .consent import CONSENT_URL, build_authorize_url
 from .errors import ApiNotSubscribedError, AuthError, NoDataError, RequestError, UnsupportedError
 from .limiter import ENEDIS_QUOTAS, LimiterRegistry
@@ -209,7 +209,10 @@ class DataConnect(MeteringSource):
         ``synth_contrat_auto`` (activation dates) and ``comptage_auto`` (off-peak hours).
         v5: ``customers_upc``.
         """
-        check_prm(prm)
+        with about_prm(prm):
+            return await self._async_get_contract(check_prm(prm))
+
+    async def _async_get_contract(self, prm: str) -> Contract:
         if self.flavor is ApiFlavor.V5:
             body = await self._async_api(
                 "GET",
@@ -236,6 +239,7 @@ class DataConnect(MeteringSource):
 
     async def async_get_address(self, prm: str) -> Address:
         """Postal address of the PRM (``donnees_generales_auto``): personal data, never log it."""
-        check_prm(prm)
-        body = await self._async_api("GET", f"/donnees_generales_auto/v1/{prm}", api="donnees_generales_auto/v1")
-        return parse_address_2026(body)
+        with about_prm(prm):
+            check_prm(prm)
+            body = await self._async_api("GET", f"/donnees_generales_auto/v1/{prm}", api="donnees_generales_auto/v1")
+            return parse_address_2026(body)

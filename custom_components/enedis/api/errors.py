@@ -2,8 +2,10 @@
 
 Every error carries the Enedis (or gateway) ``code`` and ``description`` when the body gave them, the HTTP
 ``status``, and a retry hint: ``retryable`` (trying again later can succeed) and ``retry_after`` (seconds,
-when the server or the local quota said when). No error ever carries a secret: sources scrub their
-credentials from any server-provided text before raising (see `scrub`).
+when the server or the local quota said when). An error raised by a call about one PRM (measures, index,
+contract, address) names it in ``prm``: `ConsentError` and `NotHolderError` concern that PRM only, not the
+credentials. No error ever carries a secret: sources scrub their credentials from any server-provided text
+before raising (see `scrub`).
 """
 
 from __future__ import annotations
@@ -24,12 +26,15 @@ class EnedisError(Exception):
         code: str | None = None,
         status: int | None = None,
         retry_after: float | None = None,
+        prm: str | None = None,
     ) -> None:
-        """Store the Enedis code/description, HTTP status and retry hint."""
+        """Store the Enedis code/description, HTTP status, retry hint and the PRM the call was about."""
         self.description = description
         self.code = code
         self.status = status
         self.retry_after = retry_after
+        self.prm = prm
+        """The PRM of the call that failed (set by the sources); not part of the message."""
         super().__init__(self._message())
 
     def _message(self) -> str:
@@ -48,6 +53,19 @@ class InvalidResponseError(EnedisError):
     retryable = True
 
 
+class UnrecognizedResponseError(InvalidResponseError):
+    """An error answer whose body is not recognisably Enedis' or a gateway's: most likely not the API at all.
+
+    An HTML or plain-text page, or JSON of another API, with a 404 or another 4xx status (a web server's
+    "page not found", Home Assistant's own ``404: Not Found`` when the base URL points at it...). Enedis' 404
+    means "no data" (`NoDataError`) only when its body says so in one of the known error shapes; such a page
+    says nothing about the meter's data, so it must never be read as "no data" nor as a request Enedis refused.
+    Not retryable: the same URL answers the same page until the URL (or the server behind it) is fixed.
+    """
+
+    retryable = False
+
+
 class AuthError(EnedisError):
     """Credentials rejected: invalid or expired token, bad client id/secret (401, WSO2 900901)."""
 
@@ -61,11 +79,14 @@ class TokenExpiredError(AuthError):
 
 
 class ConsentError(AuthError):
-    """No consent for this PRM, or it was revoked (ADAM-DC-0008): the holder must share the PRM again."""
+    """No consent for this PRM, or it was revoked (ADAM-DC-0008): the holder must share the PRM again.
+
+    The credentials were accepted (Enedis answers this after authenticating the caller): only ``prm`` is refused.
+    """
 
 
 class NotHolderError(AuthError):
-    """The customer is not the holder of the PRM (ADAM-DC-0007 / ADAM-ERR0061)."""
+    """The customer is not the holder of the PRM (ADAM-DC-0007 / ADAM-ERR0061): like `ConsentError`, about a PRM."""
 
 
 class ApiNotSubscribedError(EnedisError):

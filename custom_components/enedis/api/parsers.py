@@ -38,6 +38,7 @@ from .errors import (
     RateLimitError,
     RequestError,
     ServerError,
+    UnrecognizedResponseError,
     WindowTooLongError,
     WrongDirectionError,
 )
@@ -266,14 +267,26 @@ def parse_step(text: object) -> timedelta:
     return step
 
 
-def _parse_value(raw: object, what: str) -> float | None:
-    """A measure value: number or numeric string; ``None``/empty is a hole (``None``), never 0."""
+def _is_hole(raw: object) -> bool:
+    """A value that says "no measure here": JSON null, an empty string, or the string ``"null"`` (any case).
+
+    Clients type ``v`` as ``string | null``, and a null turned into text on its way (JavaScript's ``String(null)``)
+    reads ``"null"``. Each is a hole for that point only: never 0, never a reason to drop the rest of the window.
+    """
     if raw is None:
+        return True
+    if isinstance(raw, str):
+        text = raw.strip()
+        return not text or text.lower() == "null"
+    return False
+
+
+def _parse_value(raw: object, what: str) -> float | None:
+    """A measure value: number or numeric string; a hole (`_is_hole`) is ``None``, never 0."""
+    if _is_hole(raw):
         return None
     if isinstance(raw, str):
         text = raw.strip()
-        if not text:
-            return None
         if text.isdigit():
             return float(int(text))
         if _NUMBER_RE.fullmatch(text) is None:
@@ -313,7 +326,13 @@ class _RawSeries:
 
 def _raw_2026(body: Mapping[str, object], measure: Measure, direction: Direction) -> _RawSeries:
     wanted = _BUSINESS[direction]
+    prm = _opt_str(body.get("idPrm"), "idPrm")
+    quality = _opt_str(body.get("etapeMetier"), "etapeMetier")
     grandeurs = [_mapping(g, "grandeur[]") for g in _sequence(body.get("grandeur"), "grandeur")]
+    if not grandeurs:
+        # "un tableau vide est renvoyé pour ce cas" (Swagger): an answer without any series is "no data for this
+        # window", the same as a grandeur whose ``points`` is empty (see `parse_measure`).
+        return _RawSeries(prm=prm, quality=quality, unit=None, points=[], period_step=body.get("pas"))
     matching = [g for g in grandeurs if g.get("grandeurMetier") == wanted]
     if len(matching) > 1:
         matching = [g for g in matching if g.get("grandeurPhysique") == _PHYSICAL[measure]]
@@ -328,8 +347,8 @@ def _raw_2026(body: Mapping[str, object], measure: Measure, direction: Direction
         point = _mapping(item, "points[]")
         points.append((point.get("v"), point.get("d"), point.get("p")))
     return _RawSeries(
-        prm=_opt_str(body.get("idPrm"), "idPrm"),
-        quality=_opt_str(body.get("etapeMetier"), "etapeMetier"),
+        prm=prm,
+        quality=quality,
         unit=grandeur.get("unite"),
         points=points,
         period_step=body.get("pas"),
@@ -442,7 +461,15 @@ def parse_measure(body: object, *, measure: Measure, direction: Direction, prm: 
 
     Load curve: ``d`` is the END of each interval, the step comes from each point (``p`` /
     ``interval_length``) or the spacing. Daily energy: one reading per local day. Max power: one reading per
-    local day (month for ``pas=P1M``) with ``at`` = the peak. Null/empty values become ``holes``.
+    local day (month for ``pas=P1M``) with ``at`` = the peak.
+
+    No data is an empty `Series`, not an error: a body whose ``grandeur`` is an empty list (the Swagger allows it:
+    "un tableau vide est renvoyé pour ce cas"), whose series has no ``points``, or a v5 body without
+    ``interval_reading``. `NoDataError` stays the error *answers* (404 "no data" bodies), which callers treat the
+    same way (`MeteringSource.async_get_series` skips the window, the coordinator stores an empty result), so both
+    mean "nothing for these days" downstream. A point whose value is null, empty or the string ``"null"`` is a
+    hole (``Series.holes``, never 0) and the other points of the window are kept; a value that is present but not
+    a measure (not a number, negative, infinite) still makes the body invalid, as a malformed stamp does.
     """
     if measure is Measure.INDEX:
         raise _invalid("index bodies are parsed by parse_index")
@@ -481,7 +508,7 @@ def parse_measure(body: object, *, measure: Measure, direction: Direction, prm: 
 
 
 def _index_value(raw: object, what: str) -> int | None:
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
+    if _is_hole(raw):
         return None
     if isinstance(raw, bool):
         raise _invalid(f"{what}: boolean index value")
@@ -912,6 +939,37 @@ def _extract(node: object, depth: int = 0) -> _ErrorInfo:
     return _ErrorInfo(description=_text(node.get("detail") or node.get("message") or node.get("description")))
 
 
+_STATUS_ALONE = frozenset({401, 403, 408, 429})
+"""4xx statuses whose meaning does not depend on the body (a proxy's or firewall's page says the same)."""
+_CONSO_API_KEYS = frozenset({"status", "message", "error"})
+
+
+def _known_shape(node: object) -> bool:
+    """Whether a decoded error body has one of the shapes Enedis and its gateways send.
+
+    WSO2 ``{"fault": {...}}``; enedisgateway ``{tag, error_code}`` / ``{enedis_return: {...}}``; Conso API
+    ``{status, message[, error]}`` and nothing else (so a framework's ``{timestamp, status, error, path}`` is not
+    taken for it); Enedis / OAuth ``{error, error_description | error_uri}``; Swagger / WSO2 ``{code, message}``.
+    """
+    if not isinstance(node, Mapping):
+        return False
+    if isinstance(node.get("fault"), Mapping) or isinstance(node.get("enedis_return"), Mapping):
+        return True
+    if "tag" in node and "error_code" in node:
+        return True
+    status = node.get("status")
+    if (
+        isinstance(status, int)
+        and not isinstance(status, bool)
+        and isinstance(node.get("message"), str)
+        and set(node) <= _CONSO_API_KEYS
+    ):
+        return True
+    if node.get("error") is not None and ("error_description" in node or "error_uri" in node):
+        return True
+    return "code" in node and ("message" in node or "description" in node)
+
+
 _CODE_MAP: dict[str, type[EnedisError]] = {
     "ADAM-DC-0008": ConsentError,
     "CLIENT-NOT-FOUND": ConsentError,
@@ -1046,6 +1104,12 @@ def parse_error(
     Unwraps Conso API ``{status, message, error}``, enedisgateway ``{tag, error_code, enedis_return}``,
     WSO2 ``{fault}`` and Enedis ``{error, error_description}`` / ``{code, message}`` bodies. ``api`` names
     the API for `ApiNotSubscribedError`; ``now`` is the reference time for ``retry_after``.
+
+    A known code or description decides first (``no_data_found``, ``ADAM-ERR0069``...). Otherwise the status
+    decides, but a 4xx status is trusted only with a body in one of those shapes (`_known_shape`): a 404 is
+    `NoDataError` only when Enedis or the gateway said it, and any other 4xx with a page or another API's JSON
+    is `UnrecognizedResponseError` (the URL most likely is not the API: read as "no data", it made a dead
+    entry). 401/403 (credentials, a firewall page), 408, 429 and 5xx keep their meaning whatever the body.
     """
     try:
         decoded: object = json.loads(text) if text and text.strip() else None
@@ -1054,7 +1118,12 @@ def parse_error(
     info = _extract(decoded) if decoded is not None else _ErrorInfo()
     code, description = info.code, info.description or ""
     cls = _classify(code, description, status)
-    if cls is None:
+    recognised = _known_shape(decoded) or (code is not None and cls is not None)
+    if 400 <= status < 500 and status not in _STATUS_ALONE and not recognised:
+        # A web server's page (or another API's JSON): neither "no data" nor a request Enedis refused.
+        cls = UnrecognizedResponseError
+        description = f"not an Enedis or gateway answer: {description or _text(text) or 'empty body'}"
+    elif cls is None:
         if status in {401, 403}:
             cls = AuthError
         elif status == 404:
