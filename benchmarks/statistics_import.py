@@ -171,6 +171,7 @@ async def _hourly_rows(hass: HomeAssistant, statistic_id: str) -> int:
     return len(await async_statistics(hass, statistic_id))
 
 
+@pytest.mark.timeout(1200)  # a benchmark: the suite's 300 s default (pyproject) is for tests
 async def test_statistics_import(
     hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, socket_enabled: None, tmp_path: Path
 ) -> None:

@@ -413,6 +413,12 @@ def _options(call: ast.Call, module: object, where: str) -> tuple[str, ...]:
     expr = next((k.value for k in call.keywords if k.arg == "options"), call.args[0] if call.args else None)
     while isinstance(expr, ast.Call) and _name(expr.func) in {"list", "tuple", "sorted"} and expr.args:
         expr = expr.args[0]
+    if isinstance(expr, ast.IfExp):  # ``A if cond else B``: every option either constant can offer
+        options: dict[str, None] = {}
+        for branch in (expr.body, expr.orelse):
+            fake = ast.Call(func=ast.Name("list"), args=[branch], keywords=[])
+            options.update(dict.fromkeys(_options(fake, module, where)))
+        return tuple(options)
     value: object = None
     if isinstance(expr, ast.Name):
         value = getattr(module, expr.id, None)

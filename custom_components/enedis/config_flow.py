@@ -159,6 +159,8 @@ The options cannot be the ISO durations themselves: Home Assistant's translation
 (``CONF_CONSENT_DURATION``), as they always did, so entries created before still work unchanged.
 """
 ENVIRONMENTS = (ENV_PRODUCTION, ENV_SANDBOX)
+ENVIRONMENTS_WITH_DEMO = (*ENVIRONMENTS, ENV_DEMO)
+"""Offered only in the process ``scripts/develop`` starts (`_demo_gateway_url`), or to edit a demo entry."""
 """Enedis' environments, always offered; `ENV_DEMO` is added only when a demo gateway is named."""
 WITHOUT_CONSENT_PAGE = (ENV_SANDBOX, ENV_DEMO)
 """Environments whose fake clients are picked directly (`SANDBOX_PRMS`) instead of an Enedis consent page."""
@@ -694,11 +696,9 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
                 ]
             )
         if ask_settings:
-            environments = list(ENVIRONMENTS)
-            if _demo_gateway_url() or (self._environment == ENV_DEMO and self._gateway_url):
-                environments.append(ENV_DEMO)
+            demo = bool(_demo_gateway_url() or (self._environment == ENV_DEMO and self._gateway_url))
             fields[vol.Required(CONF_ENVIRONMENT, default=self._environment)] = _select(
-                environments, translation_key="environment"
+                list(ENVIRONMENTS_WITH_DEMO if demo else ENVIRONMENTS), translation_key="environment"
             )
             fields[vol.Required(CONF_CONSENT_DURATION, default=_duration_option(self._duration))] = _select(
                 list(CONSENT_DURATIONS), translation_key="consent_duration"

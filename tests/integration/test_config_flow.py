@@ -460,6 +460,7 @@ async def test_conso_api_same_unique_id(hass: HomeAssistant, aioclient_mock: Aio
 async def test_prm_picker_skips_configured(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
     """A PRM already in an entry is not offered but named; the flow goes on with the others."""
     conso_entry(PRM1).add_to_hass(hass)
+    aioclient_mock.get(CONSO_DAILY, params={"pointId": PRM3}, status=404, json=ERROR_404)  # checked: served, no data
     aioclient_mock.get(CONSO_DAILY, json=DAILY)
     result = await start_conso(hass)
     result = await hass.config_entries.flow.async_configure(
@@ -477,7 +478,7 @@ async def test_prm_picker_skips_configured(hass: HomeAssistant, aioclient_mock: 
     with pytest.raises(InvalidData):
         await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: [PRM1, PRM2]})
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: [PRM3]})
-    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
     assert result["data"][CONF_PRMS] == [PRM3]
 
 
@@ -1051,7 +1052,7 @@ async def test_prm_picker_checks_every_chosen_prm(hass: HomeAssistant, aioclient
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: [PRM1, PRM2]})
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "prm_consent_missing"}
-    assert result["description_placeholders"] == {"refused": PRM2}
+    assert result["description_placeholders"]["refused"] == PRM2
     assert PRM2 in error_text("fr", "prm_consent_missing", result["description_placeholders"])
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: [PRM1, PRM3]})
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -1071,7 +1072,7 @@ async def test_sandbox_setup_check_refuses_client_8(
         await async_import_demo_credentials(hass)
         result = await start_data_connect(hass)
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {CONF_ENVIRONMENT: ENV_SANDBOX, CONF_CONSENT_DURATION: "P3Y"}
+            result["flow_id"], {CONF_ENVIRONMENT: ENV_SANDBOX, CONF_CONSENT_DURATION: "3_years"}
         )
         assert result["step_id"] == "prm"
         (key,) = result["data_schema"].schema
@@ -1079,7 +1080,7 @@ async def test_sandbox_setup_check_refuses_client_8(
         assert P8 in chosen
         result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: chosen})
         assert result["errors"] == {"base": "prm_consent_missing"}
-        assert result["description_placeholders"] == {"refused": P8}
+        assert result["description_placeholders"]["refused"] == P8
         assert P8 in error_text("en", "prm_consent_missing", result["description_placeholders"])
         checked = [r.query["pointId"] for r in state.requests if r.path.endswith("/consommation_quotidienne")]
         assert sorted(checked) == sorted(chosen)  # one call per chosen PRM, client 0's (the credentials) included

@@ -439,7 +439,7 @@ async def test_consent_revoked_mid_backfill(
         # The sandbox has no consent page: Reconfigure checks the entry's PRMs again.
         result = await entry.start_reconfigure_flow(hass)
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {"environment": "sandbox", "consent_duration": "P3Y"}
+            result["flow_id"], {"environment": "sandbox", "consent_duration": "3_years"}
         )
         assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
