@@ -15,6 +15,7 @@ from custom_components.enedis.store import (
     AccessRefusal,
     EnedisStore,
     EntryCache,
+    MeasureRefusal,
     SeriesCache,
     source_key,
 )
@@ -135,6 +136,7 @@ def _done_series(today: date, complete_from: date | None) -> SeriesCache:
         curve_done=True,
         floors={"daily_energy": start},
         probes={"load_curve": (start, today)},
+        refused={"load_curve": MeasureRefusal(since=today - timedelta(days=3), next_try=today + timedelta(days=4))},
         given_up={days[-20]},
         written={datetime(2026, 1, 1, tzinfo=UTC): 5.0},
         anchor=datetime(2026, 1, 1, tzinfo=UTC),
@@ -154,6 +156,7 @@ def test_restart_history_forgets_answers_keeps_data() -> None:
     assert not series.curve_done
     assert series.curve_frontier == today - timedelta(days=10)  # resumes below the complete run
     assert [series.floors, series.probes, series.given_up, series.attempts] == [{}, {}, set(), {}]
+    assert series.refused == {}  # a refusal was the old source's answer too
 
     nothing = _done_series(today, complete_from=None)  # the wrong URL's "nothing" for every day
     nothing.restart_history(today)
@@ -218,3 +221,32 @@ def test_access_refusal_round_trip() -> None:
     assert loaded.prm("22516914714270").refusal is None
     del raw["prms"]["26584978546985"]["refusal"]
     assert EntryCache.from_json(raw).prm("26584978546985").refusal is None
+
+
+async def test_refused_field_added_without_a_version_change(hass: HomeAssistant, hass_storage: dict[str, Any]) -> None:
+    """A version 2 file written before ``refused`` existed still loads (nothing refused); the field round-trips."""
+    series = _series()
+    before = EntryCache()
+    before.prm("12345678901234").series[Direction.CONSUMPTION] = series
+    data = json.loads(json.dumps(before.to_json()))
+    del data["prms"]["12345678901234"]["series"]["consumption"]["refused"]  # as the previous code wrote it
+    hass_storage["enedis.entry2"] = {"version": 2, "minor_version": 1, "key": "enedis.entry2", "data": data}
+
+    store = EnedisStore(hass, "entry2")
+    loaded = (await store.async_load()).prm("12345678901234").series[Direction.CONSUMPTION]
+    assert loaded == series
+    assert loaded.refused == {}
+
+    loaded.refused["load_curve"] = MeasureRefusal(since=date(2026, 11, 22), next_try=date(2026, 11, 29))
+    await store.async_save()
+    saved = hass_storage["enedis.entry2"]
+    assert (saved["version"], saved["minor_version"]) == (STORAGE_VERSION, 1)
+    assert saved["data"]["prms"]["12345678901234"]["series"]["consumption"]["refused"] == {
+        "load_curve": {"since": "2026-11-22", "next_try": "2026-11-29", "lifted": False}
+    }
+    store.async_unload()
+    again = EnedisStore(hass, "entry2")
+    reloaded = (await again.async_load()).prm("12345678901234").series[Direction.CONSUMPTION]
+    assert reloaded.refused == {"load_curve": MeasureRefusal(date(2026, 11, 22), date(2026, 11, 29))}
+    assert reloaded == loaded
+    again.async_unload()
