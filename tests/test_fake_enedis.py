@@ -448,6 +448,32 @@ async def test_holes_client4(client: TestClient[Any, Any], auth: dict[str, str])
     assert body["error"] == "no_data_found"
 
 
+async def test_client2_refuses_the_curve_until_enabled(
+    client: TestClient[Any, Any], auth: dict[str, str], state: FakeState
+) -> None:
+    prm = "32320647321714"
+    start = date(2026, 10, 26)
+    status, body = await _get(client, auth, "courbe_de_charge_consommation", prm, start, start + timedelta(days=7))
+    assert (status, body["error"]) == (404, "no_data_found")
+    state.curve_refusal = "ADAM-ERR0075"
+    status, body = await _get(client, auth, "courbe_de_charge_consommation", prm, start, start + timedelta(days=7))
+    assert status == 400
+    assert body == {"error": "ADAM-ERR0075", ERR: "The customer objected to the load curve recording"}
+    # Daily energy is served all along.
+    status, _ = await _get(client, auth, "consommation_quotidienne", prm, start, start + timedelta(days=7))
+    assert status == 200
+
+    # The customer enables the load curve: served from that day on, older days hold nothing.
+    state.curve_enabled_from[prm] = date(2026, 10, 30)
+    status, body = await _get(client, auth, "courbe_de_charge_consommation", prm, start, start + timedelta(days=7))
+    assert status == 200
+    days = {p["d"][:10] for p in body["grandeur"][0]["points"]}
+    assert min(days) == "2026-10-30"  # 00:30 of the 30th is its first point
+    assert len(body["grandeur"][0]["points"]) == 3 * 48  # 30 and 31 October, 1 November
+    status, body = await _get(client, auth, "courbe_de_charge_consommation", prm, start, start + timedelta(days=3))
+    assert (status, body["error"]) == (404, "no_data_found")
+
+
 async def test_self_consumption_client6(client: TestClient[Any, Any], auth: dict[str, str]) -> None:
     prm = "12655648759651"
     day = date(2026, 6, 21)

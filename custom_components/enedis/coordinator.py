@@ -18,6 +18,9 @@ does the work that is due (a few requests), writes what changed to the statistic
   holder's) stops alone after that one request, persisted across restarts, while the other PRMs go on; the user is
   asked for it by name (reauthentication, or a repair issue in the sandbox). It is polled again once a
   reauthentication or reconfiguration verified it (`_restore_refusals`). A rejected token still fails the entry.
+- **refused measures**: a load curve the PRM refuses (ADAM-ERR0075, or empty for the newest 7 days whose daily
+  energy exists) is not walked back 24 months nor retried daily: it is asked again once a week, in the daily poll,
+  while daily energy keeps feeding the statistics and a repair issue says how to enable it (`_review_refusal`).
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ from .api import (
     Series,
     UnsupportedError,
 )
-from .api.errors import BeforeActivationError, HistoryLimitError, WrongDirectionError
+from .api.errors import BeforeActivationError, CurveNotEnabledError, HistoryLimitError, WrongDirectionError
 from .api.models import PARIS
 from .api.windows import MAX_WINDOW_DAYS, history_start, months_before
 from .const import (
@@ -118,7 +121,7 @@ from .statistics import (
     series_metadata,
     statistic_id,
 )
-from .store import AccessRefusal, DayAttempts, EnedisStore, SeriesCache, source_key
+from .store import AccessRefusal, DayAttempts, EnedisStore, MeasureRefusal, SeriesCache, source_key
 from .tariff_history import async_price_periods, async_tempo_colours
 from .tariff_series import TariffConfig, TariffResult, build_consumption_tariffs, build_production_compensation
 from .tariffs import OffpeakFormatError, PricePeriod, daily_register_energy, parse_offpeak
@@ -147,6 +150,16 @@ LATE_CORRECTION_DAYS = 2
 FIRST_DELAY = timedelta(seconds=2)
 MAX_BACKOFF = timedelta(hours=2)
 ERROR_BACKOFF = timedelta(minutes=5)
+REFUSAL_RETRY = timedelta(days=7)
+"""A measure the PRM refuses is asked again after this long: one request a week, in the daily poll."""
+REFUSAL_EMPTY_DAYS = 7
+"""Days of load curve that came back empty while daily energy exists for them that make a pattern, not a hole: the
+newest ones mean the PRM refuses its curve (as ADAM-ERR0075 says explicitly); a run of them at the backfill's
+frontier, below days that have a curve, is where the recorded curve begins (the walk stops there). Sandbox client
+4's weekly holes (Tuesday and Wednesday) have no daily energy either, so they never count."""
+CURVE_SETTINGS_URL = "https://mon-compte-particulier.enedis.fr/enregistrement-collect-donnees"
+"""The Enedis customer-area page that enables the recording and the collection of the hourly consumption, named
+"Gérer l'accès à mes données" in the customer area (bokub/linky#66, 2024; URL as of bokub/ha-linky#165, 2025-12)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +294,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         self._unsubscribed_day: date | None = None
         self.refused: dict[str, AccessRefusal] = {}
         """PRMs whose data Enedis refuses (no consent): not polled, their entities unavailable (`_refuse`)."""
+        self._refusal_issues_synced = False
 
     # --- lifecycle --------------------------------------------------------------------------------------
 
@@ -386,6 +400,8 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         ):
             if not self._wants(measure, direction):
                 continue
+            if measure is Measure.LOAD_CURVE and self._curve_refused(series):
+                continue  # asked again once a week by the daily poll (`_daily_jobs`), never walked back
             probe = series.probes.get(measure.value)
             if probe is not None:
                 failing, working = probe
@@ -397,10 +413,20 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                     continue
                 start = self._start(prm, direction, measure)
                 upper = series.curve_frontier or today
+                window = timedelta(days=MAX_WINDOW_DAYS[measure])
+                # A window whose every day already has its readings (or was given up) is not asked again: after
+                # `refetch`, a source change or a lifted refusal, the walk passes those weeks. Days that came back
+                # empty are asked (the reason to walk again may be that they were answered wrongly).
+                while (
+                    series.curve_frontier is not None
+                    and upper > start
+                    and all(self._curve_known(series, day) for day in _days(max(start, upper - window), upper))
+                ):
+                    upper = series.curve_frontier = max(start, upper - window)
                 if upper <= start:
-                    series.curve_done = True
+                    self._end_curve_walk(series)
                     continue
-                lower = max(start, upper - timedelta(days=MAX_WINDOW_DAYS[measure]))
+                lower = max(start, upper - window)
                 jobs.append(
                     (
                         0 if series.curve_frontier is None else tier,
@@ -419,7 +445,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             window_end = needed[-1] + timedelta(days=1)
             window_start = max(needed[0], window_end - timedelta(days=MAX_WINDOW_DAYS[measure]))
             jobs.append((tier, Job(prm, direction, measure, window_start, window_end, backfill=True)))
-        repair = self._old_partial_days(series, today)
+        repair = [] if self._curve_refused(series) else self._old_partial_days(series, today)
         if repair:
             start, end = _group_windows(repair, MAX_WINDOW_DAYS[Measure.LOAD_CURVE])[0]
             jobs.append((4, Job(prm, direction, Measure.LOAD_CURVE, start, end, backfill=True, repair=True)))
@@ -474,6 +500,9 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             if series.curve_frontier is None:
                 return []
             oldest = max(today - timedelta(days=RETRY_DAYS), series.curve_frontier)
+            floor = series.floors.get(measure.value)
+            if floor is not None:
+                oldest = max(oldest, floor)  # days before the recorded curve begins have none to retry
         else:
             history_done = (
                 series.daily_history_done if measure is Measure.DAILY_ENERGY else series.max_power_history_done
@@ -524,15 +553,45 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 continue
             if self.source.api_name(direction, measure) in self._unsubscribed:
                 continue
+            if measure is Measure.LOAD_CURVE and self._curve_refused(series):
+                refusal = series.refused[measure.value]
+                if first_poll and refusal.next_try <= today:
+                    # The weekly re-ask: the newest week in one request; its answer lifts or renews the refusal.
+                    week = today - timedelta(days=MAX_WINDOW_DAYS[measure])
+                    jobs.append(Job(prm, direction, measure, week, today, backfill=False))
+                continue
             due = self._due_days(series, measure, today, first_poll)
             for start, end in _group_windows(due, MAX_WINDOW_DAYS[measure]):
                 jobs.append(Job(prm, direction, measure, start, end, backfill=False))
         return jobs
 
+    @staticmethod
+    def _curve_known(series: SeriesCache, day: date) -> bool:
+        """The curve of ``day`` is in the cache (complete or partial, repaired apart) or was given up."""
+        return series.curve_state.get(day) in (CurveState.COMPLETE, CurveState.PARTIAL) or day in series.given_up
+
+    @staticmethod
+    def _curve_refused(series: SeriesCache) -> bool:
+        """The PRM refuses this series' load curve (and the refusal has not been lifted)."""
+        refusal = series.refused.get(Measure.LOAD_CURVE.value)
+        return refusal is not None and not refusal.lifted
+
+    def _expects_curve(self, direction: Direction, series: SeriesCache, day: date) -> bool:
+        """A curve is wanted and can exist for ``day``: not refused, not before the recorded curve begins."""
+        floor = series.floors.get(Measure.LOAD_CURVE.value)
+        return (
+            self._wants(Measure.LOAD_CURVE, direction)
+            and not self._curve_refused(series)
+            and (floor is None or day >= floor)
+        )
+
     def _yesterday_complete(self, prm: str, direction: Direction) -> bool:
         series = self._series(prm, direction)
         yesterday = self._today() - timedelta(days=1)
-        if self._wants(Measure.LOAD_CURVE, direction) and series.curve_state.get(yesterday) is not CurveState.COMPLETE:
+        if (
+            self._expects_curve(direction, series, yesterday)
+            and series.curve_state.get(yesterday) is not CurveState.COMPLETE
+        ):
             return False
         if self._wants(Measure.DAILY_ENERGY, direction) and yesterday not in series.daily:
             return False
@@ -638,6 +697,8 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             self._unsubscribed.clear()
             self._unsubscribed_day = today
         await self._async_refresh_contracts(today)
+        if not self._refusal_issues_synced:
+            self._sync_refusal_issues()
         touched, self._pending_import = self._pending_import, set()
         if not self._rebuilt:
             # Once per start: the options (tariff, prices) may have changed; rewriting only moves changed rows.
@@ -652,6 +713,10 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 for direction in self._directions(prm):
                     jobs = self._daily_jobs(prm, direction, now)
                     if not jobs:
+                        if now >= self._poll_time(today):
+                            # Nothing to ask today (only a refused curve, between its weekly re-asks): today's
+                            # poll is done, and `_next_wake` must not wake for it again.
+                            self._series(prm, direction).last_poll_day = today
                         continue
                     self._last_poll_attempt[(prm, direction)] = now
                     for job in jobs:
@@ -734,7 +799,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         yesterday = today - timedelta(days=1)
         for day in _days(today - timedelta(days=RETRY_DAYS + 1), yesterday):
             incomplete = (
-                self._wants(Measure.LOAD_CURVE, direction) and series.curve_state.get(day) is not CurveState.COMPLETE
+                self._expects_curve(direction, series, day) and series.curve_state.get(day) is not CurveState.COMPLETE
             ) or (self._wants(Measure.DAILY_ENERGY, direction) and day not in series.daily)
             if not incomplete or day in series.given_up:
                 series.attempts.pop(day, None)
@@ -864,6 +929,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         if job.measure is Measure.INDEX:
             await self._async_run_index_job(job, series, touched)
             return
+        explicit = False
         try:
             result = await self.source.async_fetch_window(job.prm, job.direction, job.measure, job.start, job.end)
         except WrongDirectionError:
@@ -878,6 +944,11 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             return
         except NoDataError:
             result = Series(job.prm, job.direction, job.measure, "")
+        except CurveNotEnabledError as err:
+            # ADAM-ERR0075: the customer objected to the load-curve recording (`_review_refusal` decides what for).
+            self._record_error(err)
+            explicit = True
+            result = Series(job.prm, job.direction, job.measure, "")
         except RequestError as err:
             # A request Enedis will never accept as is: record it and do not ask again.
             self._record_error(err)
@@ -885,6 +956,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         if job.probe:
             self._on_probe_success(job, series)
         self._store_result(job, series, result)
+        self._review_refusal(job, series, result, explicit=explicit)
         touched.add((job.prm, job.direction))
 
     async def _async_run_index_job(self, job: Job, series: SeriesCache, touched: set[tuple[str, Direction]]) -> None:
@@ -936,6 +1008,149 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             series.floors[key] = job.start
         else:
             series.probes[key] = (failing, job.start)
+
+    # --- refused measures ---------------------------------------------------------------------------------
+
+    def _review_refusal(self, job: Job, series: SeriesCache, result: Series, *, explicit: bool) -> None:
+        """After a load-curve or daily-energy answer: find, renew or lift a refusal of the curve; end a walk.
+
+        A request whose answer the recent answers predict is not sent:
+
+        - **Refused**: Enedis answered ADAM-ERR0075 (``explicit``) for days with no newer curve, or the newest
+          `REFUSAL_EMPTY_DAYS` fetched days whose daily energy is known all came back without curve (Enedis also
+          answers 404 ``no_data_found`` when the hourly collection is off). The curve is then neither walked back
+          nor retried: the daily poll asks the newest week once a week (`REFUSAL_RETRY`), daily energy still feeds
+          the statistics, and a repair issue says how to enable the curve.
+        - **Lifted**: that weekly request brought readings. The issue goes; the days whose curve was empty while
+          daily energy existed are forgotten so the backfill, restarted from that week, asks them once more and
+          walks on into the older history (known weeks are passed without a request).
+        - **History start**: a backfill window older than the known curve came back refused, or left a run of at
+          least `REFUSAL_EMPTY_DAYS` empty days with daily energy between the frontier and the oldest curve day
+          (and no curve is known below it): the recorded curve begins at that day. It becomes the series' floor
+          (as an activation date would) and the walk ends, instead of asking every older week for nothing
+          (`import_history` forgets that floor and walks to the date it is given).
+        """
+        if job.measure not in (Measure.LOAD_CURVE, Measure.DAILY_ENERGY) or not self._wants(
+            Measure.LOAD_CURVE, job.direction
+        ):
+            return
+        key = Measure.LOAD_CURVE.value
+        refusal = series.refused.get(key)
+        if job.measure is Measure.LOAD_CURVE:
+            if refusal is not None and not refusal.lifted:
+                if result.readings:
+                    self._lift_refusal(job, series, refusal)
+                else:
+                    refusal.next_try = self._today() + REFUSAL_RETRY
+                return
+            # A walk the user asked for with `import_history` goes on to the date given.
+            walk = job.backfill and not job.repair and not job.probe
+            walk = walk and self.store.cache.prm(job.prm).history_start is None
+            if explicit:
+                newer = self._oldest_curve_day(series, job.end)
+                if newer is None:
+                    self._refuse_curve(job.prm, job.direction, series)
+                elif walk:
+                    self._curve_history_starts(series, newer)
+                return
+            if walk and (first := self._curve_history_start(series)) is not None:
+                self._curve_history_starts(series, first)
+        if not self._curve_refused(series) and self._curve_empty_lately(series):
+            self._refuse_curve(job.prm, job.direction, series)
+
+    @staticmethod
+    def _oldest_curve_day(series: SeriesCache, since: date) -> date | None:
+        """The oldest day from ``since`` on whose curve has readings."""
+        days = [
+            day
+            for day, state in series.curve_state.items()
+            if day >= since and state in (CurveState.COMPLETE, CurveState.PARTIAL)
+        ]
+        return min(days, default=None)
+
+    @staticmethod
+    def _curve_empty_lately(series: SeriesCache) -> bool:
+        """The newest `REFUSAL_EMPTY_DAYS` fetched curve days with known daily energy all came back empty.
+
+        Days without daily energy either (a meter that did not communicate) say nothing and are skipped.
+        """
+        count = 0
+        for day in sorted(series.curve_state, reverse=True):
+            if series.curve_state[day] is not CurveState.MISSING:
+                return False
+            if day in series.daily:
+                count += 1
+                if count >= REFUSAL_EMPTY_DAYS:
+                    return True
+        return False
+
+    def _curve_history_start(self, series: SeriesCache) -> date | None:
+        """The day the recorded curve begins, when the walk's last window fell before it (see `_review_refusal`)."""
+        frontier = series.curve_frontier
+        if frontier is None:
+            return None
+        first = self._oldest_curve_day(series, frontier)
+        if first is None or self._oldest_curve_day(series, date.min) != first:
+            return None  # no newer curve (that is a refusal), or curve below the frontier (a gap, not a start)
+        run = _days(frontier, first)
+        if any(day not in series.curve_state for day in run):
+            return None
+        empty = sum(1 for day in run if series.curve_state[day] is CurveState.MISSING and day in series.daily)
+        return first if empty >= REFUSAL_EMPTY_DAYS else None
+
+    def _curve_history_starts(self, series: SeriesCache, first: date) -> None:
+        series.floors[Measure.LOAD_CURVE.value] = first
+        self._end_curve_walk(series)
+
+    @staticmethod
+    def _end_curve_walk(series: SeriesCache) -> None:
+        """The curve backfill is done; a lifted refusal, kept while the walk ran, is over."""
+        series.curve_done = True
+        refusal = series.refused.get(Measure.LOAD_CURVE.value)
+        if refusal is not None and refusal.lifted:
+            del series.refused[Measure.LOAD_CURVE.value]
+
+    def _refuse_curve(self, prm: str, direction: Direction, series: SeriesCache) -> None:
+        today = self._today()
+        series.refused[Measure.LOAD_CURVE.value] = MeasureRefusal(since=today, next_try=today + REFUSAL_RETRY)
+        _LOGGER.debug("Load curve refused (%s); asked again on %s", direction.value, today + REFUSAL_RETRY)
+        self._create_refusal_issue(prm, direction)
+
+    def _lift_refusal(self, job: Job, series: SeriesCache, refusal: MeasureRefusal) -> None:
+        refusal.lifted = True
+        ir.async_delete_issue(self.hass, DOMAIN, self._refusal_issue_id(job.prm, job.direction))
+        for day in [
+            d
+            for d, state in series.curve_state.items()
+            if d < job.start and state is CurveState.MISSING and d in series.daily
+        ]:
+            del series.curve_state[day]
+            series.given_up.discard(day)
+            series.attempts.pop(day, None)
+        series.curve_frontier = job.start
+        series.curve_done = False
+
+    @staticmethod
+    def _refusal_issue_id(prm: str, direction: Direction) -> str:
+        return f"load_curve_refused_{prm}_{direction.value}"
+
+    def _create_refusal_issue(self, prm: str, direction: Direction) -> None:
+        issue_id, placeholders = self._refusal_issue_id(prm, direction), {"prm": prm, "url": CURVE_SETTINGS_URL}
+        # Literal translation keys, so that tests/test_translations.py finds and checks them.
+        if direction is Direction.CONSUMPTION:
+            self._create_issue(issue_id, "load_curve_refused", placeholders)
+        else:
+            self._create_issue(issue_id, "production_curve_refused", placeholders)
+
+    def _sync_refusal_issues(self) -> None:
+        """Once per start: repair issues are not persistent, so the refusals kept in the cache create theirs again."""
+        self._refusal_issues_synced = True
+        for prm in self.prms:
+            for direction, series in self.store.cache.prm(prm).series.items():
+                if self._curve_refused(series) and self._wants(Measure.LOAD_CURVE, direction):
+                    self._create_refusal_issue(prm, direction)
+                else:
+                    ir.async_delete_issue(self.hass, DOMAIN, self._refusal_issue_id(prm, direction))
 
     def _store_result(self, job: Job, series: SeriesCache, result: Series) -> None:
         days = _days(job.start, job.end)
@@ -991,7 +1206,10 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             if not wants_curve:
                 state = CurveState.NOT_WANTED
             elif state is None:
-                state = CurveState.NOT_WANTED if series.curve_done else CurveState.PENDING
+                # PENDING holds a day for the curve the backfill will bring; a refused curve brings nothing (and
+                # after a lifted refusal the days already show their daily energy: they keep it meanwhile).
+                held = not series.curve_done and Measure.LOAD_CURVE.value not in series.refused
+                state = CurveState.PENDING if held else CurveState.NOT_WANTED
             inputs.append(
                 DayInput(
                     day=day,
@@ -1131,6 +1349,9 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         cache = self.store.cache.prm(prm)
         cache.history_start = start
         for series in cache.series.values():
+            # The user asks for older history: the walk goes back to ``start`` even through weeks without curve
+            # (`_review_refusal` does not end it at a start of the recorded curve it would otherwise infer).
+            series.floors.pop(Measure.LOAD_CURVE.value, None)
             series.curve_done = False
             series.daily_history_done = False
             series.max_power_history_done = False
@@ -1188,7 +1409,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 start = self._start(prm, direction, Measure.LOAD_CURVE)
                 span = max(1, (today - start).days)
                 total += span / 7
-                if series.curve_done:
+                if series.curve_done or self._curve_refused(series):
                     done += span / 7
                 elif series.curve_frontier is not None:
                     done += min(span, (today - series.curve_frontier).days) / 7
@@ -1229,8 +1450,8 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 load_curve = True
             elif Direction.CONSUMPTION not in directions or not self._wants(Measure.LOAD_CURVE, Direction.CONSUMPTION):
                 load_curve = False
-            elif cons is not None and cons.curve_done:
-                load_curve = False  # the whole history was asked for: not a single reading
+            elif cons is not None and (cons.curve_done or self._curve_refused(cons)):
+                load_curve = False  # the whole history was asked for, or refused: not a single reading
             prms[prm] = PrmData(
                 prm=prm,
                 directions=directions,
@@ -1310,6 +1531,8 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                     "max_power_days": _ranges(series.max_power),
                     "curve_frontier": series.curve_frontier.isoformat() if series.curve_frontier else None,
                     "curve_done": series.curve_done,
+                    "refused": {k: r.to_json() for k, r in series.refused.items()},
+                    "floors": {k: v.isoformat() for k, v in series.floors.items()},
                     "daily_history_done": series.daily_history_done,
                     "retrying": {d.isoformat(): a.count for d, a in sorted(series.attempts.items())},
                     "given_up": [d.isoformat() for d in sorted(series.given_up)],

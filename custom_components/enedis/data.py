@@ -29,8 +29,8 @@ class PrmData:
     """The newest load-curve reading (consumption): average W over ``[start, end)``."""
     load_curve: bool | None = None
     """Whether the PRM has a consumption load curve: True once a reading is cached, False when it never can
-    (load curve not imported, no consumption, or the curve's history import ended without a single reading),
-    None while not known yet."""
+    (load curve not imported, no consumption, the curve's history import ended without a single reading, or Enedis
+    refuses the curve: until a weekly re-ask brings one), None while not known yet."""
     max_power_yesterday: Reading | None = None
     """Yesterday's maximum apparent power (VA), ``at`` = time of the peak."""
     newest_complete_day: date | None = None

@@ -14,6 +14,10 @@ version (UnsupportedStorageVersionError) instead of handing it to code that woul
 The cache also records which source filled it (`source_key`: Conso API URL or Data Connect environment); a setup
 with another source restarts the history import (`EnedisStore.async_load`). An optional key of the same version:
 older files without it simply adopt the entry's source.
+
+Fields added since are optional and change no version: a file written before a field existed loads with its
+default (every reader uses ``raw.get(key, default)``), and older code ignores a key it does not know. ``source``
+(above) and ``refused`` (a measure the PRM refuses, see `MeasureRefusal`) are such fields.
 """
 
 from __future__ import annotations
@@ -132,6 +136,33 @@ class DayAttempts:
 
 
 @dataclass
+class MeasureRefusal:
+    """A measure the PRM refuses: ADAM-ERR0075, or a load curve persistently empty while daily energy exists.
+
+    It is not asked again before ``next_try`` (once a week). ``lifted``: the measure came back and the curve
+    backfill is walking the older history again; the record goes when that walk ends.
+    """
+
+    since: date
+    """The day the refusal was found."""
+    next_try: date
+    lifted: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """Serialise."""
+        return {"since": self.since.isoformat(), "next_try": self.next_try.isoformat(), "lifted": self.lifted}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> MeasureRefusal:
+        """Deserialise."""
+        return cls(
+            since=date.fromisoformat(raw["since"]),
+            next_try=date.fromisoformat(raw["next_try"]),
+            lifted=bool(raw.get("lifted", False)),
+        )
+
+
+@dataclass
 class SeriesCache:
     """Everything known for one PRM and direction."""
 
@@ -151,6 +182,8 @@ class SeriesCache:
     """Per measure: the oldest day Enedis serves, learnt from ADAM-ERR0123 / history-limit answers."""
     probes: dict[str, tuple[date, date]] = field(default_factory=dict)
     """Per measure: a bisection in progress ``(failing start, working start)`` to find that oldest day."""
+    refused: dict[str, MeasureRefusal] = field(default_factory=dict)
+    """Per measure: refused by the PRM (absent from files written before this field: none refused)."""
     last_poll_day: date | None = None
     """The day of the last first daily poll (the late-correction refetch happens once a day)."""
     curve_frontier: date | None = None
@@ -174,12 +207,12 @@ class SeriesCache:
         """Forget what the history import learnt from the previous source; keep the data it fetched.
 
         Days asked without an answer, "history done" flags, the curve backfill's frontier, back-off and given-up
-        days, activation floors and probes: all were answers of a source that is no longer the entry's (maybe a
-        wrong URL whose every answer was "nothing"), so the backfill asks again for every day without data. The
-        readings themselves (curve, daily energy, maximum power, registers) and what was written to the
-        statistics stay: they are the meter's, whichever source served them. The curve backfill resumes below the
-        run of complete days that reaches the day before yesterday (none: from today, as a new entry), so a working
-        source replaced by another working one is not asked two years of curve again.
+        days, activation floors, probes and refused measures: all were answers of a source that is no longer the
+        entry's (maybe a wrong URL whose every answer was "nothing"), so the backfill asks again for every day
+        without data. The readings themselves (curve, daily energy, maximum power, registers) and what was written
+        to the statistics stay: they are the meter's, whichever source served them. The curve backfill resumes
+        below the run of complete days that reaches the day before yesterday (none: from today, as a new entry), so
+        a working source replaced by another working one is not asked two years of curve again.
         """
         self.daily_fetched = set(self.daily)
         self.max_power_fetched = set(self.max_power)
@@ -198,6 +231,7 @@ class SeriesCache:
         self.probes.clear()
         self.attempts.clear()
         self.given_up.clear()
+        self.refused.clear()
 
     def copy(self) -> SeriesCache:
         """A copy whose containers the event loop will not mutate (serialised in a thread).
@@ -218,6 +252,7 @@ class SeriesCache:
             index_history_done=self.index_history_done,
             floors=dict(self.floors),
             probes=dict(self.probes),
+            refused={k: MeasureRefusal(r.since, r.next_try, r.lifted) for k, r in self.refused.items()},
             last_poll_day=self.last_poll_day,
             curve_frontier=self.curve_frontier,
             curve_done=self.curve_done,
@@ -244,6 +279,7 @@ class SeriesCache:
             "index_history_done": self.index_history_done,
             "floors": {k: v.isoformat() for k, v in self.floors.items()},
             "probes": {k: [a.isoformat(), b.isoformat()] for k, (a, b) in self.probes.items()},
+            "refused": {k: r.to_json() for k, r in self.refused.items()},
             "last_poll_day": self.last_poll_day.isoformat() if self.last_poll_day else None,
             "curve_frontier": self.curve_frontier.isoformat() if self.curve_frontier else None,
             "curve_done": self.curve_done,
@@ -275,6 +311,7 @@ class SeriesCache:
             index_history_done=bool(raw.get("index_history_done", False)),
             floors={k: d(v) for k, v in raw.get("floors", {}).items()},
             probes={k: (d(v[0]), d(v[1])) for k, v in raw.get("probes", {}).items()},
+            refused={k: MeasureRefusal.from_json(v) for k, v in raw.get("refused", {}).items()},
             last_poll_day=d(raw["last_poll_day"]) if raw.get("last_poll_day") else None,
             curve_frontier=d(raw["curve_frontier"]) if raw.get("curve_frontier") else None,
             curve_done=bool(raw.get("curve_done", False)),

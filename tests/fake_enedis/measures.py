@@ -108,6 +108,10 @@ CURVE_TOO_LONG = {
     "error": "ADAM-DC-0015",
     "error_description": ("The requested period must be less than 7 days for an access to the load curve"),
 }
+CURVE_REFUSED = {
+    "error": "ADAM-ERR0075",
+    "error_description": "The customer objected to the load curve recording",
+}
 HISTORY_DEADLINE = {
     "error": "ADAM-ERR0125",
     "error_description": "The start date must be greater than the history deadline.",
@@ -215,8 +219,8 @@ def validate(
     months = 24 if kind == "curve" else 36
     if start < sub_months(today, months) - timedelta(days=15):
         return Reply(400, HISTORY_DEADLINE)
-    if kind == "curve" and not info.load_curve_enabled:
-        return Reply(404, NO_DATA_FOUND)
+    if kind == "curve" and not info.load_curve_enabled and prm not in state.curve_enabled_from:
+        return Reply(400, CURVE_REFUSED) if state.curve_refusal == "ADAM-ERR0075" else Reply(404, NO_DATA_FOUND)
     return MeasureRequest(kind, direction, prm, start, end, flavour)
 
 
@@ -233,7 +237,9 @@ def _available_days(state: FakeState, req: MeasureRequest) -> list[date]:
     return [
         d
         for d in _days(req.start, req.end)
-        if data.has_data(req.prm, d, ignore_holes=state.holes_filled) and state.is_published(d)
+        if data.has_data(req.prm, d, ignore_holes=state.holes_filled)
+        and state.is_published(d)
+        and (req.kind != "curve" or state.curve_recorded(req.prm, d))
     ]
 
 

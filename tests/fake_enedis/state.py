@@ -119,6 +119,11 @@ class FakeState:
     late_days: dict[date, float] = field(default_factory=dict)
     holes_filled: bool = False
     """Serve client 4's Tuesday/Wednesday holes as ordinary days ("the data appears")."""
+    curve_refusal: Literal["no_data_found", "ADAM-ERR0075"] = "no_data_found"
+    """How a PRM without load curve (client 2) answers a load-curve call: 404 ``no_data_found``, as observed in
+    production when the hourly collection is off, or 400 ``ADAM-ERR0075``, the code Enedis documents for it."""
+    curve_enabled_from: dict[str, date] = field(default_factory=dict)
+    """PRMs whose customer enabled the load curve at run time: their curve is served from that day on."""
     faults: list[Fault] = field(default_factory=list)
     #: Seconds a request spends in flight before the gateway sees it, from its path (None: none). Its quotas count
     #: it on arrival, as Enedis does, so this models network or proxy delays that bunch requests up on arrival.
@@ -199,6 +204,14 @@ class FakeState:
         """Revoke the consent of ``prm`` (measures then answer 403 ADAM-DC-0008)."""
         self.granted_prms.discard(prm)
         self.revoked_prms.add(prm)
+
+    def curve_recorded(self, prm: str, day: date) -> bool:
+        """True when Enedis holds the load curve of ``prm`` for ``day`` (client 2 only once enabled)."""
+        info = data.prm_info(prm)
+        if info is None or info.load_curve_enabled:
+            return True
+        enabled = self.curve_enabled_from.get(prm)
+        return enabled is not None and day >= enabled
 
     def grant_consent(self, prm: str) -> None:
         """The holder of ``prm`` consents again (also client 8, whose consent is revoked in the sandbox's data)."""

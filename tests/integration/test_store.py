@@ -19,6 +19,7 @@ from custom_components.enedis.store import (
     DayAttempts,
     EnedisStore,
     EntryCache,
+    MeasureRefusal,
     PrmCache,
     SeriesCache,
     source_key,
@@ -100,6 +101,7 @@ def _series_values() -> dict[str, Any]:
         "index_history_done": True,
         "floors": {"load_curve": date(2025, 1, 1), "daily_energy": date(2024, 1, 2)},
         "probes": {"max_power": (date(2023, 11, 1), date(2024, 5, 1))},
+        "refused": {"load_curve": MeasureRefusal(since=date(2026, 1, 10), next_try=date(2026, 1, 17), lifted=True)},
         "last_poll_day": date(2026, 1, 20),
         "curve_frontier": date(2025, 12, 1),
         "curve_done": True,
@@ -194,20 +196,35 @@ def test_every_field_round_trips(cls: type[Any], values: Any) -> None:
         assert getattr(loaded, f.name) == getattr(cache, f.name), f"{cls.__name__}.{f.name}"
 
 
+def _changed(value: Any) -> Any:
+    """Another value of the same immutable type (None stays None)."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int | float):
+        return value + 100
+    if isinstance(value, date):  # datetimes too
+        return value + timedelta(days=1)
+    if isinstance(value, str):
+        return value + "x"
+    return value
+
+
 def _mutate(value: Any) -> None:
-    """Change in place every mutable container reachable from ``value`` (nested ones first)."""
+    """Change in place every mutable object reachable from ``value``: containers (nested ones first) and the fields of
+    mutable dataclasses (`DayAttempts`, `MeasureRefusal`, the caches themselves)."""
     if isinstance(value, dict):
         for item in value.values():
             _mutate(item)
         value.clear()
     elif isinstance(value, set | list):
         value.clear()
-    elif isinstance(value, DayAttempts):
-        value.count += 100
-        value.next_retry = None
-    elif is_dataclass(value) and not value.__dataclass_params__.frozen:  # type: ignore[union-attr]
+    elif is_dataclass(value) and not isinstance(value, type) and not value.__dataclass_params__.frozen:  # type: ignore[attr-defined]
         for f in fields(value):
-            _mutate(getattr(value, f.name))
+            current = getattr(value, f.name)
+            if isinstance(current, dict | set | list) or is_dataclass(current):
+                _mutate(current)
+            else:
+                setattr(value, f.name, _changed(current))
 
 
 @pytest.mark.parametrize(("cls", "values"), FULL[:3], ids=[cls.__name__ for cls, _ in FULL[:3]])
@@ -296,6 +313,7 @@ def _done_series(today: date, complete_from: date | None) -> SeriesCache:
         curve_done=True,
         floors={"daily_energy": start},
         probes={"load_curve": (start, today)},
+        refused={"load_curve": MeasureRefusal(since=today - timedelta(days=3), next_try=today + timedelta(days=4))},
         given_up={days[-20]},
         written={datetime(2026, 1, 1, tzinfo=UTC): 5.0},
         anchor=datetime(2026, 1, 1, tzinfo=UTC),
@@ -315,6 +333,7 @@ def test_restart_history_forgets_answers_keeps_data() -> None:
     assert not series.curve_done
     assert series.curve_frontier == today - timedelta(days=10)  # resumes below the complete run
     assert [series.floors, series.probes, series.given_up, series.attempts] == [{}, {}, set(), {}]
+    assert series.refused == {}  # a refusal was the old source's answer too
 
     nothing = _done_series(today, complete_from=None)  # the wrong URL's "nothing" for every day
     nothing.restart_history(today)
@@ -379,3 +398,32 @@ def test_access_refusal_round_trip() -> None:
     assert loaded.prm("22516914714270").refusal is None
     del raw["prms"]["26584978546985"]["refusal"]
     assert EntryCache.from_json(raw).prm("26584978546985").refusal is None
+
+
+async def test_refused_field_added_without_a_version_change(hass: HomeAssistant, hass_storage: dict[str, Any]) -> None:
+    """A version 2 file written before ``refused`` existed still loads (nothing refused); the field round-trips."""
+    series = _series()
+    before = EntryCache()
+    before.prm("12345678901234").series[Direction.CONSUMPTION] = series
+    data = json.loads(json.dumps(before.to_json()))
+    del data["prms"]["12345678901234"]["series"]["consumption"]["refused"]  # as the previous code wrote it
+    hass_storage["enedis.entry2"] = {"version": 2, "minor_version": 1, "key": "enedis.entry2", "data": data}
+
+    store = EnedisStore(hass, "entry2")
+    loaded = (await store.async_load()).prm("12345678901234").series[Direction.CONSUMPTION]
+    assert loaded == series
+    assert loaded.refused == {}
+
+    loaded.refused["load_curve"] = MeasureRefusal(since=date(2026, 11, 22), next_try=date(2026, 11, 29))
+    await store.async_save()
+    saved = hass_storage["enedis.entry2"]
+    assert (saved["version"], saved["minor_version"]) == (STORAGE_VERSION, 1)
+    assert saved["data"]["prms"]["12345678901234"]["series"]["consumption"]["refused"] == {
+        "load_curve": {"since": "2026-11-22", "next_try": "2026-11-29", "lifted": False}
+    }
+    store.async_unload()
+    again = EnedisStore(hass, "entry2")
+    reloaded = (await again.async_load()).prm("12345678901234").series[Direction.CONSUMPTION]
+    assert reloaded.refused == {"load_curve": MeasureRefusal(date(2026, 11, 22), date(2026, 11, 29))}
+    assert reloaded == loaded
+    again.async_unload()
