@@ -428,6 +428,24 @@ async def test_activation_client1(auth: dict[str, str], client: TestClient[Any, 
     assert (await resp.json())["error"] == "ADAM-ERR0123"
 
 
+async def test_switches_for_a_stricter_horizon_and_a_meter_without_index(
+    client: TestClient[Any, Any], auth: dict[str, str], state: FakeState
+) -> None:
+    """``history_margin_days``: the oldest start served moves; ``no_index_prms``: that PRM's index is "no data"."""
+    horizon = date(2023, 11, 5)  # 36 months before 2026-11-05
+    for margin, served in ((15, horizon - timedelta(days=15)), (0, horizon)):
+        state.history_margin_days = margin
+        status, _ = await _get(client, auth, "consommation_quotidienne", P0, served, served + timedelta(days=2))
+        assert status == 200
+        status, body = await _get(client, auth, "index_consommation", P0, served - timedelta(days=1), served)
+        assert (status, body["error"]) == (400, "ADAM-ERR0125")
+    state.no_index_prms.add(P0)
+    status, body = await _get(client, auth, "index_consommation", P0, date(2026, 11, 1), date(2026, 11, 3))
+    assert (status, body["error"]) == (404, "no_data_found")
+    status, _ = await _get(client, auth, "consommation_quotidienne", P0, date(2026, 11, 1), date(2026, 11, 3))
+    assert status == 200
+
+
 async def test_holes_client4(client: TestClient[Any, Any], auth: dict[str, str]) -> None:
     prm = "42900589957123"
     start = date(2026, 10, 26)  # Monday

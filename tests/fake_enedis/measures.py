@@ -217,7 +217,7 @@ def validate(
     if start < info.activation:
         return Reply(400, BEFORE_ACTIVATION_FR if flavour == "v2" else BEFORE_ACTIVATION_EN)
     months = 24 if kind == "curve" else 36
-    if start < sub_months(today, months) - timedelta(days=15):
+    if start < sub_months(today, months) - timedelta(days=state.history_margin_days):
         return Reply(400, HISTORY_DEADLINE)
     if kind == "curve" and not info.load_curve_enabled and prm not in state.curve_enabled_from:
         return Reply(400, CURVE_REFUSED) if state.curve_refusal == "ADAM-ERR0075" else Reply(404, NO_DATA_FOUND)
@@ -370,6 +370,8 @@ def _v5_body(req: MeasureRequest, points: list[dict[str, str]]) -> dict[str, Any
 def _build_index(state: FakeState, req: MeasureRequest) -> Reply:
     """Index body: one value per day at local midnight for each day in [start, end]."""
     info = data.PRMS[req.prm]
+    if req.prm in state.no_index_prms:
+        return Reply(404, NO_DATA_FOUND)
     days = [req.start + timedelta(days=i) for i in range((req.end - req.start).days + 1)]
     days = [d for d in days if d >= info.activation and state.is_published(d - timedelta(days=1))]
     if req.truncate and days:

@@ -124,6 +124,11 @@ class FakeState:
     production when the hourly collection is off, or 400 ``ADAM-ERR0075``, the code Enedis documents for it."""
     curve_enabled_from: dict[str, date] = field(default_factory=dict)
     """PRMs whose customer enabled the load curve at run time: their curve is served from that day on."""
+    history_margin_days: int = 15
+    """Days served beyond the 24 (load curve) or 36 months of history; an older start answers ADAM-ERR0125. The
+    integration assumes Enedis' 15: a smaller margin is a stricter horizon than it expects (found by bisection)."""
+    no_index_prms: set[str] = field(default_factory=set)
+    """PRMs whose meter keeps no index registers: their ``index_*`` calls answer 404 ``no_data_found``."""
     faults: list[Fault] = field(default_factory=list)
     #: Seconds a request spends in flight before the gateway sees it, from its path (None: none). Its quotas count
     #: it on arrival, as Enedis does, so this models network or proxy delays that bunch requests up on arrival.
