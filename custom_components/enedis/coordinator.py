@@ -781,12 +781,19 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         for prm in self._polled_prms():
             for direction in self._directions(prm):
                 key = (prm, direction)
+                wake: datetime | None = None
                 if self._series(prm, direction).last_poll_day != today:
-                    candidates.append(max(now, self._poll_time(today)))
+                    wake = max(now, self._poll_time(today))
                 elif not self._yesterday_complete(prm, direction):
                     retry = (self._last_poll_attempt.get(key) or now) + self.retry_interval
                     if retry < self._give_up_time(today):
-                        candidates.append(retry)
+                        wake = retry
+                if wake is not None and wake <= now and not self._daily_jobs(prm, direction, now):
+                    # Due, yet this refresh's poll found nothing it may ask (every measure's API refused as not
+                    # subscribed, asked again tomorrow): waking at once would find nothing either, every second.
+                    wake = None
+                if wake is not None:
+                    candidates.append(wake)
         candidates.append(self._poll_time(today + timedelta(days=1)))
         # Also wake at Paris midnight (no request): "yesterday" sensors must move to the new day.
         tomorrow = today + timedelta(days=1)
@@ -941,6 +948,9 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         except (BeforeActivationError, HistoryLimitError) as err:
             _LOGGER.debug("%s: %s", job, err)
             self._on_range_error(job, series)
+            # No reading, but the oldest day may now be known and the history complete: the import decides (its
+            # last full write from the oldest hour happens once the backfill has no job left).
+            touched.add((job.prm, job.direction))
             return
         except NoDataError:
             result = Series(job.prm, job.direction, job.measure, "")
@@ -971,6 +981,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             return
         except (BeforeActivationError, HistoryLimitError):
             self._on_range_error(job, series)
+            touched.add((job.prm, job.direction))  # as in `_async_run_job`: the history may be complete now
             return
         except (NoDataError, RequestError) as err:
             self._record_error(err)

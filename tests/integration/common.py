@@ -97,12 +97,14 @@ def truth_hours(prm: str, direction: str, days: list[date], *, ignore_holes: boo
     return hours
 
 
-async def async_statistics(hass: HomeAssistant, statistic_id: str) -> list[dict[str, Any]]:
+async def async_statistics(
+    hass: HomeAssistant, statistic_id: str, since: datetime = datetime(2020, 1, 1, tzinfo=UTC)
+) -> list[dict[str, Any]]:
     await async_wait_recording_done(hass)
     result = await get_instance(hass).async_add_executor_job(
         statistics_during_period,
         hass,
-        datetime(2020, 1, 1, tzinfo=UTC),
+        since,
         None,
         {statistic_id},
         "hour",
