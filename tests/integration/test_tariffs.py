@@ -175,6 +175,47 @@ async def test_tempo_colours_from_an_entity(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+async def test_prices_from_a_price_entity(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
+) -> None:
+    """A price entity's recorded history prices each hour: its unit converts the value (€/kWh, c€/kWh, €/MWh, none
+    = €/kWh), a state that is not a price (unknown, an unknown unit) leaves the previous price in force, a change
+    inside an hour applies from the next hour, and the entity's first price also covers the imported hours before
+    its history begins."""
+    entity = "sensor.electricity_price"
+    history = [  # (when, state, unit, the price in force from the next whole hour in EUR/kWh: by hand)
+        (paris(date(2026, 10, 25), 12), "0.2", "€/kWh", 0.2),
+        (paris(date(2026, 11, 1), 0), "25", "c€/kWh", 0.25),
+        (paris(date(2026, 11, 5), 0), "unknown", None, 0.25),
+        (paris(date(2026, 11, 8), 14) + timedelta(minutes=30), "300", "€/MWh", 0.3),
+        (paris(date(2026, 11, 12), 0), "0.5", "$/kWh", 0.3),
+        (paris(date(2026, 11, 15), 0), "0.1", None, 0.1),
+    ]
+    for when, value, unit, _ in history:
+        freezer.move_to(when)
+        hass.states.async_set(entity, value, {"unit_of_measurement": unit} if unit else {})
+        await hass.async_block_till_done()
+    await async_wait_recording_done(hass)
+
+    def price(hour: datetime) -> float:
+        """The last price set at or before the start of ``hour`` (the first one before the entity's history)."""
+        return [p for when, *_, p in history if when <= hour or when == history[0][0]][-1]
+
+    freezer.move_to(paris(TODAY, 12))
+    entry = await setup_entry(hass, freezer, {"price_entity": entity})
+    consumption = by_hour(await async_statistics(hass, f"enedis:{P0}_consumption"))
+    cost_rows = await async_statistics(hass, f"enedis:{P0}_consumption_cost")
+    cost = by_hour(cost_rows)
+    assert set(cost) == set(consumption)
+    assert min(consumption) == paris(date(2026, 10, 22), 0)  # one month: 3.5 days before the entity's history
+    for hour, kwh in consumption.items():
+        assert cost[hour] == pytest.approx(kwh * price(hour), abs=1e-9), hour
+    assert cost[paris(date(2026, 11, 8), 14)] == pytest.approx(consumption[paris(date(2026, 11, 8), 14)] * 0.25)
+    assert cost[paris(date(2026, 11, 8), 15)] == pytest.approx(consumption[paris(date(2026, 11, 8), 15)] * 0.3)
+    assert_continuous(cost_rows)
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
 async def test_unknown_offpeak_format_opens_a_repair_issue(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway, issue_registry: ir.IssueRegistry
 ) -> None:
