@@ -67,27 +67,11 @@ from .const import (
     ACCESS_CONSENT_MISSING,
     ACCESS_NOT_HOLDER,
     ACCESS_OK,
-    ALL_MEASURES,
     CONF_CONSENT_EXPIRES,
-    CONF_CURVE_MONTHS,
-    CONF_DAILY_MONTHS,
     CONF_ENVIRONMENT,
-    CONF_MEASURES,
-    CONF_MONTHLY_FEE,
-    CONF_OFFPEAK_OVERRIDE,
-    CONF_POLL_END,
-    CONF_POLL_START,
-    CONF_PRICE_ENTITY,
-    CONF_PRICE_PERIODS,
     CONF_PRMS,
     CONF_SOURCE,
-    CONF_TARIFF,
-    CONF_TEMPO_ENTITY,
     CONF_VERIFIED,
-    DEFAULT_CURVE_MONTHS,
-    DEFAULT_DAILY_MONTHS,
-    DEFAULT_POLL_END,
-    DEFAULT_POLL_START,
     DOMAIN,
     ENV_SANDBOX,
     MEASURE_DAILY_ENERGY,
@@ -95,7 +79,6 @@ from .const import (
     MEASURE_MAX_POWER,
     MEASURE_PRODUCTION,
     SOURCE_CONSO_API,
-    TARIFF_BASE,
     TARIFF_HPHC,
     TARIFF_TEMPO,
 )
@@ -113,6 +96,7 @@ from .ledger import (
     publish,
     rows_to_repair,
 )
+from .options import EntryOptions
 from .statistics import (
     async_clear,
     async_recorded_rows,
@@ -124,7 +108,7 @@ from .statistics import (
 from .store import AccessRefusal, DayAttempts, EnedisStore, MeasureRefusal, SeriesCache, source_key
 from .tariff_history import async_price_periods, async_tempo_colours
 from .tariff_series import TariffConfig, TariffResult, build_consumption_tariffs, build_production_compensation
-from .tariffs import OffpeakFormatError, PricePeriod, daily_register_energy, parse_offpeak
+from .tariffs import OffpeakFormatError, daily_register_energy, parse_offpeak
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -264,14 +248,8 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         self.store = EnedisStore(hass, entry.entry_id)
         self.prms: list[str] = list(entry.data[CONF_PRMS])
         self._now = now
-        options = entry.options
-        self.measures: set[str] = set(options.get(CONF_MEASURES, ALL_MEASURES))
-        self.curve_months = int(options.get(CONF_CURVE_MONTHS, DEFAULT_CURVE_MONTHS))
-        self.daily_months = int(options.get(CONF_DAILY_MONTHS, DEFAULT_DAILY_MONTHS))
-        start_hour = int(options.get(CONF_POLL_START, DEFAULT_POLL_START))
-        end_hour = int(options.get(CONF_POLL_END, DEFAULT_POLL_END))
-        fraction = _stable_fraction(entry.entry_id)
-        self.poll_minute = int(start_hour * 60 + fraction * max(1, (end_hour - start_hour) * 60))
+        self._options = (entry.options, EntryOptions.from_entry(entry.options))
+        self._fraction = fraction = _stable_fraction(entry.entry_id)
         self.retry_interval = timedelta(minutes=60 + int(fraction * 60))
         self.contracts: dict[str, Contract] = {}
         self._contract_day: dict[str, date] = {}
@@ -295,6 +273,26 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         self.refused: dict[str, AccessRefusal] = {}
         """PRMs whose data Enedis refuses (no consent): not polled, their entities unavailable (`_refuse`)."""
         self._refusal_issues_synced = False
+
+    @property
+    def options(self) -> EntryOptions:
+        """The entry's options (`options.EntryOptions`): the engine reads them here, never ``entry.options``.
+
+        Built once per setup, and again only if the entry's options are replaced without a reload (an options
+        flow reloads the entry; Home Assistant replaces the whole mapping on every update, hence the identity
+        check): the engine never acts on stale options.
+        """
+        stored, model = self._options
+        if stored is not self.config_entry.options:
+            self._options = (self.config_entry.options, EntryOptions.from_entry(self.config_entry.options))
+            model = self._options[1]
+        return model
+
+    @property
+    def poll_minute(self) -> int:
+        """Minute of the Paris day of the first daily poll: this installation's own place in the poll window."""
+        start, end = self.options.poll_start, self.options.poll_end
+        return int(start * 60 + self._fraction * max(1, (end - start) * 60))
 
     # --- lifecycle --------------------------------------------------------------------------------------
 
@@ -332,7 +330,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
     def _directions(self, prm: str) -> list[Direction]:
         cache = self.store.cache.prm(prm)
         directions = [Direction.CONSUMPTION]
-        if MEASURE_PRODUCTION in self.measures:
+        if MEASURE_PRODUCTION in self.options.measures:
             directions.append(Direction.PRODUCTION)
         contract = self.contracts.get(prm)
         if contract is not None:
@@ -356,7 +354,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
     def _start(self, prm: str, direction: Direction, measure: Measure) -> date:
         """Oldest day to import for a measure: options, Enedis' horizon, activation, import_history."""
         today = self._today()
-        months = self.curve_months if measure is Measure.LOAD_CURVE else self.daily_months
+        months = self.options.curve_months if measure is Measure.LOAD_CURVE else self.options.daily_months
         start = months_before(today, months)
         override = self.store.cache.prm(prm).history_start
         if override is not None:
@@ -372,18 +370,18 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
 
     def _wants(self, measure: Measure, direction: Direction) -> bool:
         if measure is Measure.LOAD_CURVE:
-            return MEASURE_LOAD_CURVE in self.measures
+            return MEASURE_LOAD_CURVE in self.options.measures
         if measure is Measure.MAX_POWER:
-            return direction is Direction.CONSUMPTION and MEASURE_MAX_POWER in self.measures
+            return direction is Direction.CONSUMPTION and MEASURE_MAX_POWER in self.options.measures
         if measure is Measure.INDEX:
             # The meter's HP/HC registers, only when they are used (HP/HC option) and the API serves them.
             return (
                 direction is Direction.CONSUMPTION
-                and self.config_entry.options.get(CONF_TARIFF) == TARIFF_HPHC
+                and self.options.tariff == TARIFF_HPHC
                 and getattr(self.source, "flavor", None) is ApiFlavor.DC2026
                 and not self._index_unsupported
             )
-        return MEASURE_DAILY_ENERGY in self.measures
+        return MEASURE_DAILY_ENERGY in self.options.measures
 
     # --- planning ---------------------------------------------------------------------------------------
 
@@ -1222,11 +1220,8 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
 
     def tariff_config(self, prm: str) -> TariffConfig:
         """The tariff of a PRM: option, off-peak windows (options' override, else the contract's), prices."""
-        options = self.config_entry.options
-        option = str(options.get(CONF_TARIFF, TARIFF_BASE))
-        text = options.get(CONF_OFFPEAK_OVERRIDE) or (
-            self.contracts[prm].offpeak_hours if prm in self.contracts else None
-        )
+        options = self.options
+        text = options.offpeak_override or (self.contracts[prm].offpeak_hours if prm in self.contracts else None)
         windows: tuple[Any, ...] = ()
         if text:
             try:
@@ -1235,33 +1230,26 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 self._create_issue(f"offpeak_unknown_{prm}", "offpeak_unknown", {"offpeak": str(text)})
             else:
                 ir.async_delete_issue(self.hass, DOMAIN, f"offpeak_unknown_{prm}")
-        periods: list[PricePeriod] = []
-        for raw in options.get(CONF_PRICE_PERIODS, []):
-            start = dt_util.parse_datetime(str(raw.get("start")))
-            if start is not None and isinstance(raw.get("prices"), dict):
-                periods.append(PricePeriod(start=start, prices={k: float(v) for k, v in raw["prices"].items()}))
         return TariffConfig(
-            option=option,
+            option=options.tariff,
             windows=windows,
-            periods=tuple(sorted(periods, key=lambda p: p.start)),
-            monthly_fee=float(options.get(CONF_MONTHLY_FEE, 0.0) or 0.0),
+            periods=options.price_periods,
+            monthly_fee=options.monthly_fee,
         )
 
     async def _async_tariff_inputs(self, prm: str, inputs: list[DayInput]) -> tuple[TariffConfig, dict[date, str]]:
         """The tariff config, with prices and Tempo colours read from the recorder's history when configured."""
         config = self.tariff_config(prm)
-        options = self.config_entry.options
+        options = self.options
         colours: dict[date, str] = {}
         days = sorted(d.day for d in inputs)
         if not days:
             return config, colours
-        if config.option == TARIFF_TEMPO and options.get(CONF_TEMPO_ENTITY):
+        if config.option == TARIFF_TEMPO and options.tempo_entity:
             # The first local day's night (00:00-06:00) belongs to the previous Tempo day.
-            colours = await async_tempo_colours(
-                self.hass, str(options[CONF_TEMPO_ENTITY]), days[0] - timedelta(days=1), days[-1]
-            )
-        if options.get(CONF_PRICE_ENTITY):
-            from_entity = await async_price_periods(self.hass, str(options[CONF_PRICE_ENTITY]), days[0], days[-1])
+            colours = await async_tempo_colours(self.hass, options.tempo_entity, days[0] - timedelta(days=1), days[-1])
+        if options.price_entity:
+            from_entity = await async_price_periods(self.hass, options.price_entity, days[0], days[-1])
             feed_in = [p for p in config.periods if "feed_in" in p.prices]
             config = TariffConfig(
                 config.option, config.windows, tuple(from_entity) + tuple(feed_in), config.monthly_fee
