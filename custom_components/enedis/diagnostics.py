@@ -82,9 +82,7 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: EnedisC
     coordinator = entry.runtime_data
     data = coordinator.data
     prms = {str(prm) for prm in entry.data.get(CONF_PRMS, [])} | set(coordinator.prms)
-    secrets = {s for s in coordinator.source._secrets() if s} | {
-        str(entry.data[key]) for key in (CONF_TOKEN,) if entry.data.get(key)
-    }
+    secrets = set(coordinator.source.secrets()) | {str(entry.data[key]) for key in (CONF_TOKEN,) if entry.data.get(key)}
     scrub = _Scrubber(prms, secrets)
     snapshot: dict[str, Any] = {
         "requests_today": data.requests_today,
