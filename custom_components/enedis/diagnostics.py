@@ -109,7 +109,7 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: EnedisC
             "data": async_redact_data(dict(entry.data), TO_REDACT),
             "options": async_redact_data(dict(entry.options), TO_REDACT),
         },
-        "source": type(coordinator.source).__name__,
+        "source": coordinator.source.contract.name,
         "last_update_success": coordinator.last_update_success,
         "coordinator": coordinator.diagnostics(),
         "snapshot": snapshot,

@@ -117,7 +117,8 @@ class SourceContract:
     """Everything the engine needs to know about a source (see the module docstring)."""
 
     name: str
-    """Short name for logs and diagnostics."""
+    """The source's name in diagnostics (``"source"``): the class name of the built-in sources, so diagnostics read
+    as before the contract existed."""
     measures: Mapping[Direction, frozenset[Measure]]
     windows: Mapping[Measure, WindowLimits]
     policy: QuotaPolicy
@@ -164,7 +165,7 @@ ENEDIS_MEASURES = _measures(DC2026_RESOURCES)
 production. Conso API passes the same French types through."""
 
 DATA_CONNECT_CONTRACT = SourceContract(
-    name="data_connect",
+    name="DataConnect",
     measures=ENEDIS_MEASURES,
     windows=ENEDIS_WINDOWS,
     policy=QuotaPolicy(quotas=ENEDIS_QUOTAS, batch=10, interval=timedelta(seconds=2)),
@@ -176,7 +177,7 @@ DATA_CONNECT_CONTRACT = SourceContract(
 10 requests per refresh every 2 s, unpaced (the limiter keeps them under 5/s): 2 years take about a minute."""
 
 CONSO_API_CONTRACT = SourceContract(
-    name="conso_api",
+    name="ConsoApi",
     measures=ENEDIS_MEASURES,
     windows=ENEDIS_WINDOWS,
     policy=QuotaPolicy(
