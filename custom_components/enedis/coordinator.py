@@ -90,12 +90,11 @@ from .ledger import (
     DayInput,
     Publication,
     build_hours,
-    build_rows,
     choose_origin,
     curve_state_of,
     local_day,
     publish,
-    rows_to_repair,
+    repair_rows,
 )
 from .options import EntryOptions
 from .statistics import (
@@ -1320,9 +1319,11 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 for key, hours in series.extra_written.items():
                     statistics[key] = (series_metadata(self.hass, prm, key), hours)
                 for metadata, hours in statistics.values():
-                    expected = build_rows(hours, series.anchor)
                     recorded = await async_recorded_rows(self.hass, metadata["statistic_id"])
-                    rows, foreign = rows_to_repair(expected, recorded)
+                    # ~26,000 rows a series: built and compared in the executor, not in the event loop.
+                    rows, foreign = await self.hass.async_add_executor_job(
+                        repair_rows, dict(hours), series.anchor, recorded
+                    )
                     if foreign:
                         _LOGGER.info(
                             "Statistic %s holds rows this entry never wrote: rewritten", metadata["statistic_id"]
