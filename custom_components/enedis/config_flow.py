@@ -31,7 +31,7 @@ do).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 import logging
 import os
 import re
@@ -69,7 +69,7 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.util import dt as dt_util
 
-from .api.models import PARIS
+from .api.calendar import local_day, local_midnight_utc
 from .tariffs import BASE, FEED_IN, OFFPEAK, PEAK, TEMPO_CLASSES, OffpeakFormatError, format_offpeak, parse_offpeak
 
 if TYPE_CHECKING:
@@ -983,7 +983,7 @@ def _newest_start(periods: list[dict[str, Any]]) -> date | None:
     if not periods:
         return None
     start = dt_util.parse_datetime(str(max(periods, key=lambda period: str(period["start"]))["start"]))
-    return None if start is None else start.astimezone(PARIS).date()
+    return None if start is None else local_day(start)
 
 
 def _with_period(periods: list[dict[str, Any]], apply_from: date, prices: dict[str, float]) -> list[dict[str, Any]]:
@@ -992,7 +992,7 @@ def _with_period(periods: list[dict[str, Any]], apply_from: date, prices: dict[s
     Earlier periods keep pricing the history before it; periods starting on or after it are replaced. A date in
     the past therefore reprices the history from that day (the cost statistics are rewritten without a spike).
     """
-    start = dt_util.as_utc(datetime.combine(apply_from, time(0), tzinfo=PARIS)).isoformat()
+    start = local_midnight_utc(apply_from).isoformat()
     kept = [period for period in periods if str(period["start"]) < start]
     if not prices:
         return kept

@@ -60,9 +60,9 @@ from .api import (
     Series,
     UnsupportedError,
 )
+from .api.calendar import local_day, local_midnight_utc, months_before, paris_datetime
 from .api.errors import BeforeActivationError, CurveNotEnabledError, HistoryLimitError, WrongDirectionError
-from .api.models import PARIS
-from .api.windows import MAX_WINDOW_DAYS, history_start, months_before
+from .api.windows import MAX_WINDOW_DAYS, history_start
 from .const import (
     ACCESS_CONSENT_MISSING,
     ACCESS_NOT_HOLDER,
@@ -109,7 +109,6 @@ from .ledger import (
     build_rows,
     choose_origin,
     curve_state_of,
-    local_day,
     publish,
     rows_to_repair,
 )
@@ -321,11 +320,10 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         return local_day(self._now())
 
     def _poll_time(self, day: date) -> datetime:
-        midnight = datetime(day.year, day.month, day.day, tzinfo=PARIS)
-        return dt_util.as_utc(midnight + timedelta(minutes=self.poll_minute))
+        return paris_datetime(day, *divmod(self.poll_minute, 60))
 
     def _give_up_time(self, day: date) -> datetime:
-        return dt_util.as_utc(datetime(day.year, day.month, day.day, GIVE_UP_HOUR, tzinfo=PARIS))
+        return paris_datetime(day, GIVE_UP_HOUR)
 
     # --- what to import -------------------------------------------------------------------------------
 
@@ -790,7 +788,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         candidates.append(self._poll_time(today + timedelta(days=1)))
         # Also wake at Paris midnight (no request): "yesterday" sensors must move to the new day.
         tomorrow = today + timedelta(days=1)
-        candidates.append(dt_util.as_utc(datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=PARIS)))
+        candidates.append(local_midnight_utc(tomorrow))
         return max(now + timedelta(seconds=1), min(candidates))
 
     def _after_daily_poll(self, prm: str, direction: Direction, today: date) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 
 from custom_components.enedis.api import Direction, Reading
-from custom_components.enedis.ledger import CurveState, DayCurve, day_bounds
+from custom_components.enedis.api.calendar import day_bounds
+from custom_components.enedis.ledger import CurveState, DayCurve
 from custom_components.enedis.store import (
     STORAGE_VERSION,
     AccessRefusal,

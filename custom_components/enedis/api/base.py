@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from .clock import Clock, paris_today
+from .calendar import local_day
+from .clock import Clock
 from .errors import (
     CommunicationError,
     EnedisError,
@@ -111,7 +112,7 @@ class MeteringSource(ABC):
 
     def today(self) -> date:
         """Today in Paris, per the source's clock."""
-        return paris_today(self.clock)
+        return local_day(self.clock.now())
 
     def quota_status(self) -> dict[str, dict[str, object]]:
         """Remaining budget of every (host, API) key of the process (diagnostics)."""

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 import time
 from typing import Protocol
-
-from .models import PARIS
 
 
 class Clock(Protocol):
@@ -66,8 +64,3 @@ class ManualClock:
         self.slept += max(0.0, seconds)
         self.advance(max(0.0, seconds))
         await asyncio.sleep(0)
-
-
-def paris_today(clock: Clock) -> date:
-    """Today's date in Paris, the calendar Enedis counts days in."""
-    return clock.now().astimezone(PARIS).date()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from .calendar import months_before
 from .models import Measure
 
 MAX_WINDOW_DAYS: dict[Measure, int] = {
@@ -26,19 +27,6 @@ HISTORY_MONTHS: dict[Measure, int] = {
     Measure.INDEX: 36,
 }
 HISTORY_MARGIN_DAYS = 15
-
-
-def months_before(day: date, months: int) -> date:
-    """The same day ``months`` calendar months earlier (clamped to the month's last day)."""
-    month_index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(month_index, 12)
-    month += 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError  # pragma: no cover - day 28 always exists
 
 
 def history_start(measure: Measure, today: date) -> date:
