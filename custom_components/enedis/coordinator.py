@@ -26,7 +26,7 @@ does the work that is due (a few requests), writes what changed to the statistic
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 import hashlib
@@ -248,8 +248,6 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         hass: HomeAssistant,
         entry: EnedisConfigEntry,
         source: MeteringSource,
-        *,
-        now: Callable[[], datetime] = dt_util.utcnow,
     ) -> None:
         """Create the coordinator; `async_config_entry_first_refresh` loads the cache without any request."""
         super().__init__(
@@ -262,7 +260,8 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         self.source = source
         self.store = EnedisStore(hass, entry.entry_id)
         self.prms: list[str] = list(entry.data[CONF_PRMS])
-        self._now = now
+        self._now = source.clock.now
+        """The sources' clock (one per process, `helpers.get_registry`): the schedule and the requests read one time."""
         options = entry.options
         self.measures: set[str] = set(options.get(CONF_MEASURES, ALL_MEASURES))
         self.curve_months = int(options.get(CONF_CURVE_MONTHS, DEFAULT_CURVE_MONTHS))
