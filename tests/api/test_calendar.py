@@ -46,7 +46,8 @@ def utc(text: str) -> datetime:
 def test_day_bounds_are_local_midnights_in_utc(day: date, start: str, end: str, hours: int) -> None:
     lower, upper = day_bounds(day)
     assert (lower, upper) == (utc(start), utc(end))
-    assert lower.tzinfo is UTC and upper.tzinfo is UTC
+    assert lower.tzinfo is UTC
+    assert upper.tzinfo is UTC
     assert upper - lower == hours * HOUR
     assert local_midnight_utc(day) == lower
     assert local_midnight_utc(day + timedelta(days=1)) == upper
@@ -112,7 +113,8 @@ def test_fixed_offsets_on_the_repeated_autumn_hour() -> None:
     # The same wall clock, 02:30, with the offset of each instant.
     assert summer.replace(tzinfo=None) == winter.replace(tzinfo=None) == datetime(2026, 10, 25, 2, 30)
     assert (summer.utcoffset(), winter.utcoffset()) == (2 * HOUR, HOUR)
-    assert summer.tzinfo is fixed_offset(2 * HOUR) and winter.tzinfo is fixed_offset(HOUR)
+    assert summer.tzinfo is fixed_offset(2 * HOUR)
+    assert winter.tzinfo is fixed_offset(HOUR)
     # Fixed offsets keep the arithmetic and the order exact...
     assert winter - summer == HOUR
     assert summer < winter
