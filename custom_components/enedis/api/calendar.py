@@ -37,12 +37,17 @@ def fixed_offset(offset: timedelta) -> timezone:
     return tz
 
 
-def to_utc(moment: datetime) -> datetime:
-    """``moment`` in UTC; refuses naive datetimes (``astimezone`` would read them as the host's time)."""
+def _aware(moment: datetime) -> datetime:
+    """``moment`` itself; refuses naive datetimes (``astimezone`` would read them as the host's time)."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         msg = f"naive datetime {moment.isoformat()}"
         raise ValueError(msg)
-    return moment.astimezone(UTC)
+    return moment
+
+
+def to_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; refuses naive datetimes (``ValueError``)."""
+    return _aware(moment).astimezone(UTC)
 
 
 def utc_hour(moment: datetime) -> datetime:
@@ -56,12 +61,12 @@ def utc_hour(moment: datetime) -> datetime:
 
 def paris_offset(instant: datetime) -> timedelta:
     """Paris' UTC offset at an aware ``instant`` (1 h in winter, 2 h in summer)."""
-    return to_utc(instant).astimezone(PARIS).utcoffset() or timedelta(0)
+    return _aware(instant).astimezone(PARIS).utcoffset() or timedelta(0)
 
 
 def to_paris(instant: datetime) -> datetime:
     """An aware ``instant`` as Paris wall clock with the FIXED offset of that instant (exact arithmetic)."""
-    local = to_utc(instant).astimezone(PARIS)
+    local = _aware(instant).astimezone(PARIS)  # one conversion: parsers call this per reading
     return local.replace(tzinfo=fixed_offset(local.utcoffset() or timedelta(0)), fold=0)
 
 
@@ -73,7 +78,7 @@ def paris_instant(stamp: float) -> datetime:
 
 def local_day(instant: datetime) -> date:
     """The Paris (Enedis) calendar day of an aware instant."""
-    return to_utc(instant).astimezone(PARIS).date()
+    return _aware(instant).astimezone(PARIS).date()
 
 
 def paris_datetime(day: date, hour: int = 0, minute: int = 0) -> datetime:
