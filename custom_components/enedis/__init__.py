@@ -14,7 +14,7 @@ from homeassistant.helpers import config_entry_oauth2_flow, config_validation as
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .api import ApiFlavor, ConsoApi, DataConnect, EnedisError, MeteringSource
+from .api import ConsoApi, DataConnect, EnedisError, MeteringSource
 from .const import (
     CONF_AUTH_IMPLEMENTATION,
     CONF_AUTHORIZATION_IDS,
@@ -53,7 +53,6 @@ async def _async_source(hass: HomeAssistant, entry: EnedisConfigEntry) -> Meteri
             session,
             entry.data[CONF_TOKEN],
             base_url=entry.data.get(CONF_BASE_URL, DEFAULT_CONSO_API_URL),
-            flavor=ApiFlavor.DC2026,
             registry=registry,
         )
         try:

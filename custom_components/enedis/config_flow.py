@@ -31,7 +31,8 @@ do).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import timedelta
 import logging
 import os
 import re
@@ -69,7 +70,6 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.util import dt as dt_util
 
-from .api.calendar import local_day, local_midnight_utc
 from .tariffs import BASE, FEED_IN, OFFPEAK, PEAK, TEMPO_CLASSES, OffpeakFormatError, format_offpeak, parse_offpeak
 
 if TYPE_CHECKING:
@@ -127,10 +127,6 @@ from .const import (
     CONF_VERIFIED,
     DEFAULT_CONSENT_DURATION,
     DEFAULT_CONSO_API_URL,
-    DEFAULT_CURVE_MONTHS,
-    DEFAULT_DAILY_MONTHS,
-    DEFAULT_POLL_END,
-    DEFAULT_POLL_START,
     DEMO_GATEWAY_VARIABLE,
     DOMAIN,
     ENV_DEMO,
@@ -145,6 +141,15 @@ from .const import (
     TARIFFS,
 )
 from .helpers import get_registry
+from .options import (
+    CURVE_MONTHS_MAX,
+    DAILY_MONTHS_MAX,
+    HISTORY_KEYS,
+    POLL_HOURS,
+    TARIFF_KEYS,
+    EntryOptions,
+    price_periods_to_options,
+)
 from .views import async_register_view, consent_redirect_url, consent_states
 
 _LOGGER = logging.getLogger(__name__)
@@ -165,9 +170,6 @@ ENVIRONMENTS_WITH_DEMO = (*ENVIRONMENTS, ENV_DEMO)
 WITHOUT_CONSENT_PAGE = (ENV_SANDBOX, ENV_DEMO)
 """Environments whose fake clients are picked directly (`SANDBOX_PRMS`) instead of an Enedis consent page."""
 CONSENT_VERSION = 2
-POLL_HOURS = (6, 22)
-CURVE_MONTHS_MAX = 24
-DAILY_MONTHS_MAX = 36
 
 CONSENT_MISSING = "consent_missing"
 """Form error (and `_async_live_check` result): the credentials were accepted, Enedis refuses the PRM's data."""
@@ -781,7 +783,12 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class EnedisOptionsFlow(OptionsFlowWithReload):
-    """History depth, poll window and measures (saving reloads the entry, HA >= 2025.8)."""
+    """Two pages: history (depth, poll window, measures) and tariff (option, entities, dated prices).
+
+    Saving reloads the entry (HA >= 2025.8). Both pages read the stored options through `options.EntryOptions`
+    (its defaults, its price periods) and save through it: a page writes its own keys only (`HISTORY_KEYS`,
+    `TARIFF_KEYS`, the price periods when they changed), every other stored key stays as it was.
+    """
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose what to change."""
@@ -790,26 +797,21 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
     async def async_step_history(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """History depth, poll window and measures; the poll window must start before it ends."""
         errors: dict[str, str] = {}
+        stored = EntryOptions.from_entry(self.config_entry.options)
         if user_input is not None:
-            options: dict[str, Any] = {
-                CONF_CURVE_MONTHS: int(user_input[CONF_CURVE_MONTHS]),
-                CONF_DAILY_MONTHS: int(user_input[CONF_DAILY_MONTHS]),
-                CONF_POLL_START: int(user_input[CONF_POLL_START]),
-                CONF_POLL_END: int(user_input[CONF_POLL_END]),
-                CONF_MEASURES: [measure for measure in ALL_MEASURES if measure in user_input[CONF_MEASURES]],
-            }
-            if options[CONF_POLL_START] < options[CONF_POLL_END]:
-                return self.async_create_entry(data={**self.config_entry.options, **options})
+            chosen = replace(
+                stored,
+                curve_months=int(user_input[CONF_CURVE_MONTHS]),
+                daily_months=int(user_input[CONF_DAILY_MONTHS]),
+                poll_start=int(user_input[CONF_POLL_START]),
+                poll_end=int(user_input[CONF_POLL_END]),
+                measures=tuple(measure for measure in ALL_MEASURES if measure in user_input[CONF_MEASURES]),
+            )
+            if chosen.poll_window_valid:
+                # This page's keys only: the other pages' stay as stored.
+                return self.async_create_entry(data={**self.config_entry.options, **chosen.to_options(HISTORY_KEYS)})
             errors["base"] = "invalid_window"
-        current: dict[str, Any] = {
-            CONF_CURVE_MONTHS: DEFAULT_CURVE_MONTHS,
-            CONF_DAILY_MONTHS: DEFAULT_DAILY_MONTHS,
-            CONF_POLL_START: DEFAULT_POLL_START,
-            CONF_POLL_END: DEFAULT_POLL_END,
-            CONF_MEASURES: list(ALL_MEASURES),
-            **self.config_entry.options,
-            **(user_input or {}),
-        }
+        current: dict[str, Any] = {**stored.to_options(HISTORY_KEYS), **(user_input or {})}
 
         def number(maximum: int, minimum: int = 1, unit: str = "months") -> NumberSelector:
             # min/max let the frontend explain the limits in the user's language before anything is sent; a unit
@@ -845,7 +847,7 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
     async def async_step_tariff(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Tariff option, off-peak windows, Tempo colour and price entities, prices from a date."""
         errors: dict[str, str] = {}
-        options = dict(self.config_entry.options)
+        stored = EntryOptions.from_entry(self.config_entry.options)
         if user_input is not None:
             offpeak = str(user_input.get(CONF_OFFPEAK_OVERRIDE) or "").strip()
             if offpeak:
@@ -855,38 +857,34 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
                     errors[CONF_OFFPEAK_OVERRIDE] = "invalid_offpeak"
             errors.update(self._tariff_errors(user_input, offpeak))
             if not errors:
-                options.update(
-                    {
-                        CONF_TARIFF: user_input[CONF_TARIFF],
-                        CONF_OFFPEAK_OVERRIDE: offpeak or None,
-                        CONF_TEMPO_ENTITY: user_input.get(CONF_TEMPO_ENTITY) or None,
-                        CONF_PRICE_ENTITY: user_input.get(CONF_PRICE_ENTITY) or None,
-                        CONF_MONTHLY_FEE: float(user_input.get(CONF_MONTHLY_FEE) or 0.0),
-                    }
+                chosen = replace(
+                    stored,
+                    tariff=user_input[CONF_TARIFF],
+                    offpeak_override=offpeak or None,
+                    tempo_entity=user_input.get(CONF_TEMPO_ENTITY) or None,
+                    price_entity=user_input.get(CONF_PRICE_ENTITY) or None,
+                    monthly_fee=float(user_input.get(CONF_MONTHLY_FEE) or 0.0),
                 )
+                options = {**self.config_entry.options, **chosen.to_options(TARIFF_KEYS)}
                 prices = {
                     key: float(user_input[field])
                     for key, field in PRICE_FIELDS.items()
                     if user_input.get(field) is not None
                 }
-                periods = options.get(CONF_PRICE_PERIODS, [])
                 apply_from = dt_util.parse_date(str(user_input.get(CONF_APPLY_FROM) or ""))
-                if prices != _current_prices(periods) or apply_from not in {None, _newest_start(periods)}:
-                    # Only a change of the prices or of their date touches the periods (saving another option
-                    # never moves a scheduled price change nor reprices history). New prices without a date
-                    # apply from today.
-                    updated = _with_period(periods, apply_from or dt_util.now().date(), prices)
-                    if updated != periods:
-                        options[CONF_PRICE_PERIODS] = updated
+                periods = stored.edited_price_periods(prices, apply_from, dt_util.now().date())
+                if periods != stored.price_periods:
+                    # Written only when they changed: editing another option leaves the stored periods as they are.
+                    options[CONF_PRICE_PERIODS] = price_periods_to_options(periods)
                 return self.async_create_entry(data=options)
-        current = _current_prices(options.get(CONF_PRICE_PERIODS, []))
-        newest_start = _newest_start(options.get(CONF_PRICE_PERIODS, []))
+        current = stored.current_prices
+        newest_start = stored.current_prices_from
         suggested = {
-            CONF_TARIFF: options.get(CONF_TARIFF, TARIFF_BASE),
-            CONF_OFFPEAK_OVERRIDE: options.get(CONF_OFFPEAK_OVERRIDE),
-            CONF_TEMPO_ENTITY: options.get(CONF_TEMPO_ENTITY),
-            CONF_PRICE_ENTITY: options.get(CONF_PRICE_ENTITY),
-            CONF_MONTHLY_FEE: options.get(CONF_MONTHLY_FEE, 0.0),
+            CONF_TARIFF: stored.tariff,
+            CONF_OFFPEAK_OVERRIDE: stored.offpeak_override,
+            CONF_TEMPO_ENTITY: stored.tempo_entity,
+            CONF_PRICE_ENTITY: stored.price_entity,
+            CONF_MONTHLY_FEE: stored.monthly_fee,
             # The date the shown prices apply from (the newest period's), not today: the form shows one period.
             CONF_APPLY_FROM: newest_start.isoformat() if newest_start else None,
             **{field: current[key] for key, field in PRICE_FIELDS.items() if key in current},
@@ -968,34 +966,3 @@ PRICE_FIELDS: dict[str, str] = {
     "feed_in": "price_feed_in",
 }
 """Price class (as in `tariffs.PricePeriod`) -> options form field."""
-
-
-def _current_prices(periods: list[dict[str, Any]]) -> dict[str, float]:
-    """Prices of the newest period (the form's suggested values)."""
-    if not periods:
-        return {}
-    newest = max(periods, key=lambda period: str(period["start"]))
-    return dict(newest["prices"])
-
-
-def _newest_start(periods: list[dict[str, Any]]) -> date | None:
-    """The local (Paris) day the newest period starts on: the form's suggested "apply from"."""
-    if not periods:
-        return None
-    start = dt_util.parse_datetime(str(max(periods, key=lambda period: str(period["start"]))["start"]))
-    return None if start is None else local_day(start)
-
-
-def _with_period(periods: list[dict[str, Any]], apply_from: date, prices: dict[str, float]) -> list[dict[str, Any]]:
-    """Add the prices as a period starting at ``apply_from`` (Paris midnight).
-
-    Earlier periods keep pricing the history before it; periods starting on or after it are replaced. A date in
-    the past therefore reprices the history from that day (the cost statistics are rewritten without a spike).
-    """
-    start = local_midnight_utc(apply_from).isoformat()
-    kept = [period for period in periods if str(period["start"]) < start]
-    if not prices:
-        return kept
-    if kept and _current_prices(kept) == prices:
-        return kept
-    return [*kept, {"start": start, "prices": prices}]

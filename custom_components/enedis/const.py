@@ -45,15 +45,11 @@ ACCESS_STATES: Final = (ACCESS_OK, ACCESS_CONSENT_MISSING, ACCESS_NOT_HOLDER)
 CONSENT_CALLBACK_PATH: Final = "/api/enedis/consent"
 """The redirect URL path the user registers in their DataHub application."""
 
-# --- options ------------------------------------------------------------------------------------------
+# --- options (their defaults and how they are read and stored: options.py, `EntryOptions`) ----------------
 CONF_CURVE_MONTHS: Final = "curve_history_months"
-DEFAULT_CURVE_MONTHS: Final = 24
 CONF_DAILY_MONTHS: Final = "daily_history_months"
-DEFAULT_DAILY_MONTHS: Final = 36
 CONF_POLL_START: Final = "poll_window_start"  # hour (Paris) of the earliest daily poll
-DEFAULT_POLL_START: Final = 8
 CONF_POLL_END: Final = "poll_window_end"  # hour (Paris) of the latest first daily poll
-DEFAULT_POLL_END: Final = 11
 CONF_MEASURES: Final = "measures"
 MEASURE_LOAD_CURVE: Final = "load_curve"
 MEASURE_DAILY_ENERGY: Final = "daily_energy"

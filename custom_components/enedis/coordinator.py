@@ -6,9 +6,11 @@ does the work that is due (a few requests), writes what changed to the statistic
 
 - **backfill** (after setup, in the background): for each PRM and direction, the newest week of load curve
   first, then daily energy and max power back to 36 months (at most 4 calls each), then the load curve week by
-  week, newest first, back to 24 months (or the meter's activation). Through Conso API the requests are paced
-  (one every 8 minutes after a first burst of 10) so the 90-per-12-hours budget is never exceeded and
-  always keeps a reserve for the daily poll; through Data Connect they go at the 5/s limit, 10 per refresh.
+  week, newest first, back to 24 months (or the meter's activation). The pace is the source's
+  (`source.contract.policy`, `api/contract.py`): through Conso API one request every 8 minutes after a first burst
+  of 10, so the 90-per-12-hours budget is never exceeded and always keeps a reserve for the daily poll; through Data
+  Connect they go at the 5/s limit, 10 per refresh. The coordinator reads a source only through its contract and
+  the `MeteringSource` interface, never by its class.
 - **daily poll**: data for day D appears on D+1 from about 08:00 Paris time. Each installation polls once at
   its own random time in the options' morning window; the first poll of the day also refetches the day before
   yesterday once (late corrections). While yesterday is incomplete it retries every 1 to 2 hours until 20:00, then
@@ -41,12 +43,11 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from .api import (
-    ApiFlavor,
     ApiNotSubscribedError,
     AuthError,
     ConsentError,
-    ConsoApi,
     Contract,
+    CredentialExpiry,
     Direction,
     EnedisError,
     InvalidResponseError,
@@ -62,32 +63,15 @@ from .api import (
 )
 from .api.calendar import local_day, local_midnight_utc, months_before, paris_datetime
 from .api.errors import BeforeActivationError, CurveNotEnabledError, HistoryLimitError, WrongDirectionError
-from .api.windows import MAX_WINDOW_DAYS, history_start
 from .const import (
     ACCESS_CONSENT_MISSING,
     ACCESS_NOT_HOLDER,
     ACCESS_OK,
-    ALL_MEASURES,
     CONF_CONSENT_EXPIRES,
-    CONF_CURVE_MONTHS,
-    CONF_DAILY_MONTHS,
     CONF_ENVIRONMENT,
-    CONF_MEASURES,
-    CONF_MONTHLY_FEE,
-    CONF_OFFPEAK_OVERRIDE,
-    CONF_POLL_END,
-    CONF_POLL_START,
-    CONF_PRICE_ENTITY,
-    CONF_PRICE_PERIODS,
     CONF_PRMS,
     CONF_SOURCE,
-    CONF_TARIFF,
-    CONF_TEMPO_ENTITY,
     CONF_VERIFIED,
-    DEFAULT_CURVE_MONTHS,
-    DEFAULT_DAILY_MONTHS,
-    DEFAULT_POLL_END,
-    DEFAULT_POLL_START,
     DOMAIN,
     ENV_SANDBOX,
     MEASURE_DAILY_ENERGY,
@@ -95,7 +79,6 @@ from .const import (
     MEASURE_MAX_POWER,
     MEASURE_PRODUCTION,
     SOURCE_CONSO_API,
-    TARIFF_BASE,
     TARIFF_HPHC,
     TARIFF_TEMPO,
 )
@@ -106,12 +89,12 @@ from .ledger import (
     DayInput,
     Publication,
     build_hours,
-    build_rows,
     choose_origin,
     curve_state_of,
     publish,
-    rows_to_repair,
+    repair_rows,
 )
+from .options import EntryOptions
 from .statistics import (
     async_clear,
     async_recorded_rows,
@@ -123,21 +106,12 @@ from .statistics import (
 from .store import AccessRefusal, DayAttempts, EnedisStore, MeasureRefusal, SeriesCache, source_key
 from .tariff_history import async_price_periods, async_tempo_colours
 from .tariff_series import TariffConfig, TariffResult, build_consumption_tariffs, build_production_compensation
-from .tariffs import OffpeakFormatError, PricePeriod, daily_register_energy, parse_offpeak
+from .tariffs import OffpeakFormatError, daily_register_energy, parse_offpeak
 
 _LOGGER = logging.getLogger(__name__)
 
 type EnedisConfigEntry = ConfigEntry[EnedisCoordinator]
 
-BACKFILL_BATCH_DIRECT = 10
-"""Requests per refresh while backfilling through Data Connect (the limiter keeps them under 5/s)."""
-BACKFILL_INTERVAL_DIRECT = timedelta(seconds=2)
-GATEWAY_BURST = 10
-"""Requests a gateway backfill may send back to back at first, so the dashboard fills within minutes."""
-GATEWAY_PACING = timedelta(hours=12) / 90
-"""One backfill request every 8 minutes after the burst: 90 per 12 h at most (Conso API bans above 100)."""
-GATEWAY_RESERVE_PER_PRM = 4
-"""Requests of the 12-hour budget kept for the daily poll while backfilling through a gateway."""
 RETRY_DAYS = 14
 CONTRACT_REFRESH_DAYS = 7
 """Contract data (subscribed power, off-peak hours, activation) is read again after this many days."""
@@ -262,14 +236,8 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         self.prms: list[str] = list(entry.data[CONF_PRMS])
         self._now = source.clock.now
         """The sources' clock (one per process, `helpers.get_registry`): the schedule and the requests read one time."""
-        options = entry.options
-        self.measures: set[str] = set(options.get(CONF_MEASURES, ALL_MEASURES))
-        self.curve_months = int(options.get(CONF_CURVE_MONTHS, DEFAULT_CURVE_MONTHS))
-        self.daily_months = int(options.get(CONF_DAILY_MONTHS, DEFAULT_DAILY_MONTHS))
-        start_hour = int(options.get(CONF_POLL_START, DEFAULT_POLL_START))
-        end_hour = int(options.get(CONF_POLL_END, DEFAULT_POLL_END))
-        fraction = _stable_fraction(entry.entry_id)
-        self.poll_minute = int(start_hour * 60 + fraction * max(1, (end_hour - start_hour) * 60))
+        self._options = (entry.options, EntryOptions.from_entry(entry.options))
+        self._fraction = fraction = _stable_fraction(entry.entry_id)
         self.retry_interval = timedelta(minutes=60 + int(fraction * 60))
         self.contracts: dict[str, Contract] = {}
         self._contract_day: dict[str, date] = {}
@@ -293,6 +261,26 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         self.refused: dict[str, AccessRefusal] = {}
         """PRMs whose data Enedis refuses (no consent): not polled, their entities unavailable (`_refuse`)."""
         self._refusal_issues_synced = False
+
+    @property
+    def options(self) -> EntryOptions:
+        """The entry's options (`options.EntryOptions`): the engine reads them here, never ``entry.options``.
+
+        Built once per setup, and again only if the entry's options are replaced without a reload (an options
+        flow reloads the entry; Home Assistant replaces the whole mapping on every update, hence the identity
+        check): the engine never acts on stale options.
+        """
+        stored, model = self._options
+        if stored is not self.config_entry.options:
+            self._options = (self.config_entry.options, EntryOptions.from_entry(self.config_entry.options))
+            model = self._options[1]
+        return model
+
+    @property
+    def poll_minute(self) -> int:
+        """Minute of the Paris day of the first daily poll: this installation's own place in the poll window."""
+        start, end = self.options.poll_start, self.options.poll_end
+        return int(start * 60 + self._fraction * max(1, (end - start) * 60))
 
     # --- lifecycle --------------------------------------------------------------------------------------
 
@@ -329,7 +317,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
     def _directions(self, prm: str) -> list[Direction]:
         cache = self.store.cache.prm(prm)
         directions = [Direction.CONSUMPTION]
-        if MEASURE_PRODUCTION in self.measures:
+        if MEASURE_PRODUCTION in self.options.measures:
             directions.append(Direction.PRODUCTION)
         contract = self.contracts.get(prm)
         if contract is not None:
@@ -353,12 +341,12 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
     def _start(self, prm: str, direction: Direction, measure: Measure) -> date:
         """Oldest day to import for a measure: options, Enedis' horizon, activation, import_history."""
         today = self._today()
-        months = self.curve_months if measure is Measure.LOAD_CURVE else self.daily_months
+        months = self.options.curve_months if measure is Measure.LOAD_CURVE else self.options.daily_months
         start = months_before(today, months)
         override = self.store.cache.prm(prm).history_start
         if override is not None:
             start = min(start, override)
-        start = max(start, history_start(measure, today))
+        start = max(start, self.source.contract.history_start(measure, today))
         activation = self._activation(prm, direction)
         if activation is not None:
             start = max(start, activation)
@@ -368,19 +356,20 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         return start
 
     def _wants(self, measure: Measure, direction: Direction) -> bool:
+        if not self.source.contract.serves(direction, measure):
+            return False  # e.g. no max power in production: the source's contract says what it serves
         if measure is Measure.LOAD_CURVE:
-            return MEASURE_LOAD_CURVE in self.measures
+            return MEASURE_LOAD_CURVE in self.options.measures
         if measure is Measure.MAX_POWER:
-            return direction is Direction.CONSUMPTION and MEASURE_MAX_POWER in self.measures
+            return MEASURE_MAX_POWER in self.options.measures
         if measure is Measure.INDEX:
-            # The meter's HP/HC registers, only when they are used (HP/HC option) and the API serves them.
+            # The meter's HP/HC registers, only when they are used (HP/HC option; the contract said it serves them).
             return (
                 direction is Direction.CONSUMPTION
-                and self.config_entry.options.get(CONF_TARIFF) == TARIFF_HPHC
-                and getattr(self.source, "flavor", None) is ApiFlavor.DC2026
+                and self.options.tariff == TARIFF_HPHC
                 and not self._index_unsupported
             )
-        return MEASURE_DAILY_ENERGY in self.measures
+        return MEASURE_DAILY_ENERGY in self.options.measures
 
     # --- planning ---------------------------------------------------------------------------------------
 
@@ -410,7 +399,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                     continue
                 start = self._start(prm, direction, measure)
                 upper = series.curve_frontier or today
-                window = timedelta(days=MAX_WINDOW_DAYS[measure])
+                window = timedelta(days=self._window_days(measure))
                 # A window whose every day already has its readings (or was given up) is not asked again: after
                 # `refetch`, a source change or a lifted refusal, the walk passes those weeks. Days that came back
                 # empty are asked (the reason to walk again may be that they were answered wrongly).
@@ -440,11 +429,11 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 self._set_history_done(series, measure)
                 continue
             window_end = needed[-1] + timedelta(days=1)
-            window_start = max(needed[0], window_end - timedelta(days=MAX_WINDOW_DAYS[measure]))
+            window_start = max(needed[0], window_end - timedelta(days=self._window_days(measure)))
             jobs.append((tier, Job(prm, direction, measure, window_start, window_end, backfill=True)))
         repair = [] if self._curve_refused(series) else self._old_partial_days(series, today)
         if repair:
-            start, end = _group_windows(repair, MAX_WINDOW_DAYS[Measure.LOAD_CURVE])[0]
+            start, end = _group_windows(repair, self._window_days(Measure.LOAD_CURVE))[0]
             jobs.append((4, Job(prm, direction, Measure.LOAD_CURVE, start, end, backfill=True, repair=True)))
         return jobs
 
@@ -554,11 +543,11 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 refusal = series.refused[measure.value]
                 if first_poll and refusal.next_try <= today:
                     # The weekly re-ask: the newest week in one request; its answer lifts or renews the refusal.
-                    week = today - timedelta(days=MAX_WINDOW_DAYS[measure])
+                    week = today - timedelta(days=self._window_days(measure))
                     jobs.append(Job(prm, direction, measure, week, today, backfill=False))
                 continue
             due = self._due_days(series, measure, today, first_poll)
-            for start, end in _group_windows(due, MAX_WINDOW_DAYS[measure]):
+            for start, end in _group_windows(due, self._window_days(measure)):
                 jobs.append(Job(prm, direction, measure, start, end, backfill=False))
         return jobs
 
@@ -594,20 +583,32 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             return False
         return not (self._wants(Measure.MAX_POWER, direction) and yesterday not in series.max_power)
 
-    def _gateway(self) -> bool:
-        return isinstance(self.source, ConsoApi)
+    def _window_days(self, measure: Measure) -> int:
+        """The most days one request for ``measure`` may cover, per the source's contract."""
+        return self.source.contract.window_days(measure)
+
+    def _reserve_reached(self) -> bool:
+        """The source keeps a reserve for the daily poll (`QuotaPolicy.reserve_per_prm`); its budget is down to it."""
+        reserve = self.source.contract.policy.reserve_per_prm * len(self.prms)
+        if not reserve:
+            return False
+        remaining = self.source.remaining_budget()
+        return remaining is not None and remaining <= reserve
+
+    def _burst_spent(self) -> bool:
+        """A paced source's first burst of backfill requests is spent: from now on one request per pace."""
+        policy = self.source.contract.policy
+        return policy.paced and self.store.cache.backfill_requests >= policy.burst
 
     def _backfill_allowed(self, now: datetime) -> bool:
-        """Pace gateway backfills and keep a reserve of the budget for the daily poll."""
-        if not self._gateway():
-            return True
-        cache = self.store.cache
-        remaining = self.source.remaining_budget()
-        if remaining is not None and remaining <= GATEWAY_RESERVE_PER_PRM * len(self.prms):
+        """Follow the source's pacing (`QuotaPolicy`) and keep its reserve of the budget for the daily poll."""
+        if self._reserve_reached():
             return False
-        if cache.backfill_requests < GATEWAY_BURST or cache.last_backfill_request is None:
+        pace = self.source.contract.policy.pace
+        last = self.store.cache.last_backfill_request
+        if pace is None or not self._burst_spent() or last is None:
             return True
-        return now.timestamp() >= cache.last_backfill_request + GATEWAY_PACING.total_seconds()
+        return now.timestamp() >= last + pace.total_seconds()
 
     # --- the refresh ------------------------------------------------------------------------------------
 
@@ -721,15 +722,14 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                     self._series(prm, direction).last_poll_day = today
                     self._after_daily_poll(prm, direction, today)
             # 2. Backfill, newest first, within the pacing.
-            batch = GATEWAY_BURST if self._gateway() else BACKFILL_BATCH_DIRECT
-            for _ in range(batch):
+            for _ in range(self.source.contract.policy.batch):
                 if not self._backfill_allowed(self._now()):
                     break
                 next_job = self._next_backfill_job()
                 if next_job is None:
                     break
                 await self._async_run_job(next_job, touched)
-                if self._gateway() and self.store.cache.backfill_requests >= GATEWAY_BURST:
+                if self._burst_spent():
                     break
         except RateLimitError as err:
             if not err.local:
@@ -762,17 +762,15 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
     def _next_wake(self) -> datetime:
         now = self._now()
         if self._next_backfill_job() is not None:
-            if not self._gateway():
-                return now + BACKFILL_INTERVAL_DIRECT
-            reserve = GATEWAY_RESERVE_PER_PRM * len(self.prms)
-            remaining = self.source.remaining_budget()
-            if remaining is not None and remaining <= reserve:
-                # The 12-hour budget is down to the daily poll's reserve: wake when it frees up.
+            policy = self.source.contract.policy
+            if self._reserve_reached():
+                # The long budget is down to the daily poll's reserve: wake when it frees up.
+                reserve = policy.reserve_per_prm * len(self.prms)
                 return now + timedelta(seconds=max(1.0, self.source.budget_wait(reserve + 1)))
             last = self.store.cache.last_backfill_request
-            if last is not None and self.store.cache.backfill_requests >= GATEWAY_BURST:
-                return max(now + timedelta(seconds=1), dt_util.utc_from_timestamp(last) + GATEWAY_PACING)
-            return now + timedelta(seconds=1)
+            if policy.pace is not None and last is not None and self._burst_spent():
+                return max(now + timedelta(seconds=1), dt_util.utc_from_timestamp(last) + policy.pace)
+            return now + policy.interval
         today = self._today()
         candidates: list[datetime] = []
         for prm in self._polled_prms():
@@ -811,7 +809,9 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 attempts.next_retry = today + timedelta(days=2 ** min(attempts.count - 1, 3))
 
     async def _async_refresh_contracts(self, today: date) -> None:
-        """Contract data (Data Connect): once a week per PRM (it rarely changes); gateways have none."""
+        """Contract data: once a week per PRM (it rarely changes), from a source whose contract says it serves it."""
+        if not self.source.contract.serves_contract:
+            return
         for prm in self._polled_prms():
             fetched = self._contract_day.get(prm)
             if fetched is not None and (today - fetched).days < CONTRACT_REFRESH_DAYS:
@@ -821,8 +821,6 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 self.store.cache.prm(prm).contract = contract
                 for api in contract.unavailable_apis:
                     self._raise_not_subscribed(ApiNotSubscribedError(api=api))
-            except UnsupportedError:
-                pass
             except ApiNotSubscribedError as err:
                 self._raise_not_subscribed(err)
             except NoDataError as err:
@@ -1219,11 +1217,8 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
 
     def tariff_config(self, prm: str) -> TariffConfig:
         """The tariff of a PRM: option, off-peak windows (options' override, else the contract's), prices."""
-        options = self.config_entry.options
-        option = str(options.get(CONF_TARIFF, TARIFF_BASE))
-        text = options.get(CONF_OFFPEAK_OVERRIDE) or (
-            self.contracts[prm].offpeak_hours if prm in self.contracts else None
-        )
+        options = self.options
+        text = options.offpeak_override or (self.contracts[prm].offpeak_hours if prm in self.contracts else None)
         windows: tuple[Any, ...] = ()
         if text:
             try:
@@ -1232,33 +1227,26 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 self._create_issue(f"offpeak_unknown_{prm}", "offpeak_unknown", {"offpeak": str(text)})
             else:
                 ir.async_delete_issue(self.hass, DOMAIN, f"offpeak_unknown_{prm}")
-        periods: list[PricePeriod] = []
-        for raw in options.get(CONF_PRICE_PERIODS, []):
-            start = dt_util.parse_datetime(str(raw.get("start")))
-            if start is not None and isinstance(raw.get("prices"), dict):
-                periods.append(PricePeriod(start=start, prices={k: float(v) for k, v in raw["prices"].items()}))
         return TariffConfig(
-            option=option,
+            option=options.tariff,
             windows=windows,
-            periods=tuple(sorted(periods, key=lambda p: p.start)),
-            monthly_fee=float(options.get(CONF_MONTHLY_FEE, 0.0) or 0.0),
+            periods=options.price_periods,
+            monthly_fee=options.monthly_fee,
         )
 
     async def _async_tariff_inputs(self, prm: str, inputs: list[DayInput]) -> tuple[TariffConfig, dict[date, str]]:
         """The tariff config, with prices and Tempo colours read from the recorder's history when configured."""
         config = self.tariff_config(prm)
-        options = self.config_entry.options
+        options = self.options
         colours: dict[date, str] = {}
         days = sorted(d.day for d in inputs)
         if not days:
             return config, colours
-        if config.option == TARIFF_TEMPO and options.get(CONF_TEMPO_ENTITY):
+        if config.option == TARIFF_TEMPO and options.tempo_entity:
             # The first local day's night (00:00-06:00) belongs to the previous Tempo day.
-            colours = await async_tempo_colours(
-                self.hass, str(options[CONF_TEMPO_ENTITY]), days[0] - timedelta(days=1), days[-1]
-            )
-        if options.get(CONF_PRICE_ENTITY):
-            from_entity = await async_price_periods(self.hass, str(options[CONF_PRICE_ENTITY]), days[0], days[-1])
+            colours = await async_tempo_colours(self.hass, options.tempo_entity, days[0] - timedelta(days=1), days[-1])
+        if options.price_entity:
+            from_entity = await async_price_periods(self.hass, options.price_entity, days[0], days[-1])
             feed_in = [p for p in config.periods if "feed_in" in p.prices]
             config = TariffConfig(
                 config.option, config.windows, tuple(from_entity) + tuple(feed_in), config.monthly_fee
@@ -1327,9 +1315,11 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 for key, hours in series.extra_written.items():
                     statistics[key] = (series_metadata(self.hass, prm, key), hours)
                 for metadata, hours in statistics.values():
-                    expected = build_rows(hours, series.anchor)
                     recorded = await async_recorded_rows(self.hass, metadata["statistic_id"])
-                    rows, foreign = rows_to_repair(expected, recorded)
+                    # ~26,000 rows a series: built and compared in the executor, not in the event loop.
+                    rows, foreign = await self.hass.async_add_executor_job(
+                        repair_rows, dict(hours), series.anchor, recorded
+                    )
                     if foreign:
                         _LOGGER.info(
                             "Statistic %s holds rows this entry never wrote: rewritten", metadata["statistic_id"]
@@ -1463,11 +1453,8 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 missing_days=tuple(sorted(missing)),
             )
         expires: datetime | None = None
-        if isinstance(self.source, ConsoApi):
-            try:
-                expires = self.source.token_info().expires_at
-            except EnedisError:
-                expires = None
+        if self.source.contract.expiry is CredentialExpiry.CREDENTIALS:
+            expires = self.source.credentials_expire_at()
         elif raw := self.config_entry.data.get(CONF_CONSENT_EXPIRES):
             expires = dt_util.parse_datetime(str(raw))
         entry_cache = self.store.cache

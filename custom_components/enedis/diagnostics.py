@@ -82,9 +82,7 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: EnedisC
     coordinator = entry.runtime_data
     data = coordinator.data
     prms = {str(prm) for prm in entry.data.get(CONF_PRMS, [])} | set(coordinator.prms)
-    secrets = {s for s in coordinator.source._secrets() if s} | {
-        str(entry.data[key]) for key in (CONF_TOKEN,) if entry.data.get(key)
-    }
+    secrets = set(coordinator.source.secrets()) | {str(entry.data[key]) for key in (CONF_TOKEN,) if entry.data.get(key)}
     scrub = _Scrubber(prms, secrets)
     snapshot: dict[str, Any] = {
         "requests_today": data.requests_today,
@@ -111,7 +109,7 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: EnedisC
             "data": async_redact_data(dict(entry.data), TO_REDACT),
             "options": async_redact_data(dict(entry.options), TO_REDACT),
         },
-        "source": type(coordinator.source).__name__,
+        "source": coordinator.source.contract.name,
         "last_update_success": coordinator.last_update_success,
         "coordinator": coordinator.diagnostics(),
         "snapshot": snapshot,

@@ -490,6 +490,13 @@ def rows_to_repair(
     return differing, False
 
 
+def repair_rows(
+    hours: Mapping[datetime, float], origin: datetime, recorded: Mapping[float, tuple[float | None, float | None]]
+) -> tuple[list[StatRow], bool]:
+    """`rows_to_repair` of the rows the recorder should hold for ``hours`` written from ``origin``."""
+    return rows_to_repair(build_rows(hours, origin), recorded)
+
+
 def daily_energy_from_hours(hours: Mapping[datetime, float]) -> dict[date, float]:
     """Local (Paris) day to Wh of ``hours`` (UTC hour to Wh), sorted by day."""
     days: dict[date, float] = {}

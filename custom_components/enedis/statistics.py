@@ -152,10 +152,12 @@ async def async_recorded_rows(hass: HomeAssistant, statistic_id: str) -> dict[fl
     Waits for what is queued to be committed first, then reads in the recorder's executor.
     """
     await _async_recorder_caught_up(hass)
-    instance = get_instance(hass)
-    result = await instance.async_add_executor_job(
-        statistics_during_period, hass, _EPOCH, None, {statistic_id}, "hour", None, {"state", "sum"}
-    )
+    return await get_instance(hass).async_add_executor_job(_recorded_rows, hass, statistic_id)
+
+
+def _recorded_rows(hass: HomeAssistant, statistic_id: str) -> dict[float, tuple[float | None, float | None]]:
+    """Read in the recorder's executor (a two-year series is ~26,000 rows: not converted in the event loop)."""
+    result = statistics_during_period(hass, _EPOCH, None, {statistic_id}, "hour", None, {"state", "sum"})
     return {row["start"]: (row.get("state"), row.get("sum")) for row in result.get(statistic_id, [])}
 
 

@@ -6,10 +6,10 @@ from datetime import date, timedelta
 import itertools
 from urllib.parse import parse_qs, urlsplit
 
+import aiohttp
 import pytest
 
 from custom_components.enedis.api import (
-    ApiFlavor,
     ConsoApi,
     DataConnect,
     Direction,
@@ -32,6 +32,7 @@ from custom_components.enedis.api.errors import (
     WrongDirectionError,
 )
 from custom_components.enedis.api.limiter import ENEDIS_QUOTAS
+from custom_components.enedis.api.parsers import parse_contract_v5, parse_measure, parse_token
 from tests.fake_enedis import data
 
 from .conftest import TODAY, Gateway
@@ -43,6 +44,39 @@ CLIENT_ID, CLIENT_SECRET = "demo-client-id", "demo-client-secret"
 
 def dataconnect(gw: Gateway, **kwargs: object) -> DataConnect:
     return DataConnect(gw.session, CLIENT_ID, CLIENT_SECRET, base_url=gw.url, registry=gw.registry, **kwargs)  # type: ignore[arg-type]
+
+
+V5_PATHS = {
+    Measure.LOAD_CURVE: "/metering_data_clc/v5/consumption_load_curve",
+    Measure.DAILY_ENERGY: "/metering_data_dc/v5/daily_consumption",
+    Measure.MAX_POWER: "/metering_data_dcmp/v5/daily_consumption_max_power",
+}
+CONSO_LEGACY_TYPES = {
+    Measure.LOAD_CURVE: "consumption_load_curve",
+    Measure.DAILY_ENERGY: "daily_consumption",
+    Measure.MAX_POWER: "consumption_max_power",
+}
+
+
+async def v5_body(gw: Gateway, path: str, params: dict[str, str], *, conso: bool = False) -> object:
+    """A v5 body of the fake gateway, asked by hand: no source requests v5 any more (issue 11), the parsers read it."""
+    if conso:
+        url, token = f"{gw.conso_url}{path}", gw.state.demo_conso_token()
+    else:
+        url = f"{gw.url}{path}"
+        async with gw.session.post(
+            f"{gw.url}/oauth2/v3/token",
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": aiohttp.BasicAuth(CLIENT_ID, CLIENT_SECRET).encode()},
+        ) as response:
+            token, _ = parse_token(await response.json())
+    async with gw.session.get(url, params=params, headers={"Authorization": f"Bearer {token}"}) as response:
+        assert response.status == 200
+        return await response.json()
+
+
+def v5_window(start: date, end: date) -> dict[str, str]:
+    return {"usage_point_id": P0, "start": start.isoformat(), "end": end.isoformat()}
 
 
 def days(start: date, end: date) -> list[date]:
@@ -108,12 +142,14 @@ async def test_dst_days(gateway: Gateway, day: date, points: int, hours: int) ->
 async def test_v5_and_2026_give_identical_series(gateway: Gateway) -> None:
     start, end = date(2026, 10, 22), date(2026, 10, 29)  # includes the autumn DST day
     new = await dataconnect(gateway).async_get_series(P0, C, Measure.LOAD_CURVE, start, end)
-    old = await dataconnect(gateway, flavor=ApiFlavor.V5).async_get_series(P0, C, Measure.LOAD_CURVE, start, end)
+    body = await v5_body(gateway, V5_PATHS[Measure.LOAD_CURVE], v5_window(start, end))
+    old = parse_measure(body, measure=Measure.LOAD_CURVE, direction=C, prm=P0)
     assert new.readings == old.readings
     assert gateway.state.count("/metering_data_clc/v5/consumption_load_curve") == 1
     for measure in (Measure.DAILY_ENERGY, Measure.MAX_POWER):
         a = await dataconnect(gateway).async_fetch_window(P0, C, measure, start, end)
-        b = await dataconnect(gateway, flavor=ApiFlavor.V5).async_fetch_window(P0, C, measure, start, end)
+        body = await v5_body(gateway, V5_PATHS[measure], v5_window(start, end))
+        b = parse_measure(body, measure=measure, direction=C, prm=P0)
         assert a.readings == b.readings
 
 
@@ -249,7 +285,9 @@ async def test_contract_2026_and_v5(gateway: Gateway) -> None:
     assert contract.last_activation_date == expected.last_activation_date
     assert contract.subscribed_power_kva == expected.subscribed_power_kva
     assert gateway.state.count("/situation_contrat_auto/v1/") == 1
-    legacy = await dataconnect(gateway, flavor=ApiFlavor.V5).async_get_contract(P0)
+    legacy = parse_contract_v5(
+        await v5_body(gateway, "/customers_upc/v5/usage_points/contracts", {"usage_point_id": P0}), P0
+    )
     assert legacy.offpeak_hours == contract.offpeak_hours
     assert legacy.subscribed_power_kva == contract.subscribed_power_kva
     assert legacy.meter_type == "AMM"
@@ -361,8 +399,6 @@ async def test_invalid_prm_and_unsupported_measures_send_nothing(gateway: Gatewa
         await source.async_fetch_window("123", C, Measure.DAILY_ENERGY, TODAY - timedelta(days=2), TODAY)
     with pytest.raises(UnsupportedError):
         await source.async_fetch_window(P0, P, Measure.MAX_POWER, TODAY - timedelta(days=2), TODAY)
-    with pytest.raises(UnsupportedError):
-        await dataconnect(gateway, flavor=ApiFlavor.V5).async_get_index(P0, C, TODAY - timedelta(days=2), TODAY)
     with pytest.raises(ValueError):
         await source.async_fetch_window(P0, C, Measure.INDEX, TODAY - timedelta(days=2), TODAY)
     assert gateway.state.count() == 0
@@ -384,11 +420,12 @@ def conso(gateway: Gateway, token: str | None = None, **kwargs: object) -> Conso
 async def test_conso_api_both_type_families(gateway: Gateway) -> None:
     start, end = date(2026, 10, 24), date(2026, 10, 27)
     modern = conso(gateway)
-    legacy = conso(gateway, flavor=ApiFlavor.V5)
     assert P0 in await modern.async_get_prms()
     for measure in (Measure.LOAD_CURVE, Measure.DAILY_ENERGY, Measure.MAX_POWER):
         a = await modern.async_fetch_window(P0, C, measure, start, end)
-        b = await legacy.async_fetch_window(P0, C, measure, start, end)
+        legacy = {"prm": P0, "start": start.isoformat(), "end": end.isoformat()}
+        body = await v5_body(gateway, f"/{CONSO_LEGACY_TYPES[measure]}", legacy, conso=True)
+        b = parse_measure(body, measure=measure, direction=C, prm=P0)
         assert a.readings == b.readings
         assert a.readings
     curve = await modern.async_fetch_window(P0, C, Measure.LOAD_CURVE, start, end)
@@ -398,8 +435,6 @@ async def test_conso_api_both_type_families(gateway: Gateway) -> None:
     assert "/conso/api/consumption_load_curve" in paths
     with pytest.raises(UnsupportedError):
         await modern.async_get_contract(P0)
-    with pytest.raises(UnsupportedError):
-        await legacy.async_get_index(P0, C, start, end)
 
 
 async def test_conso_api_errors(gateway: Gateway) -> None:

@@ -1,13 +1,36 @@
-"""Async client for Enedis Linky data: Data Connect 2026 (and v5), Conso API.
+"""Async client for Enedis Linky data: Data Connect 2026 and Conso API (the parsers also read v5 bodies).
 
 This package imports nothing from Home Assistant: it could be published on PyPI as is. Every source takes an
 injected `aiohttp.ClientSession`.
+
+The public API is what ``__all__`` lists:
+
+- the sources (`DataConnect`, `ConsoApi`) and their interface, `MeteringSource`: ``async_fetch_window`` (one request,
+  what the integration uses), ``async_get_series`` and ``windows`` (a whole range in the fewest requests, clamped to
+  the history horizon: for scripts and other users; the integration plans its own windows from the contract),
+  ``async_get_index``, ``async_get_contract``, ``async_get_prms``, ``secrets`` and ``credentials_expire_at``;
+  `DataConnect.async_get_address` (the PRM's postal address, `Address`: personal data the integration never reads);
+- each source's `SourceContract` (``source.contract``, `api/contract.py`): what it serves, its window limits, its
+  `QuotaPolicy`, how its directions are learnt and what expires: all that an engine needs to schedule it;
+- the models, the typed errors, the clocks, the limiter registry and the consent helpers.
+
+Removed (issue 11): the request-side v5 flavour (``ApiFlavor``, the ``flavor=`` argument of both sources, the v5
+paths and Conso API's English legacy types): Enedis shut v5 down after 2026-09-28 and no source sent v5 requests
+any more. The v5 parsers stay: saved v5 bodies still parse into the same models.
 """
 
 from .base import MeteringSource
 from .clock import Clock, ManualClock, SystemClock
 from .consent import build_authorize_url, make_state
 from .consoapi import CONSO_API_URL, ConsoApi, decode_conso_token
+from .contract import (
+    CONSO_API_CONTRACT,
+    DATA_CONNECT_CONTRACT,
+    CredentialExpiry,
+    DirectionDiscovery,
+    QuotaPolicy,
+    SourceContract,
+)
 from .dataconnect import PRODUCTION_URL, SANDBOX_URL, DataConnect, check_prm
 from .errors import (
     ApiNotSubscribedError,
@@ -28,9 +51,9 @@ from .errors import (
     UnrecognizedResponseError,
     UnsupportedError,
 )
-from .limiter import DEFAULT_REGISTRY, LimiterRegistry
+from .limiter import DEFAULT_REGISTRY, LimiterRegistry, Quota
 from .models import (
-    ApiFlavor,
+    Address,
     Contract,
     Direction,
     IndexSeries,
@@ -40,13 +63,16 @@ from .models import (
     SubscribedService,
     TokenInfo,
 )
+from .windows import WindowLimits
 
 __all__ = [
+    "CONSO_API_CONTRACT",
     "CONSO_API_URL",
+    "DATA_CONNECT_CONTRACT",
     "DEFAULT_REGISTRY",
     "PRODUCTION_URL",
     "SANDBOX_URL",
-    "ApiFlavor",
+    "Address",
     "ApiNotSubscribedError",
     "AuthError",
     "BeforeActivationError",
@@ -55,8 +81,10 @@ __all__ = [
     "ConsentError",
     "ConsoApi",
     "Contract",
+    "CredentialExpiry",
     "DataConnect",
     "Direction",
+    "DirectionDiscovery",
     "EnedisError",
     "HistoryLimitError",
     "IndexSeries",
@@ -68,17 +96,21 @@ __all__ = [
     "MeteringSource",
     "NoDataError",
     "NotHolderError",
+    "Quota",
+    "QuotaPolicy",
     "RateLimitError",
     "Reading",
     "RequestError",
     "Series",
     "ServerError",
+    "SourceContract",
     "SubscribedService",
     "SystemClock",
     "TokenExpiredError",
     "TokenInfo",
     "UnrecognizedResponseError",
     "UnsupportedError",
+    "WindowLimits",
     "build_authorize_url",
     "check_prm",
     "decode_conso_token",

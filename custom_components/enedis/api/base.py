@@ -6,7 +6,7 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 import json
 import logging
 from typing import Any
@@ -16,6 +16,7 @@ import aiohttp
 
 from .calendar import local_day
 from .clock import Clock
+from .contract import LONG_QUOTA_PERIOD, SourceContract
 from .errors import (
     CommunicationError,
     EnedisError,
@@ -53,7 +54,8 @@ class MeteringSource(ABC):
 
     Every source takes an injected `aiohttp.ClientSession` (Home Assistant's shared session in the
     integration), cuts date ranges into the fewest windows the API accepts, rate-limits itself per
-    (host, API) and raises only `EnedisError` subclasses.
+    (host, API) and raises only `EnedisError` subclasses. What it serves and under which quotas it declares in
+    its `contract` (`api/contract.py` says what a new source must provide).
     """
 
     def __init__(
@@ -84,8 +86,18 @@ class MeteringSource(ABC):
         """The clock used for quotas and dates."""
         return self._registry.clock
 
-    #: Limiter key and quotas of the metering API (set by each source).
-    metering_quotas: tuple[Quota, ...] = ()
+    @property
+    @abstractmethod
+    def contract(self) -> SourceContract:
+        """What this source serves and under which quotas (`api/contract.py`): all the engine reads of it."""
+
+    def credentials_expire_at(self) -> datetime | None:
+        """When the source's own credentials expire (`CredentialExpiry.CREDENTIALS`); None when they do not."""
+        return None
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every credential string of this source (to redact): never shown in a log, an error or a repr."""
+        return tuple(secret for secret in self._secrets() if secret)
 
     def api_name(self, direction: Direction, measure: Measure) -> str:
         """The (rate-limiter and subscription) name of the API serving a measure."""
@@ -94,16 +106,17 @@ class MeteringSource(ABC):
     def remaining_budget(self, direction: Direction = Direction.CONSUMPTION) -> int | None:
         """Requests the long quotas (hourly / 12-hourly) of the metering API still allow now."""
         api = self.api_name(direction, Measure.DAILY_ENERGY)
-        remaining = self._registry.get(self._host, api, self.metering_quotas).remaining()
+        quotas = self.contract.policy.quotas
+        remaining = self._registry.get(self._host, api, quotas).remaining()
         long_quotas = [
-            value for quota, value in zip(self.metering_quotas, remaining.values(), strict=True) if quota.period >= 3600
+            value for quota, value in zip(quotas, remaining.values(), strict=True) if quota.period >= LONG_QUOTA_PERIOD
         ]
         return min(long_quotas) if long_quotas else None
 
     def budget_wait(self, free: int, direction: Direction = Direction.CONSUMPTION) -> float:
         """Seconds until the metering API's quotas allow ``free`` more requests."""
         api = self.api_name(direction, Measure.DAILY_ENERGY)
-        return self._registry.get(self._host, api, self.metering_quotas).wait_for(free)
+        return self._registry.get(self._host, api, self.contract.policy.quotas).wait_for(free)
 
     @property
     def request_count(self) -> int:
@@ -148,8 +161,8 @@ class MeteringSource(ABC):
     def windows(
         self, measure: Measure, start: date, end: date, *, newest_first: bool = False
     ) -> list[tuple[date, date]]:
-        """The windows `async_get_series` would request for ``[start, end)`` today."""
-        return plan_windows(measure, start, end, self.today(), newest_first=newest_first)
+        """The windows `async_get_series` would request for ``[start, end)`` today (the contract's limits)."""
+        return plan_windows(measure, start, end, self.today(), newest_first=newest_first, limits=self.contract.windows)
 
     async def async_get_series(
         self, prm: str, direction: Direction, measure: Measure, start: date, end: date
@@ -177,7 +190,7 @@ class MeteringSource(ABC):
     # --- HTTP plumbing ---------------------------------------------------------------------------------
 
     def _secrets(self) -> tuple[str | None, ...]:
-        """Strings that must never appear in an error or a log (overridden by sources)."""
+        """Strings that must never appear in an error or a log (overridden by sources; read through `secrets`)."""
         return ()
 
     async def _async_request(
@@ -221,7 +234,7 @@ class MeteringSource(ABC):
                 raise CommunicationError(f"timeout calling {self._host} {api}") from err
             except aiohttp.ClientError as err:
                 raise CommunicationError(
-                    scrub(f"cannot reach {self._host} {api}: {type(err).__name__}", self._secrets())
+                    scrub(f"cannot reach {self._host} {api}: {type(err).__name__}", self.secrets())
                 ) from err
         text = raw.decode("utf-8", errors="replace")
         if status >= 400:
@@ -239,6 +252,6 @@ class MeteringSource(ABC):
             ) from err
 
     def _scrub_error(self, error: EnedisError) -> None:
-        secrets = self._secrets()
+        secrets = self.secrets()
         error.description = scrub(error.description, secrets)
         error.args = (scrub(str(error.args[0]) if error.args else "", secrets),)

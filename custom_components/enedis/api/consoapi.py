@@ -11,11 +11,12 @@ import re
 import aiohttp
 
 from .base import REQUEST_TIMEOUT, USER_AGENT, MeteringSource
+from .contract import CONSO_API_CONTRACT, SourceContract
 from .dataconnect import check_prm
-from .errors import MalformedTokenError, TokenExpiredError, UnsupportedError
-from .limiter import CONSO_API_QUOTAS, LimiterRegistry
-from .models import ApiFlavor, Contract, Direction, Measure, TokenInfo
-from .resources import CONSO_API_LEGACY_TYPES, DC2026_MAX_POWER_PARAMS, DC2026_RESOURCES
+from .errors import EnedisError, MalformedTokenError, TokenExpiredError, UnsupportedError
+from .limiter import LimiterRegistry
+from .models import Contract, Direction, Measure, TokenInfo
+from .resources import DC2026_MAX_POWER_PARAMS, DC2026_RESOURCES
 
 CONSO_API_URL = "https://conso.boris.sh/api"
 _PRM = re.compile(r"^\d{14}$")
@@ -61,9 +62,10 @@ def _timestamp(value: object) -> datetime | None:
 class ConsoApi(MeteringSource):
     """Conso API: ``GET {base_url}/{type}`` with ``Authorization: Bearer <token>``.
 
-    French (Data Connect 2026) types by default; the English legacy types (v5, ``meter_reading``) on request.
-    Conso API bans a client IP above 100 requests in 12 h: the shared limiter allows 90. It has no contract
-    route (`async_get_contract` raises `UnsupportedError`).
+    Only the French (Data Connect 2026) types are requested: Conso API's English legacy types answered from
+    Enedis' v5 APIs, shut down after 2026-09-28 (the parsers still read their ``meter_reading`` bodies). Conso API
+    bans a client IP above 100 requests in 12 h: the shared limiter allows 90 (`CONSO_API_CONTRACT`). It has no
+    contract route (`async_get_contract` raises `UnsupportedError`).
     """
 
     def __init__(
@@ -72,7 +74,6 @@ class ConsoApi(MeteringSource):
         token: str,
         *,
         base_url: str = CONSO_API_URL,
-        flavor: ApiFlavor = ApiFlavor.DC2026,
         registry: LimiterRegistry | None = None,
         user_agent: str = USER_AGENT,
         request_timeout: float = REQUEST_TIMEOUT,
@@ -86,9 +87,21 @@ class ConsoApi(MeteringSource):
             request_timeout=request_timeout,
         )
         self._token = token.strip()
-        self.flavor = flavor
 
-    metering_quotas = CONSO_API_QUOTAS
+    @property
+    def contract(self) -> SourceContract:
+        """Paced under 90 requests per 12 h, no contract data, a token that expires."""
+        return CONSO_API_CONTRACT
+
+    def credentials_expire_at(self) -> datetime | None:
+        """The token's expiry, read offline from its payload; None when it cannot be read or has expired.
+
+        An unreadable or expired token fails the setup before any request (the entry asks for a new one).
+        """
+        try:
+            return self.token_info().expires_at
+        except EnedisError:
+            return None
 
     def _secrets(self) -> tuple[str | None, ...]:
         return (self._token,)
@@ -113,21 +126,17 @@ class ConsoApi(MeteringSource):
         self, prm: str, direction: Direction, measure: Measure, start: date, end: date
     ) -> object:
         check_prm(prm)
-        if self.flavor is ApiFlavor.DC2026:
-            kind = DC2026_RESOURCES.get((direction, measure))
-            params = {"pointId": prm, "dateDebut": start.isoformat(), "dateFin": end.isoformat()}
-            if measure is Measure.MAX_POWER:
-                params.update(DC2026_MAX_POWER_PARAMS)
-        else:
-            kind = CONSO_API_LEGACY_TYPES.get((direction, measure))
-            params = {"prm": prm, "start": start.isoformat(), "end": end.isoformat()}
+        kind = DC2026_RESOURCES.get((direction, measure))
         if kind is None:
-            raise UnsupportedError(f"Conso API has no {direction} {measure} ({self.flavor})")
+            raise UnsupportedError(f"Conso API has no {direction} {measure}")
+        params = {"pointId": prm, "dateDebut": start.isoformat(), "dateFin": end.isoformat()}
+        if measure is Measure.MAX_POWER:
+            params.update(DC2026_MAX_POWER_PARAMS)
         return await self._async_request(
             "GET",
             f"/{kind}",
             api="conso_api",
-            quotas=CONSO_API_QUOTAS,
+            quotas=self.contract.policy.quotas,
             params=params,
             headers={"Authorization": f"Bearer {self._token}"},
         )

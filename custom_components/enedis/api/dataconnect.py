@@ -11,17 +11,17 @@ import aiohttp
 
 from .base import REQUEST_TIMEOUT, USER_AGENT, MeteringSource, about_prm
 from .consent import CONSENT_URL, build_authorize_url
+from .contract import DATA_CONNECT_CONTRACT, SourceContract
 from .errors import ApiNotSubscribedError, AuthError, NoDataError, RequestError, UnsupportedError
-from .limiter import ENEDIS_QUOTAS, LimiterRegistry
-from .models import Address, ApiFlavor, Contract, Direction, Measure, SubscribedService
+from .limiter import LimiterRegistry
+from .models import Address, Contract, Direction, Measure, SubscribedService
 from .parsers import (
     parse_address_2026,
     parse_contract_2026,
-    parse_contract_v5,
     parse_subscribed_services,
     parse_token,
 )
-from .resources import DC2026_MAX_POWER_PARAMS, DC2026_RESOURCES, V5_PATHS
+from .resources import DC2026_MAX_POWER_PARAMS, DC2026_RESOURCES
 
 PRODUCTION_URL = "https://gw.ext.prod.api.enedis.fr"
 SANDBOX_URL = "https://gw.ext.prod-sandbox.api.enedis.fr"
@@ -45,8 +45,9 @@ def check_prm(prm: str) -> str:
 
 
 class DataConnect(MeteringSource):
-    """Enedis Data Connect: Data Connect 2026 (default) or legacy v5 metering APIs.
+    """Enedis Data Connect 2026 (``mesure_synchrone_auto/v2`` and the ``*_auto`` contract APIs).
 
+    The legacy v5 APIs (shut down after 2026-09-28) are no longer requested; the parsers still read their bodies.
     One application token (``POST /oauth2/v3/token``, HTTP Basic client auth) serves every PRM; it is cached
     until 60 s before ``expires_in`` and renewed once when a call answers 401.
     """
@@ -59,7 +60,6 @@ class DataConnect(MeteringSource):
         *,
         environment: str = "production",
         base_url: str | None = None,
-        flavor: ApiFlavor = ApiFlavor.DC2026,
         prms: tuple[str, ...] = (),
         authorization_ids: tuple[str, ...] = (),
         consent_url: str | None = None,
@@ -77,7 +77,6 @@ class DataConnect(MeteringSource):
         )
         self._client_id = client_id
         self._client_secret = client_secret
-        self.flavor = flavor
         self._prms = prms
         self._authorization_ids = authorization_ids
         self._token: str | None = None
@@ -94,17 +93,17 @@ class DataConnect(MeteringSource):
             self._client_id, state, duration=duration, version=version, base_url=self._consent_url
         )
 
-    metering_quotas = ENEDIS_QUOTAS
+    @property
+    def contract(self) -> SourceContract:
+        """Enedis' 5/s and 1000/h per API, unpaced; contract data; the consent (the entry's) is what expires."""
+        return DATA_CONNECT_CONTRACT
 
     def _secrets(self) -> tuple[str | None, ...]:
         return (self._client_secret, self._token)
 
     def api_name(self, direction: Direction, measure: Measure) -> str:
-        """``mesure_synchrone_auto/v2`` (2026) or the v5 ``metering_data_*/v5`` API of the measure."""
-        if self.flavor is ApiFlavor.DC2026:
-            return "mesure_synchrone_auto/v2"
-        path = V5_PATHS.get((direction, measure), "metering_data_dc/v5/daily_consumption")
-        return path.rsplit("/", 1)[0]
+        """Every measure is served by ``mesure_synchrone_auto/v2``."""
+        return "mesure_synchrone_auto/v2"
 
     # --- token -------------------------------------------------------------------------------------
 
@@ -116,7 +115,7 @@ class DataConnect(MeteringSource):
                 "POST",
                 "/oauth2/v3/token",
                 api="oauth2/v3",
-                quotas=ENEDIS_QUOTAS,
+                quotas=self.contract.policy.quotas,
                 data={"grant_type": "client_credentials"},
                 headers={"Authorization": _basic_auth(self._client_id, self._client_secret)},
             )
@@ -145,7 +144,7 @@ class DataConnect(MeteringSource):
                     method,
                     path,
                     api=api,
-                    quotas=ENEDIS_QUOTAS,
+                    quotas=self.contract.policy.quotas,
                     params=params,
                     json_body=json_body,
                     headers={"Authorization": f"Bearer {token}"},
@@ -162,21 +161,15 @@ class DataConnect(MeteringSource):
         self, prm: str, direction: Direction, measure: Measure, start: date, end: date
     ) -> object:
         check_prm(prm)
-        if self.flavor is ApiFlavor.DC2026:
-            resource = DC2026_RESOURCES.get((direction, measure))
-            if resource is None:
-                raise UnsupportedError(f"Data Connect has no {direction} {measure}")
-            params = {"pointId": prm, "dateDebut": start.isoformat(), "dateFin": end.isoformat()}
-            if measure is Measure.MAX_POWER:
-                params.update(DC2026_MAX_POWER_PARAMS)
-            return await self._async_api(
-                "GET", f"/mesure_synchrone_auto/v2/{resource}", api="mesure_synchrone_auto/v2", params=params
-            )
-        path = V5_PATHS.get((direction, measure))
-        if path is None:
-            raise UnsupportedError(f"Data Connect v5 has no {direction} {measure}")
-        params = {"usage_point_id": prm, "start": start.isoformat(), "end": end.isoformat()}
-        return await self._async_api("GET", f"/{path}", api=self.api_name(direction, measure), params=params)
+        resource = DC2026_RESOURCES.get((direction, measure))
+        if resource is None:
+            raise UnsupportedError(f"Data Connect has no {direction} {measure}")
+        params = {"pointId": prm, "dateDebut": start.isoformat(), "dateFin": end.isoformat()}
+        if measure is Measure.MAX_POWER:
+            params.update(DC2026_MAX_POWER_PARAMS)
+        return await self._async_api(
+            "GET", f"/mesure_synchrone_auto/v2/{resource}", api="mesure_synchrone_auto/v2", params=params
+        )
 
     # --- PRMs, contract ----------------------------------------------------------------------------
 
@@ -205,22 +198,13 @@ class DataConnect(MeteringSource):
     async def async_get_contract(self, prm: str) -> Contract:
         """Contract of a PRM.
 
-        Data Connect 2026: ``situation_contrat_auto`` plus, when the application subscribed them,
-        ``synth_contrat_auto`` (activation dates) and ``comptage_auto`` (off-peak hours).
-        v5: ``customers_upc``.
+        ``situation_contrat_auto`` plus, when the application subscribed them, ``synth_contrat_auto``
+        (activation dates) and ``comptage_auto`` (off-peak hours).
         """
         with about_prm(prm):
             return await self._async_get_contract(check_prm(prm))
 
     async def _async_get_contract(self, prm: str) -> Contract:
-        if self.flavor is ApiFlavor.V5:
-            body = await self._async_api(
-                "GET",
-                "/customers_upc/v5/usage_points/contracts",
-                api="customers_upc/v5",
-                params={"usage_point_id": prm},
-            )
-            return parse_contract_v5(body, prm)
         situation = await self._async_api("GET", f"/situation_contrat_auto/v1/{prm}", api="situation_contrat_auto/v1")
         optional: dict[str, object] = {}
         unavailable: list[str] = []
@@ -238,7 +222,11 @@ class DataConnect(MeteringSource):
         return replace(contract, unavailable_apis=tuple(unavailable))
 
     async def async_get_address(self, prm: str) -> Address:
-        """Postal address of the PRM (``donnees_generales_auto``): personal data, never log it."""
+        """Postal address of the PRM (``donnees_generales_auto``): personal data, never log it.
+
+        Public library API for other users of the library; the integration never reads it (it keeps no personal
+        data). Needs the application's subscription to ``donnees_generales_auto``.
+        """
         with about_prm(prm):
             check_prm(prm)
             body = await self._async_api("GET", f"/donnees_generales_auto/v1/{prm}", api="donnees_generales_auto/v1")

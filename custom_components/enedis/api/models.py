@@ -42,15 +42,6 @@ UNITS: dict[Measure, str] = {
 }
 
 
-class ApiFlavor(enum.StrEnum):
-    """Which generation of the Enedis metering API a source speaks."""
-
-    DC2026 = "dc2026"
-    """Data Connect 2026, ``mesure_synchrone_auto/v2`` (French resource names)."""
-    V5 = "v5"
-    """Legacy ``metering_data_*/v5`` (English resource names), being shut down."""
-
-
 @dataclass(frozen=True, slots=True)
 class Reading:
     """One value over the aware interval ``[start, end)``.
@@ -194,7 +185,11 @@ class Contract:
 
 @dataclass(frozen=True, slots=True)
 class Address:
-    """Postal address of a PRM (personal data: never log, redact in diagnostics)."""
+    """Postal address of a PRM (personal data: never log, redact in diagnostics).
+
+    Public library API (`DataConnect.async_get_address`, the parsers of both generations); the integration does not
+    read it.
+    """
 
     street: str | None = None
     postal_code_city: str | None = None

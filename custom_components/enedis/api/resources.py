@@ -1,4 +1,4 @@
-"""Resource names of every API generation, per (direction, measure)."""
+"""Resource names per (direction, measure) of the APIs the sources request (Data Connect 2026 only: v5 is shut down)."""
 
 from __future__ import annotations
 
@@ -19,21 +19,3 @@ DC2026_RESOURCES: dict[tuple[Direction, Measure], str] = {
 
 DC2026_MAX_POWER_PARAMS: dict[str, str] = {"mesuresPas": "P1D", "grandeurPhysique": "PMA"}
 """Required by ``puissance_conso_max_quotidienne`` (daily single-phase-equivalent maximum)."""
-
-V5_PATHS: dict[tuple[Direction, Measure], str] = {
-    (C, Measure.DAILY_ENERGY): "metering_data_dc/v5/daily_consumption",
-    (C, Measure.LOAD_CURVE): "metering_data_clc/v5/consumption_load_curve",
-    (C, Measure.MAX_POWER): "metering_data_dcmp/v5/daily_consumption_max_power",
-    (P, Measure.DAILY_ENERGY): "metering_data_dp/v5/daily_production",
-    (P, Measure.LOAD_CURVE): "metering_data_plc/v5/production_load_curve",
-}
-"""Legacy Data Connect v5 paths (being shut down after 2026-09-28)."""
-
-CONSO_API_LEGACY_TYPES: dict[tuple[Direction, Measure], str] = {
-    (C, Measure.DAILY_ENERGY): "daily_consumption",
-    (C, Measure.LOAD_CURVE): "consumption_load_curve",
-    (C, Measure.MAX_POWER): "consumption_max_power",
-    (P, Measure.DAILY_ENERGY): "daily_production",
-    (P, Measure.LOAD_CURVE): "production_load_curve",
-}
-"""Conso API's English types, answered from v5 (``meter_reading`` unwrapped)."""

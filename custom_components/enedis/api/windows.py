@@ -9,7 +9,10 @@ limit published). A request for N days of curve therefore costs exactly ceil(N /
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
+from types import MappingProxyType
 
 from .calendar import months_before
 from .models import Measure
@@ -29,14 +32,45 @@ HISTORY_MONTHS: dict[Measure, int] = {
 HISTORY_MARGIN_DAYS = 15
 
 
-def history_start(measure: Measure, today: date) -> date:
-    """Oldest ``dateDebut`` Enedis serves for ``measure`` when asked on ``today``."""
-    return months_before(today, HISTORY_MONTHS[measure]) - timedelta(days=HISTORY_MARGIN_DAYS)
+@dataclass(frozen=True, slots=True)
+class WindowLimits:
+    """What one request for a measure may cover: at most ``max_days`` days, none older than the history horizon.
+
+    The horizon is ``history_months`` calendar months before today, minus ``margin_days`` (Enedis serves a little
+    more than its published 24 / 36 months; asking for it costs nothing and keeps the oldest days).
+    """
+
+    max_days: int
+    history_months: int
+    margin_days: int = HISTORY_MARGIN_DAYS
+
+    def __post_init__(self) -> None:
+        """Refuse limits no request could satisfy."""
+        if self.max_days < 1 or self.history_months < 0 or self.margin_days < 0:
+            msg = f"invalid window limits {self}"
+            raise ValueError(msg)
+
+    def history_start(self, today: date) -> date:
+        """Oldest ``dateDebut`` served when asked on ``today``."""
+        return months_before(today, self.history_months) - timedelta(days=self.margin_days)
 
 
-def clamp_range(measure: Measure, start: date, end: date, today: date) -> tuple[date, date] | None:
+ENEDIS_WINDOWS: Mapping[Measure, WindowLimits] = MappingProxyType(
+    {measure: WindowLimits(MAX_WINDOW_DAYS[measure], HISTORY_MONTHS[measure]) for measure in Measure}
+)
+"""Enedis' limits (Data Connect 2026, and Conso API which passes its calls through): the values above."""
+
+
+def history_start(measure: Measure, today: date, limits: Mapping[Measure, WindowLimits] = ENEDIS_WINDOWS) -> date:
+    """Oldest ``dateDebut`` served for ``measure`` when asked on ``today`` (Enedis' limits by default)."""
+    return limits[measure].history_start(today)
+
+
+def clamp_range(
+    measure: Measure, start: date, end: date, today: date, limits: Mapping[Measure, WindowLimits] = ENEDIS_WINDOWS
+) -> tuple[date, date] | None:
     """Clamp ``[start, end)`` to what can be asked today; ``None`` when nothing is left."""
-    start = max(start, history_start(measure, today))
+    start = max(start, history_start(measure, today, limits))
     end = min(end, today)
     if start >= end:
         return None
@@ -50,17 +84,18 @@ def plan_windows(
     today: date,
     *,
     newest_first: bool = False,
+    limits: Mapping[Measure, WindowLimits] = ENEDIS_WINDOWS,
 ) -> list[tuple[date, date]]:
     """Cut ``[start, end)`` into the fewest windows ``[dateDebut, dateFin)`` the API accepts.
 
     ``newest_first`` cuts from the end backwards (backfill shows recent data first); the number of windows
-    is the same either way: ceil(days / max window).
+    is the same either way: ceil(days / max window). ``limits`` are the source's (`SourceContract.windows`).
     """
-    clamped = clamp_range(measure, start, end, today)
+    clamped = clamp_range(measure, start, end, today, limits)
     if clamped is None:
         return []
     start, end = clamped
-    size = timedelta(days=MAX_WINDOW_DAYS[measure])
+    size = timedelta(days=limits[measure].max_days)
     windows: list[tuple[date, date]] = []
     if newest_first:
         cursor = end

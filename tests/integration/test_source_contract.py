@@ -1,0 +1,78 @@
+"""The coordinator paces the history import by the source's contract (`QuotaPolicy`), nothing else (issue 11 §1)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, time, timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
+
+from custom_components.enedis.api import CONSO_API_CONTRACT, DATA_CONNECT_CONTRACT
+from custom_components.enedis.api.calendar import PARIS
+from custom_components.enedis.coordinator import EnedisCoordinator
+from tests.fake_enedis.state import FakeState
+
+from .common import async_import_demo_credentials, async_step, conso_entry, data_connect_entry, install_registry
+from .gateway import FakeGateway, fake_gateway_at_real_urls
+
+P0 = "22516914714270"
+HISTORY = {"curve_history_months": 6, "daily_history_months": 2}  # more than two refreshes of work
+NOON = datetime.combine(date(2026, 11, 22), time(12), tzinfo=PARIS).astimezone(UTC)
+
+
+@pytest.fixture
+async def gateway(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, socket_enabled: None, freezer: FrozenDateTimeFactory
+) -> AsyncIterator[FakeGateway]:
+    freezer.move_to(NOON)
+    state = FakeState(
+        today=NOON.astimezone(PARIS).date(), time_of_day=time(12), clock=lambda: dt_util.utcnow().timestamp()
+    )
+    async with fake_gateway_at_real_urls(aioclient_mock, state) as gateway:
+        yield gateway
+
+
+async def _setup(hass: HomeAssistant, freezer: FrozenDateTimeFactory, *, conso: bool, token: str) -> EnedisCoordinator:
+    install_registry(hass, freezer)
+    if conso:
+        entry = conso_entry(token, [P0], **HISTORY)
+    else:
+        await async_import_demo_credentials(hass)
+        entry = data_connect_entry([P0], **HISTORY)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator: EnedisCoordinator = entry.runtime_data
+    assert coordinator.store.cache.backfill_requests == 0  # no request during setup
+    return coordinator
+
+
+async def test_conso_api_burst_then_pace(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
+) -> None:
+    policy = CONSO_API_CONTRACT.policy
+    assert policy.pace is not None
+    coordinator = await _setup(hass, freezer, conso=True, token=gateway.state.conso_token_for_client(0))
+    await async_step(hass, freezer, coordinator)
+    # The first refresh sends the burst, then waits one pace after the last backfill request.
+    assert coordinator.store.cache.backfill_requests == policy.burst
+    assert policy.pace - timedelta(seconds=1) <= coordinator.update_interval <= policy.pace  # type: ignore[operator]
+    await async_step(hass, freezer, coordinator)
+    assert coordinator.store.cache.backfill_requests == policy.burst + 1  # one per pace from now on
+    assert policy.pace - timedelta(seconds=1) <= coordinator.update_interval <= policy.pace  # type: ignore[operator]
+
+
+async def test_data_connect_batches_unpaced(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
+) -> None:
+    policy = DATA_CONNECT_CONTRACT.policy
+    coordinator = await _setup(hass, freezer, conso=False, token="")
+    await async_step(hass, freezer, coordinator)
+    assert coordinator.store.cache.backfill_requests == policy.batch
+    assert coordinator.update_interval == policy.interval
+    await async_step(hass, freezer, coordinator)
+    assert coordinator.store.cache.backfill_requests == 2 * policy.batch
