@@ -253,9 +253,9 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         """Per PRM: days that could not be split or priced (diagnostics)."""
         self._rebuilt = False
         self._reconcile: set[str] = set()
+        """PRMs whose statistics are compared with the recorder after the next import (start, refetch)."""
         self._pending_import: set[tuple[str, Direction]] = set()
         """Series to import at the next refresh even if no request touches them (statistics rewritten)."""
-        """PRMs whose statistics are compared with the recorder after the next import (start, refetch)."""
         self._index_unsupported = False
         self._unsubscribed_day: date | None = None
         self.refused: dict[str, AccessRefusal] = {}
