@@ -14,7 +14,8 @@ import time
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from custom_components.enedis.api.models import PARIS, Direction, Measure
+from custom_components.enedis.api.calendar import PARIS
+from custom_components.enedis.api.models import Direction, Measure
 from custom_components.enedis.api.parsers import parse_measure
 
 PRM = "12345678901234"

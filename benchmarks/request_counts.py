@@ -36,9 +36,10 @@ import aiohttp  # noqa: E402
 from aiohttp.test_utils import TestServer  # noqa: E402
 
 from custom_components.enedis.api import ConsoApi, DataConnect, Direction, LimiterRegistry, ManualClock, Measure  # noqa: E402
+from custom_components.enedis.api.calendar import local_day, months_before  # noqa: E402
 from custom_components.enedis.api.errors import NoDataError, RateLimitError, WrongDirectionError  # noqa: E402
-from custom_components.enedis.api.windows import MAX_WINDOW_DAYS, months_before  # noqa: E402
-from custom_components.enedis.ledger import DayCurve, local_day  # noqa: E402
+from custom_components.enedis.api.windows import MAX_WINDOW_DAYS  # noqa: E402
+from custom_components.enedis.ledger import DayCurve  # noqa: E402
 from tests.fake_enedis import data  # noqa: E402
 from tests.fake_enedis.server import create_app  # noqa: E402
 from tests.fake_enedis.state import FakeState  # noqa: E402

@@ -6,8 +6,8 @@ A pytest module (not collected in CI: ``testpaths = ["tests"]``), run by ``bench
 Scenario: a Data Connect entry for sandbox client 6 (one self-consumption PRM: consumption AND production) with the
 full history (24 months of curve, 36 of daily energy) and the HP/HC option with prices, so that every series is
 written: consumption, its off-peak and peak parts, its cost, production and its compensation. In real time (no
-freezer: the loop's clock is real), the limiters on a `ManualClock` (the 5/s waits cost no real time), asyncio's
-debug mode off as in Home Assistant.
+freezer: the loop's clock is real), the limiters and the coordinator on one `ManualClock` (the 5/s waits cost no
+real time), asyncio's debug mode off as in Home Assistant.
 
 1. The whole backfill through the real coordinator (``async_refresh`` back to back): real time, rows written, and
    the longest loop stall seen while it fetched, parsed, computed and wrote.

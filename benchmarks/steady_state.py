@@ -20,7 +20,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 import custom_components  # noqa: F401  (before HA puts its testing config on sys.path)
-from custom_components.enedis.api.models import PARIS
+from custom_components.enedis.api.calendar import PARIS
 from tests.fake_enedis.state import FakeState
 from tests.integration.common import (
     async_import_demo_credentials,

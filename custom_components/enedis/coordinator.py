@@ -28,7 +28,7 @@ does the work that is due (a few requests), writes what changed to the statistic
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 import hashlib
@@ -61,9 +61,8 @@ from .api import (
     Series,
     UnsupportedError,
 )
+from .api.calendar import local_day, local_midnight_utc, months_before, paris_datetime
 from .api.errors import BeforeActivationError, CurveNotEnabledError, HistoryLimitError, WrongDirectionError
-from .api.models import PARIS
-from .api.windows import months_before
 from .const import (
     ACCESS_CONSENT_MISSING,
     ACCESS_NOT_HOLDER,
@@ -92,7 +91,6 @@ from .ledger import (
     build_hours,
     choose_origin,
     curve_state_of,
-    local_day,
     publish,
     repair_rows,
 )
@@ -224,8 +222,6 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         hass: HomeAssistant,
         entry: EnedisConfigEntry,
         source: MeteringSource,
-        *,
-        now: Callable[[], datetime] = dt_util.utcnow,
     ) -> None:
         """Create the coordinator; `async_config_entry_first_refresh` loads the cache without any request."""
         super().__init__(
@@ -238,7 +234,8 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         self.source = source
         self.store = EnedisStore(hass, entry.entry_id)
         self.prms: list[str] = list(entry.data[CONF_PRMS])
-        self._now = now
+        self._now = source.clock.now
+        """The sources' clock (one per process, `helpers.get_registry`): the schedule and the requests read one time."""
         self._options = (entry.options, EntryOptions.from_entry(entry.options))
         self._fraction = fraction = _stable_fraction(entry.entry_id)
         self.retry_interval = timedelta(minutes=60 + int(fraction * 60))
@@ -256,9 +253,9 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         """Per PRM: days that could not be split or priced (diagnostics)."""
         self._rebuilt = False
         self._reconcile: set[str] = set()
+        """PRMs whose statistics are compared with the recorder after the next import (start, refetch)."""
         self._pending_import: set[tuple[str, Direction]] = set()
         """Series to import at the next refresh even if no request touches them (statistics rewritten)."""
-        """PRMs whose statistics are compared with the recorder after the next import (start, refetch)."""
         self._index_unsupported = False
         self._unsubscribed_day: date | None = None
         self.refused: dict[str, AccessRefusal] = {}
@@ -310,11 +307,10 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         return local_day(self._now())
 
     def _poll_time(self, day: date) -> datetime:
-        midnight = datetime(day.year, day.month, day.day, tzinfo=PARIS)
-        return dt_util.as_utc(midnight + timedelta(minutes=self.poll_minute))
+        return paris_datetime(day, *divmod(self.poll_minute, 60))
 
     def _give_up_time(self, day: date) -> datetime:
-        return dt_util.as_utc(datetime(day.year, day.month, day.day, GIVE_UP_HOUR, tzinfo=PARIS))
+        return paris_datetime(day, GIVE_UP_HOUR)
 
     # --- what to import -------------------------------------------------------------------------------
 
@@ -796,7 +792,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         candidates.append(self._poll_time(today + timedelta(days=1)))
         # Also wake at Paris midnight (no request): "yesterday" sensors must move to the new day.
         tomorrow = today + timedelta(days=1)
-        candidates.append(dt_util.as_utc(datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=PARIS)))
+        candidates.append(local_midnight_utc(tomorrow))
         return max(now + timedelta(seconds=1), min(candidates))
 
     def _after_daily_poll(self, prm: str, direction: Direction, today: date) -> None:

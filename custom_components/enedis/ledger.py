@@ -8,7 +8,8 @@ Rules:
 
 * Time. Enedis days are Europe/Paris local days (23 h or 25 h on DST days). Everything is bucketed by UTC
   hour; a Paris midnight is always a whole UTC hour, so a local day is a whole number of UTC hours. A load
-  curve reading that straddles a UTC hour (misaligned steps, e.g. starting at ``:50``) is split by time.
+  curve reading that straddles a UTC hour (misaligned steps, e.g. starting at ``:50``) is split by time. The
+  conversions (day bounds, local days, fixed offsets) are `api.calendar`'s.
 * Per day (`build_hours`): a COMPLETE curve gives its hours; a PENDING curve (not fetched yet) gives nothing;
   otherwise a known daily energy gives ONE row at the day's local midnight, else a PARTIAL curve gives its
   hours, else nothing. Each day only ever fills its own hours, so days never compete for an hour.
@@ -33,12 +34,13 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 import math
 from typing import overload
 
-from .api.models import PARIS, Reading
+from .api.calendar import day_bounds, local_day, paris_instant, to_utc, utc_hour
+from .api.models import Reading
 
 HOUR = timedelta(hours=1)
 _HOUR_S = 3600.0
@@ -127,12 +129,6 @@ class DayCurve(Sequence[Reading]):
         return f"DayCurve({len(self)} readings)"
 
 
-def paris_instant(stamp: float) -> datetime:
-    """The instant ``stamp`` (UTC epoch seconds) with the fixed Paris offset of that instant, as the parsers build."""
-    moment = datetime.fromtimestamp(stamp, PARIS)
-    return moment.astimezone(timezone(moment.utcoffset() or timedelta(0)))
-
-
 def curve_spans(readings: Iterable[Reading]) -> Iterable[tuple[float, float, float]]:
     """(start, end, W) per load curve reading, UTC epoch seconds (read directly from a `DayCurve`).
 
@@ -167,35 +163,6 @@ class StatRow:
     """Energy of the hour, kWh."""
     sum: float
     """Running total, kWh, from the series' origin (see `build_rows`)."""
-
-
-def to_utc(moment: datetime) -> datetime:
-    """``moment`` in UTC; refuses naive datetimes (``astimezone`` would read them as the host's time)."""
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        msg = f"naive datetime {moment.isoformat()}"
-        raise ValueError(msg)
-    return moment.astimezone(UTC)
-
-
-def local_day(moment: datetime) -> date:
-    """The Paris (Enedis) calendar day of an aware instant."""
-    return to_utc(moment).astimezone(PARIS).date()
-
-
-def utc_hour(moment: datetime) -> datetime:
-    """``moment`` in UTC, which must be on the hour."""
-    hour = to_utc(moment)
-    if hour.minute or hour.second or hour.microsecond:
-        msg = f"{moment.isoformat()} is not on the hour"
-        raise ValueError(msg)
-    return hour
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """Local midnight of ``day`` and of the next day, as aware UTC datetimes (23, 24 or 25 h apart)."""
-    start = datetime.combine(day, time(0), tzinfo=PARIS).astimezone(UTC)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=PARIS).astimezone(UTC)
-    return start, end
 
 
 def _intervals_in(readings: Iterable[Reading], lower: datetime, upper: datetime) -> list[tuple[datetime, datetime]]:

@@ -24,11 +24,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 import math
 from typing import Any, Final
 
-from .api.models import PARIS
+from .api.calendar import local_day, local_midnight_utc
 from .const import (
     ALL_MEASURES,
     CONF_CURVE_MONTHS,
@@ -152,7 +152,7 @@ class EntryOptions:
     @property
     def current_prices_from(self) -> date | None:
         """The Paris day the newest period starts on: the form's "apply from" for the prices it shows."""
-        return self.price_periods[-1].start.astimezone(PARIS).date() if self.price_periods else None
+        return local_day(self.price_periods[-1].start) if self.price_periods else None
 
     def edited_price_periods(
         self, prices: Mapping[str, float], apply_from: date | None, today: date
@@ -209,7 +209,7 @@ def with_prices_from(
     the past reprices the history from that day (the cost statistics are rewritten without a spike). No prices:
     the periods from that day are removed. Prices equal to the previous period's: no new period (it goes on).
     """
-    start = datetime.combine(apply_from, time(0), tzinfo=PARIS).astimezone(UTC)
+    start = local_midnight_utc(apply_from)
     kept = tuple(period for period in sorted(periods, key=lambda period: period.start) if period.start < start)
     if not prices or (kept and dict(kept[-1].prices) == dict(prices)):
         return kept

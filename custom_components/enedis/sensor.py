@@ -33,7 +33,7 @@ from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
 from .api import Direction
-from .api.models import PARIS
+from .api.calendar import local_day
 from .const import ACCESS_STATES, DOMAIN
 from .coordinator import EnedisConfigEntry, EnedisCoordinator
 from .data import EnedisData, PrmData
@@ -47,7 +47,7 @@ type SensorValue = StateType | date | datetime
 
 def _yesterday() -> date:
     """Yesterday in Paris (Enedis' days are local days)."""
-    return dt_util.now(PARIS).date() - timedelta(days=1)
+    return local_day(dt_util.utcnow()) - timedelta(days=1)
 
 
 def _kwh(wh: float | None) -> float | None:

@@ -12,7 +12,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
-from .api.models import PARIS
+from .api.calendar import local_day
 from .api.prm import PRM_PATTERN
 from .const import CONF_PRMS, DOMAIN
 from .coordinator import EnedisCoordinator
@@ -70,7 +70,7 @@ def _coordinator(hass: HomeAssistant, prm: str) -> EnedisCoordinator:
 
 
 def _check_dates(start: date, end: date | None = None) -> None:
-    today = dt_util.now(PARIS).date()
+    today = local_day(dt_util.utcnow())
     if start >= today or (end is not None and (end < start or end >= today)):
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="invalid_dates")
 

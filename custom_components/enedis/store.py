@@ -36,6 +36,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .api import Contract, Direction, Reading
+from .api.calendar import local_day, paris_instant
 from .const import (
     CONF_BASE_URL,
     CONF_ENVIRONMENT,
@@ -45,7 +46,7 @@ from .const import (
     SOURCE_CONSO_API,
     SOURCE_DATA_CONNECT,
 )
-from .ledger import CurveState, DayCurve, local_day, paris_instant
+from .ledger import CurveState, DayCurve
 
 _LOGGER = logging.getLogger(__name__)
 

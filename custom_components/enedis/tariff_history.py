@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 import logging
 
 from homeassistant.components.recorder import history
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers.recorder import get_instance
-from homeassistant.util import dt as dt_util
 
-from .api.models import PARIS
+from .api.calendar import local_midnight_utc, paris_datetime
 from .tariffs import TEMPO_CLASSES, PricePeriod, convert_price, tempo_colour
 
 _LOGGER = logging.getLogger(__name__)
@@ -41,15 +40,15 @@ async def async_tempo_colours(hass: HomeAssistant, entity_id: str, first: date, 
     colour; days before the entity's history, or whose state is not a colour, are absent (reported, not
     guessed).
     """
-    start = dt_util.as_utc(datetime.combine(first, time(0), tzinfo=PARIS))
-    end = dt_util.as_utc(datetime.combine(last + timedelta(days=1), time(12), tzinfo=PARIS))
+    start = local_midnight_utc(first)
+    end = paris_datetime(last + timedelta(days=1), 12)
     states = await _async_states(hass, entity_id, start, end)
     colours: dict[date, str] = {}
     index = 0
     current: State | None = None
     day = first
     while day <= last:
-        noon = dt_util.as_utc(datetime.combine(day, time(12), tzinfo=PARIS))
+        noon = paris_datetime(day, 12)
         while index < len(states) and states[index].last_changed <= noon:
             current = states[index]
             index += 1
@@ -66,8 +65,8 @@ async def async_price_periods(hass: HomeAssistant, entity_id: str, first: date, 
     Each valid state starts a period applying that price to every consumption class; invalid states
     (unknown, unavailable, an unknown unit) are skipped, so the previous price stays in force.
     """
-    start = dt_util.as_utc(datetime.combine(first, time(0), tzinfo=PARIS))
-    end = dt_util.as_utc(datetime.combine(last + timedelta(days=1), time(0), tzinfo=PARIS))
+    start = local_midnight_utc(first)
+    end = local_midnight_utc(last + timedelta(days=1))
     periods: list[PricePeriod] = []
     for state in await _async_states(hass, entity_id, start, end):
         try:

@@ -25,8 +25,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from .api.calendar import local_day
 from .const import TARIFF_BASE, TARIFF_HPHC, TARIFF_TEMPO
-from .ledger import CurveState, DayInput, local_day
+from .ledger import CurveState, DayInput
 from .tariffs import (
     BASE,
     FEED_IN,

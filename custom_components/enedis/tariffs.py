@@ -31,8 +31,9 @@ import itertools
 import math
 import re
 
-from .api.models import PARIS, IndexSeries, Reading
-from .ledger import curve_spans, day_bounds, local_day, to_utc, utc_hour
+from .api.calendar import day_bounds, local_day, paris_offset, to_paris, to_utc, utc_hour
+from .api.models import IndexSeries, Reading
+from .ledger import curve_spans
 
 HOUR = timedelta(hours=1)
 DAY_MINUTES = 24 * 60
@@ -257,7 +258,7 @@ def _offpeak_time(lower: datetime, upper: datetime, spans: Sequence[tuple[int, i
     UTC plus a constant offset: the interval maps to one local wall-clock interval, at most one hour long,
     which crosses local midnight at most once.
     """
-    offset = lower.astimezone(PARIS).utcoffset() or timedelta(0)
+    offset = paris_offset(lower)
     local_lower = (lower + offset).replace(tzinfo=None)
     local_upper = local_lower + (upper - lower)
     midnight = datetime.combine(local_lower.date(), time(0))  # naive: local wall clock
@@ -380,7 +381,7 @@ def _midnight_values(values: Iterable[tuple[datetime, int]]) -> dict[date, int]:
     """Register values stamped exactly at a local midnight, keyed by that local date."""
     by_day: dict[date, int] = {}
     for at, value in values:
-        local = to_utc(at).astimezone(PARIS)
+        local = to_paris(at)
         if local.time() == time(0):
             by_day[local.date()] = value
     return by_day
@@ -514,7 +515,7 @@ def tempo_colour(value: str | None) -> str | None:
 
 def tempo_day(instant: datetime) -> date:
     """The Tempo day of an aware ``instant``: its local date, or the day before when before 06:00 local."""
-    local = to_utc(instant).astimezone(PARIS)
+    local = to_paris(instant)
     return local.date() - timedelta(days=1) if local.hour < 6 else local.date()
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from custom_components.enedis.api import errors
-from custom_components.enedis.api.models import PARIS, Address, Contract, Direction, Measure, Series
+from custom_components.enedis.api.calendar import PARIS
+from custom_components.enedis.api.models import Address, Contract, Direction, Measure, Series
 from custom_components.enedis.api.parsers import (
     parse_address_2026,
     parse_address_v5,

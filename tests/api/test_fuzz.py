@@ -24,9 +24,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
+from custom_components.enedis.api.calendar import PARIS
 from custom_components.enedis.api.consoapi import decode_conso_token
 from custom_components.enedis.api.errors import EnedisError, InvalidResponseError
-from custom_components.enedis.api.models import PARIS, Address, Contract, Direction, Measure, Series
+from custom_components.enedis.api.models import Address, Contract, Direction, Measure, Series
 from custom_components.enedis.api.parsers import (
     parse_address_2026,
     parse_address_v5,

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from custom_components.enedis.api import errors
+from custom_components.enedis.api.calendar import PARIS, local_day_bounds, to_paris
 from custom_components.enedis.api.errors import InvalidResponseError
-from custom_components.enedis.api.models import PARIS, Direction, Measure
+from custom_components.enedis.api.models import Direction, Measure
 from custom_components.enedis.api.parsers import (
-    local_day_bounds,
     parse_address_2026,
     parse_address_v5,
     parse_contract_2026,
@@ -26,7 +26,6 @@ from custom_components.enedis.api.parsers import (
     parse_step,
     parse_subscribed_services,
     parse_token,
-    to_local,
 )
 
 PRM = "12345678901234"
@@ -573,7 +572,7 @@ def test_local_datetime_helpers() -> None:
         parse_local_datetime("2026-07-01T10:00:00+2500")
     start, end = local_day_bounds(date(2026, 3, 29))
     assert end - start == timedelta(hours=23)
-    assert to_local(datetime(2026, 1, 1, tzinfo=UTC)).utcoffset() == timedelta(hours=1)
+    assert to_paris(datetime(2026, 1, 1, tzinfo=UTC)).utcoffset() == timedelta(hours=1)
 
 
 def test_returned_datetimes_sort_and_subtract_exactly() -> None:

@@ -15,6 +15,7 @@ from custom_components.enedis.api import (
     Direction,
     Measure,
 )
+from custom_components.enedis.api.calendar import PARIS
 from custom_components.enedis.api.errors import (
     ApiNotSubscribedError,
     AuthError,
@@ -31,7 +32,6 @@ from custom_components.enedis.api.errors import (
     WrongDirectionError,
 )
 from custom_components.enedis.api.limiter import ENEDIS_QUOTAS
-from custom_components.enedis.api.models import PARIS
 from custom_components.enedis.api.parsers import parse_contract_v5, parse_measure, parse_token
 from tests.fake_enedis import data
 

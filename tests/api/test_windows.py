@@ -8,8 +8,9 @@ import math
 
 import pytest
 
+from custom_components.enedis.api.calendar import months_before
 from custom_components.enedis.api.models import Measure
-from custom_components.enedis.api.windows import history_start, months_before, plan_windows
+from custom_components.enedis.api.windows import history_start, plan_windows
 
 TODAY = date(2026, 11, 22)
 

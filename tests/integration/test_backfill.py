@@ -12,7 +12,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
-from custom_components.enedis.api.models import PARIS
+from custom_components.enedis.api.calendar import PARIS
 from custom_components.enedis.coordinator import EnedisCoordinator
 from tests.fake_enedis import data
 from tests.fake_enedis.state import FakeState

@@ -39,7 +39,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.enedis import application_credentials
 from custom_components.enedis.api import CONSO_API_URL, PRODUCTION_URL, SANDBOX_URL, LimiterRegistry
-from custom_components.enedis.api.models import PARIS
+from custom_components.enedis.api.calendar import PARIS
 from custom_components.enedis.const import (
     ALL_MEASURES,
     CONF_AUTH_IMPLEMENTATION,

@@ -20,8 +20,8 @@ import pytest
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.enedis.api import Direction
+from custom_components.enedis.api.calendar import PARIS
 from custom_components.enedis.api.limiter import CONSO_API_QUOTAS
-from custom_components.enedis.api.models import PARIS
 from custom_components.enedis.const import DOMAIN
 from tests.fake_enedis import data
 from tests.fake_enedis.state import DEMO_CONSO_EXP, FakeState

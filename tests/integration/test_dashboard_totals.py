@@ -23,10 +23,10 @@ from pytest_homeassistant_custom_component.components.recorder.common import asy
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.enedis.api import Direction
-from custom_components.enedis.api.models import PARIS
+from custom_components.enedis.api.calendar import PARIS, day_bounds
 from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.coordinator import EnedisCoordinator
-from custom_components.enedis.ledger import build_rows, day_bounds
+from custom_components.enedis.ledger import build_rows
 from custom_components.enedis.statistics import energy_metadata
 from tests.fake_enedis import data
 from tests.fake_enedis.state import FakeState

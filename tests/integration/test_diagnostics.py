@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, time, timedelta
+from datetime import time, timedelta
 import json
 
 from freezegun.api import FrozenDateTimeFactory
@@ -19,11 +19,11 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.enedis.api import CONSO_API_URL, LimiterRegistry, ManualClock
+from custom_components.enedis.api import CONSO_API_URL
 from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.diagnostics import mask_prm
-from custom_components.enedis.helpers import REGISTRY_KEY
 from tests.fake_enedis.state import FakeState
+from tests.integration.common import install_registry
 from tests.integration.gateway import FakeGateway, fake_gateway_at_real_urls
 
 NOW = "2026-11-22 11:00:00+00:00"  # 12:00 in Paris
@@ -49,8 +49,7 @@ async def gateway(
     """The fake gateway at the real URLs; the limiters and the fake's quotas share a manual clock."""
     freezer.move_to(NOW)
     await hass.config.async_set_time_zone("Europe/Paris")
-    clock = ManualClock(datetime.fromisoformat(NOW))
-    hass.data[REGISTRY_KEY] = LimiterRegistry(clock)
+    clock = install_registry(hass, freezer).clock
     state = FakeState(today=clock.now().date(), time_of_day=time(12, 0), clock=clock.monotonic)
     async with fake_gateway_at_real_urls(aioclient_mock, state) as gateway:
         yield gateway

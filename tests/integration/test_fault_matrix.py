@@ -35,9 +35,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
+from custom_components.enedis.api.calendar import PARIS, months_before
 from custom_components.enedis.api.limiter import DEFAULT_429_BACKOFF
-from custom_components.enedis.api.models import PARIS
-from custom_components.enedis.api.windows import months_before
 from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.coordinator import EnedisCoordinator
 from tests.fake_enedis import data

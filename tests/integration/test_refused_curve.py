@@ -20,8 +20,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.enedis.api import Direction
-from custom_components.enedis.api.models import PARIS
-from custom_components.enedis.api.windows import months_before
+from custom_components.enedis.api.calendar import PARIS, months_before
 from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.coordinator import EnedisCoordinator
 from tests.fake_enedis import data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -24,14 +24,14 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.enedis.api import CONSO_API_URL, Contract, LimiterRegistry, ManualClock
-from custom_components.enedis.api.models import PARIS
+from custom_components.enedis.api import CONSO_API_URL, Contract
+from custom_components.enedis.api.calendar import PARIS
 from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.entity import device_model
-from custom_components.enedis.helpers import REGISTRY_KEY
 from custom_components.enedis.sensor import SENSORS
 from tests.fake_enedis import data
 from tests.fake_enedis.state import FakeState
+from tests.integration.common import install_registry
 from tests.integration.gateway import FakeGateway, fake_gateway_at_real_urls
 
 TODAY = date(2026, 11, 22)
@@ -72,10 +72,9 @@ async def gateway(
     """The fake gateway at the real URLs, with the clock frozen at 2026-11-22 12:00 Paris."""
     freezer.move_to(NOW)
     await hass.config.async_set_time_zone("Europe/Paris")
-    # The rate limiters and the fake's quotas share a manual clock: the limiter's short waits (5 requests per
-    # second) advance it instead of sleeping, which a frozen event loop would never end.
-    clock = ManualClock(datetime.fromisoformat(NOW))
-    hass.data[REGISTRY_KEY] = LimiterRegistry(clock)
+    # The rate limiters, the coordinator and the fake's quotas share the freezer's clock: the limiter's short
+    # waits (5 requests per second) tick it instead of sleeping, which a frozen event loop would never end.
+    clock = install_registry(hass, freezer).clock
     state = FakeState(today=TODAY, time_of_day=time(12, 0), clock=clock.monotonic)
     async with fake_gateway_at_real_urls(aioclient_mock, state) as gateway:
         yield gateway

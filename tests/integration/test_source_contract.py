@@ -12,7 +12,7 @@ import pytest
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.enedis.api import CONSO_API_CONTRACT, DATA_CONNECT_CONTRACT
-from custom_components.enedis.api.models import PARIS
+from custom_components.enedis.api.calendar import PARIS
 from custom_components.enedis.coordinator import EnedisCoordinator
 from tests.fake_enedis.state import FakeState
 

@@ -12,7 +12,8 @@ from homeassistant.core import HomeAssistant
 import pytest
 
 from custom_components.enedis.api import Contract, Direction, Reading
-from custom_components.enedis.ledger import CurveState, DayCurve, day_bounds
+from custom_components.enedis.api.calendar import day_bounds
+from custom_components.enedis.ledger import CurveState, DayCurve
 from custom_components.enedis.store import (
     STORAGE_VERSION,
     AccessRefusal,

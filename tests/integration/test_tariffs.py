@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import asy
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.enedis.api import Direction
-from custom_components.enedis.api.models import PARIS
+from custom_components.enedis.api.calendar import PARIS
 from custom_components.enedis.const import DOMAIN
 from tests.fake_enedis.state import FakeState
 

@@ -10,7 +10,8 @@ import time
 from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
-from custom_components.enedis.api.models import PARIS, Reading
+from custom_components.enedis.api.calendar import PARIS, day_bounds
+from custom_components.enedis.api.models import Reading
 from custom_components.enedis.ledger import (
     CurveState,
     DayCurve,
@@ -22,7 +23,6 @@ from custom_components.enedis.ledger import (
     contiguous_hours,
     curve_state_of,
     daily_energy_from_hours,
-    day_bounds,
     hourly_from_curve,
     publish,
     rows_to_repair,

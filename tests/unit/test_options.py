@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import given, strategies as st
 import pytest
 
-from custom_components.enedis.api.models import PARIS
+from custom_components.enedis.api.calendar import PARIS
 from custom_components.enedis.const import ALL_MEASURES, TARIFFS
 from custom_components.enedis.options import (
     HISTORY_KEYS,

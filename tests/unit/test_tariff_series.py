@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from custom_components.enedis.api.models import PARIS, Reading
+from custom_components.enedis.api.calendar import PARIS
+from custom_components.enedis.api.models import Reading
 from custom_components.enedis.ledger import CurveState, DayInput, build_hours
 from custom_components.enedis.tariff_series import (
     TariffConfig,

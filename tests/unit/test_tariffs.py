@@ -13,9 +13,10 @@ from xml.etree import ElementTree as ET
 from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
-from custom_components.enedis.api.models import PARIS, Direction, IndexSeries, Reading, Register, RegisterValue
+from custom_components.enedis.api.calendar import PARIS, day_bounds
+from custom_components.enedis.api.models import Direction, IndexSeries, Reading, Register, RegisterValue
 from custom_components.enedis.api.parsers import parse_local_datetime
-from custom_components.enedis.ledger import CurveState, DayInput, build_hours, day_bounds, hourly_from_curve
+from custom_components.enedis.ledger import CurveState, DayInput, build_hours, hourly_from_curve
 from custom_components.enedis.tariffs import (
     HPHC_REGISTER_CLASSES,
     TEMPO_CLASSES,

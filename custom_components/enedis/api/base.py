@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from .clock import Clock, paris_today
+from .calendar import local_day
+from .clock import Clock
 from .contract import LONG_QUOTA_PERIOD, SourceContract
 from .errors import (
     CommunicationError,
@@ -124,7 +125,7 @@ class MeteringSource(ABC):
 
     def today(self) -> date:
         """Today in Paris, per the source's clock."""
-        return paris_today(self.clock)
+        return local_day(self.clock.now())
 
     def quota_status(self) -> dict[str, dict[str, object]]:
         """Remaining budget of every (host, API) key of the process (diagnostics)."""

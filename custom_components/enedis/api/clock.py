@@ -1,13 +1,17 @@
-"""Injectable time source, so that tests and benchmarks never sleep."""
+"""Injectable time source, so that tests and benchmarks never sleep.
+
+One clock serves a whole process: the `LimiterRegistry` holds it, every source reads it (``source.clock``: quotas,
+token expiry, date limits) and the integration's coordinator reads "now" and "today" from the same object, so
+the sources and the engine can never disagree on the time. Paris days are derived from ``now()`` with
+`calendar.local_day`.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 import time
 from typing import Protocol
-
-from .models import PARIS
 
 
 class Clock(Protocol):
@@ -17,14 +21,18 @@ class Clock(Protocol):
         """Seconds on a monotonic scale (quotas, token expiry)."""
 
     def now(self) -> datetime:
-        """Current aware UTC time (date limits, ``nextAccessTime``)."""
+        """Current aware UTC time (date limits, ``nextAccessTime``, the engine's schedule)."""
 
     async def sleep(self, seconds: float) -> None:
         """Wait (the rate limiter's short waits)."""
 
 
 class SystemClock:
-    """The real clock."""
+    """The real clock.
+
+    ``now()`` is ``datetime.now(UTC)``, what Home Assistant's ``dt_util.utcnow`` returns (a test's freezer freezes
+    and moves both), so the integration's default registry (`helpers.get_registry`) needs no other clock.
+    """
 
     def monotonic(self) -> float:
         """Return `time.monotonic`."""
@@ -66,8 +74,3 @@ class ManualClock:
         self.slept += max(0.0, seconds)
         self.advance(max(0.0, seconds))
         await asyncio.sleep(0)
-
-
-def paris_today(clock: Clock) -> date:
-    """Today's date in Paris, the calendar Enedis counts days in."""
-    return clock.now().astimezone(PARIS).date()

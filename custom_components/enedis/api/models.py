@@ -3,8 +3,8 @@
 All datetimes are timezone-aware. Parsers give them a FIXED Paris offset (``+01:00`` or ``+02:00``), not
 ``ZoneInfo("Europe/Paris")``: Python subtracts and compares two datetimes sharing one ``ZoneInfo`` by wall
 clock, which would make DST days 24 h long and mis-order the repeated autumn stamps. Never rebuild them with
-``tzinfo=PARIS``; convert with ``astimezone`` (and compare ambiguous autumn times in UTC). Intervals are
-half-open ``[start, end)``.
+``tzinfo=PARIS``; convert with `calendar.to_paris` or ``astimezone`` (and compare ambiguous autumn times in UTC).
+Intervals are half-open ``[start, end)``. Every Paris-calendar conversion is in `calendar`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 import enum
-from zoneinfo import ZoneInfo
-
-PARIS = ZoneInfo("Europe/Paris")
 
 
 class Direction(enum.StrEnum):

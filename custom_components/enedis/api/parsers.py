@@ -6,9 +6,10 @@ Every function here is pure and synchronous. Anything malformed raises `InvalidR
 Datetimes: Enedis stamps are Europe/Paris wall-clock strings without offset. They are resolved to exact
 instants (the repeated hour of the autumn change is resolved *by order*) and returned as aware datetimes
 carrying the Paris offset of that instant as a fixed-offset tzinfo (``+01:00`` or ``+02:00``). They compare
-equal to the same instant expressed with ``models.PARIS`` but, unlike ``ZoneInfo`` datetimes sharing one
+equal to the same instant expressed with ``calendar.PARIS`` but, unlike ``ZoneInfo`` datetimes sharing one
 tzinfo, their subtraction and ordering are exact across DST changes (Python does wall-clock arithmetic
-between datetimes that share a ``ZoneInfo``).
+between datetimes that share a ``ZoneInfo``). The conversions themselves are `calendar`'s (`to_paris`,
+`wall_instants`, `local_day_bounds`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import json
 import math
 import re
 
+from .calendar import fixed_offset, local_day, local_day_bounds, to_paris, wall_instants
 from .errors import (
     ApiNotSubscribedError,
     AuthError,
@@ -43,7 +45,6 @@ from .errors import (
     WrongDirectionError,
 )
 from .models import (
-    PARIS,
     UNITS,
     Address,
     Contract,
@@ -59,7 +60,6 @@ from .models import (
 
 __all__ = [
     "DESCRIPTION_MAX_LEN",
-    "local_day_bounds",
     "parse_address_2026",
     "parse_address_v5",
     "parse_contract_2026",
@@ -72,7 +72,6 @@ __all__ = [
     "parse_step",
     "parse_subscribed_services",
     "parse_token",
-    "to_local",
 ]
 
 DESCRIPTION_MAX_LEN = 300
@@ -110,9 +109,6 @@ _UNIT_FACTORS: dict[Measure, dict[str, float]] = {
 _V5_AGGREGATES = {Measure.DAILY_ENERGY: "sum", Measure.LOAD_CURVE: "average", Measure.MAX_POWER: "maximum"}
 _PHYSICAL = {Measure.DAILY_ENERGY: "EA", Measure.LOAD_CURVE: "PA", Measure.MAX_POWER: "PMA"}
 _BUSINESS = {Direction.CONSUMPTION: "CONS", Direction.PRODUCTION: "PROD"}
-
-_FIXED_TZ: dict[timedelta, timezone] = {}
-
 
 # --------------------------------------------------------------------------------------------- helpers
 
@@ -159,20 +155,6 @@ def _is_masked(text: str) -> bool:
     return text.startswith("<") and text.endswith(">")
 
 
-def _fixed_tz(offset: timedelta) -> timezone:
-    tz = _FIXED_TZ.get(offset)
-    if tz is None:
-        tz = _FIXED_TZ[offset] = timezone(offset)
-    return tz
-
-
-def to_local(instant: datetime) -> datetime:
-    """Express an aware instant in Paris time with a fixed-offset tzinfo (exact arithmetic, see above)."""
-    local = instant.astimezone(PARIS)
-    offset = local.utcoffset() or timedelta(0)
-    return local.replace(tzinfo=_fixed_tz(offset), fold=0)
-
-
 def _parse_stamp(text: object, what: str) -> tuple[datetime, bool]:
     """Parse ``YYYY-MM-DD[( |T)HH:MM[:SS[.ffffff]]][offset]``: (naive or aware datetime, has-time flag)."""
     if not isinstance(text, str):
@@ -191,7 +173,7 @@ def _parse_stamp(text: object, what: str) -> tuple[datetime, bool]:
             delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
             if delta >= timedelta(hours=24):
                 raise _invalid(f"{what}: bad offset in {text[:40]!r}")
-            tzinfo = _fixed_tz(sign * delta)
+            tzinfo = fixed_offset(sign * delta)
     try:
         stamp = datetime(
             int(year),
@@ -210,12 +192,11 @@ def _parse_stamp(text: object, what: str) -> tuple[datetime, bool]:
 
 def _paris_instants(naive: datetime, what: str) -> tuple[datetime, datetime | None]:
     """UTC instant(s) of a Paris wall-clock time: (first, second-if-ambiguous). Non-existent times raise."""
-    first = naive.replace(tzinfo=PARIS, fold=0).astimezone(UTC)
-    second = naive.replace(tzinfo=PARIS, fold=1).astimezone(UTC)
-    if first == second:
-        return first, None
-    if first < second:  # repeated hour of the autumn change
-        return first, second
+    instants = wall_instants(naive)
+    if len(instants) == 1:
+        return instants[0], None
+    if instants:  # repeated hour of the autumn change
+        return instants[0], instants[1]
     raise _invalid(f"{what}: {naive.isoformat(' ')} does not exist in Europe/Paris (spring DST gap)")
 
 
@@ -227,27 +208,20 @@ def parse_local_datetime(text: str, *, fold: int = 0) -> datetime:
     """
     stamp, _ = _parse_stamp(text, "datetime")
     if stamp.tzinfo is not None:
-        return to_local(stamp)
+        return to_paris(stamp)
     first, second = _paris_instants(stamp, "datetime")
-    return to_local(second if fold and second is not None else first)
+    return to_paris(second if fold and second is not None else first)
 
 
 def parse_local_day(text: str) -> date:
     """Parse a local day ``YYYY-MM-DD`` (a stamp at local midnight, with or without offset, is accepted)."""
     stamp, has_time = _parse_stamp(text, "day")
     if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(PARIS).replace(tzinfo=None)
+        stamp = to_paris(stamp).replace(tzinfo=None)
         has_time = True
     if has_time and stamp.time() != datetime.min.time():
         raise _invalid(f"day: {text[:40]!r} is not a local day")
     return stamp.date()
-
-
-def local_day_bounds(day: date) -> tuple[datetime, datetime]:
-    """Aware local midnight of ``day`` and of the next day (23, 24 or 25 hours apart)."""
-    start = datetime(day.year, day.month, day.day, tzinfo=PARIS)
-    end = start + timedelta(days=1)  # wall-clock arithmetic: next local midnight
-    return to_local(start), to_local(end)
 
 
 def _local_month_bounds(day: date) -> tuple[datetime, datetime]:
@@ -419,7 +393,7 @@ def _curve(raw: _RawSeries, factor: float) -> tuple[list[Reading], list[tuple[da
             raise _invalid(f"{what}: interval overlaps the previous one")
         previous, last_step = end, step
         value = _parse_value(value_raw, what)
-        bounds = (to_local(start), to_local(end))
+        bounds = (to_paris(start), to_paris(end))
         if value is None:
             holes.append(bounds)
         else:
@@ -630,7 +604,7 @@ def _contract_date(raw: object, what: str) -> date | None:
         return None
     stamp, has_time = _parse_stamp(text, what)
     if has_time and stamp.tzinfo is not None:
-        return stamp.astimezone(PARIS).date()
+        return local_day(stamp)
     return stamp.date()
 
 

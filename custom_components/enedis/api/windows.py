@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from types import MappingProxyType
 
+from .calendar import months_before
 from .models import Measure
 
 MAX_WINDOW_DAYS: dict[Measure, int] = {
@@ -58,19 +59,6 @@ ENEDIS_WINDOWS: Mapping[Measure, WindowLimits] = MappingProxyType(
     {measure: WindowLimits(MAX_WINDOW_DAYS[measure], HISTORY_MONTHS[measure]) for measure in Measure}
 )
 """Enedis' limits (Data Connect 2026, and Conso API which passes its calls through): the values above."""
-
-
-def months_before(day: date, months: int) -> date:
-    """The same day ``months`` calendar months earlier (clamped to the month's last day)."""
-    month_index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(month_index, 12)
-    month += 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, min(day.day, candidate))
-        except ValueError:
-            continue
-    raise AssertionError  # pragma: no cover - day 28 always exists
 
 
 def history_start(measure: Measure, today: date, limits: Mapping[Measure, WindowLimits] = ENEDIS_WINDOWS) -> date:
