@@ -218,13 +218,7 @@ def with_prices_from(
 
 def _int(value: object, default: int) -> int:
     """``value`` as an int (the form's number selectors may give ``6.0``), else ``default``."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return default
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return default
-    return int(number) if math.isfinite(number) else default
+    return int(_float(value, default))
 
 
 def _float(value: object, default: float) -> float:
