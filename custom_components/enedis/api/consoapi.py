@@ -16,7 +16,7 @@ from .errors import EnedisError, MalformedTokenError, TokenExpiredError, Unsuppo
 from .limiter import LimiterRegistry
 from .models import Contract, Direction, Measure, TokenInfo
 from .prm import is_prm
-from .resources import DC2026_MAX_POWER_PARAMS, DC2026_RESOURCES
+from .resources import dc2026_request
 
 CONSO_API_URL = "https://conso.boris.sh/api"
 """Conso API's public instance: the one place its URL is written (the integration's default re-exports it)."""
@@ -126,12 +126,7 @@ class ConsoApi(MeteringSource):
         self, prm: str, direction: Direction, measure: Measure, start: date, end: date
     ) -> object:
         check_prm(prm)
-        kind = DC2026_RESOURCES.get((direction, measure))
-        if kind is None:
-            raise UnsupportedError(f"Conso API has no {direction} {measure}")
-        params = {"pointId": prm, "dateDebut": start.isoformat(), "dateFin": end.isoformat()}
-        if measure is Measure.MAX_POWER:
-            params.update(DC2026_MAX_POWER_PARAMS)
+        kind, params = dc2026_request(prm, direction, measure, start, end, source_name="Conso API")
         return await self._async_request(
             "GET",
             f"/{kind}",

@@ -11,7 +11,7 @@ import aiohttp
 from .base import REQUEST_TIMEOUT, USER_AGENT, MeteringSource, about_prm
 from .consent import CONSENT_URL, build_authorize_url
 from .contract import DATA_CONNECT_CONTRACT, SourceContract
-from .errors import ApiNotSubscribedError, AuthError, NoDataError, RequestError, UnsupportedError
+from .errors import ApiNotSubscribedError, AuthError, NoDataError, RequestError
 from .limiter import LimiterRegistry
 from .models import Address, Contract, Direction, Measure, SubscribedService
 from .parsers import (
@@ -21,7 +21,7 @@ from .parsers import (
     parse_token,
 )
 from .prm import is_prm
-from .resources import DC2026_MAX_POWER_PARAMS, DC2026_RESOURCES
+from .resources import dc2026_request
 
 PRODUCTION_URL = "https://gw.ext.prod.api.enedis.fr"
 SANDBOX_URL = "https://gw.ext.prod-sandbox.api.enedis.fr"
@@ -159,12 +159,7 @@ class DataConnect(MeteringSource):
         self, prm: str, direction: Direction, measure: Measure, start: date, end: date
     ) -> object:
         check_prm(prm)
-        resource = DC2026_RESOURCES.get((direction, measure))
-        if resource is None:
-            raise UnsupportedError(f"Data Connect has no {direction} {measure}")
-        params = {"pointId": prm, "dateDebut": start.isoformat(), "dateFin": end.isoformat()}
-        if measure is Measure.MAX_POWER:
-            params.update(DC2026_MAX_POWER_PARAMS)
+        resource, params = dc2026_request(prm, direction, measure, start, end, source_name="Data Connect")
         return await self._async_api(
             "GET", f"/mesure_synchrone_auto/v2/{resource}", api="mesure_synchrone_auto/v2", params=params
         )
