@@ -1,18 +1,26 @@
-"""One coordinator per config entry: backfill under quotas, the daily poll, the cache and the statistics.
+"""One coordinator per config entry: orchestration of the engine, errors, repairs and services.
 
-Everything runs from `DataUpdateCoordinator` refreshes (HA's own scheduling, no hand-made loop): each refresh
-does the work that is due (a few requests), writes what changed to the statistics, saves the cache, and sets
+The engine is split by responsibility; this module wires it to Home Assistant:
+
+- ``planner.py`` (pure): which requests are due and when to wake, from the state (``state.py``) and a `Context`;
+- ``fetcher.py``: one request against the source, its answer or typed error as an outcome, applied to the state;
+- the statistics (``ledger.py`` and the tariff series): hours, sums from the oldest row, chunked writes and the
+  recorder's reconciliation;
+- ``snapshot.py`` (pure): what the entities and the diagnostics show.
+
+Everything runs from `DataUpdateCoordinator` refreshes (HA's own scheduling, no hand-made loop): each refresh does
+the work that is due (a few requests), writes what changed to the statistics, saves the cache, and sets
 ``update_interval`` to the next moment work will be due:
 
-- **backfill** (after setup, in the background): for each PRM and direction, the newest week of load curve
-  first, then daily energy and max power back to 36 months (at most 4 calls each), then the load curve week by
-  week, newest first, back to 24 months (or the meter's activation). The pace is the source's
-  (`source.contract.policy`, `api/contract.py`): through Conso API one request every 8 minutes after a first burst
-  of 10, so the 90-per-12-hours budget is never exceeded and always keeps a reserve for the daily poll; through Data
-  Connect they go at the 5/s limit, 10 per refresh. The coordinator reads a source only through its contract and
-  the `MeteringSource` interface, never by its class.
-- **daily poll**: data for day D appears on D+1 from about 08:00 Paris time. Each installation polls once at
-  its own random time in the options' morning window; the first poll of the day also refetches the day before
+- **backfill** (after setup, in the background): for each PRM and direction, the newest week of load curve first,
+  then daily energy and max power back to 36 months (at most 4 calls each), then the load curve week by week,
+  newest first, back to 24 months (or the meter's activation). The pace is the source's (`source.contract.policy`,
+  `api/contract.py`): through Conso API one request every 8 minutes after a first burst of 10, so the
+  90-per-12-hours budget is never exceeded and always keeps a reserve for the daily poll; through Data Connect they
+  go at the 5/s limit, 10 per refresh. The engine reads a source only through its contract and the
+  `MeteringSource` interface, never by its class.
+- **daily poll**: data for day D appears on D+1 from about 08:00 Paris time. Each installation polls once at its
+  own random time in the options' morning window; the first poll of the day also refetches the day before
   yesterday once (late corrections). While yesterday is incomplete it retries every 1 to 2 hours until 20:00, then
   gives up until tomorrow. Older incomplete days (up to 14 days back) are retried with back-off (1, 2, 4, 8 days),
   inside the same calls when they fit in the window, then reported in diagnostics.
@@ -22,7 +30,8 @@ does the work that is due (a few requests), writes what changed to the statistic
   reauthentication or reconfiguration verified it (`_restore_refusals`). A rejected token still fails the entry.
 - **refused measures**: a load curve the PRM refuses (ADAM-ERR0075, or empty for the newest 7 days whose daily
   energy exists) is not walked back 24 months nor retried daily: it is asked again once a week, in the daily poll,
-  while daily energy keeps feeding the statistics and a repair issue says how to enable it (`_review_refusal`).
+  while daily energy keeps feeding the statistics and a repair issue says how to enable it
+  (`fetcher.review_refusal`).
 """
 
 from __future__ import annotations
@@ -31,7 +40,6 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-import hashlib
 import logging
 from typing import Any
 
@@ -42,6 +50,7 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
+from . import planner
 from .api import (
     ApiNotSubscribedError,
     AuthError,
@@ -56,17 +65,11 @@ from .api import (
     NoDataError,
     NotHolderError,
     RateLimitError,
-    Reading,
-    RequestError,
-    Series,
-    UnsupportedError,
 )
-from .api.calendar import local_day, local_midnight_utc, months_before, paris_datetime
-from .api.errors import BeforeActivationError, CurveNotEnabledError, HistoryLimitError, WrongDirectionError
+from .api.calendar import local_day
 from .const import (
     ACCESS_CONSENT_MISSING,
     ACCESS_NOT_HOLDER,
-    ACCESS_OK,
     CONF_CONSENT_EXPIRES,
     CONF_ENVIRONMENT,
     CONF_PRMS,
@@ -74,27 +77,24 @@ from .const import (
     CONF_VERIFIED,
     DOMAIN,
     ENV_SANDBOX,
-    MEASURE_DAILY_ENERGY,
-    MEASURE_LOAD_CURVE,
-    MEASURE_MAX_POWER,
-    MEASURE_PRODUCTION,
     SOURCE_CONSO_API,
-    TARIFF_HPHC,
     TARIFF_TEMPO,
 )
-from .data import EnedisData, PrmData
+from .data import EnedisData
+from .fetcher import Effects, apply_outcome, async_fetch, book_incomplete_days
 from .ledger import (
     CurveState,
-    DayCurve,
     DayInput,
     Publication,
     build_hours,
     choose_origin,
-    curve_state_of,
     publish,
     repair_rows,
 )
 from .options import EntryOptions
+from .planner import Job, days_between, stable_fraction
+from .snapshot import build_snapshot, prm_diagnostics
+from .state import AccessRefusal, SeriesCache
 from .statistics import (
     async_clear,
     async_recorded_rows,
@@ -103,70 +103,23 @@ from .statistics import (
     series_metadata,
     statistic_id,
 )
-from .store import AccessRefusal, DayAttempts, EnedisStore, MeasureRefusal, SeriesCache, source_key
+from .store import EnedisStore, source_key
 from .tariff_history import async_price_periods, async_tempo_colours
 from .tariff_series import TariffConfig, TariffResult, build_consumption_tariffs, build_production_compensation
-from .tariffs import OffpeakFormatError, daily_register_energy, parse_offpeak
+from .tariffs import OffpeakFormatError, parse_offpeak
 
 _LOGGER = logging.getLogger(__name__)
 
 type EnedisConfigEntry = ConfigEntry[EnedisCoordinator]
 
-RETRY_DAYS = 14
 CONTRACT_REFRESH_DAYS = 7
 """Contract data (subscribed power, off-peak hours, activation) is read again after this many days."""
-OLD_PARTIAL_ATTEMPTS = 3
-"""Days older than `RETRY_DAYS` whose curve came back incomplete during the backfill (a truncated answer) are
-fetched again up to this many times, after the backfill's main work, then given up (reported)."""
-GIVE_UP_HOUR = 20
-LATE_CORRECTION_DAYS = 2
 FIRST_DELAY = timedelta(seconds=2)
 MAX_BACKOFF = timedelta(hours=2)
 ERROR_BACKOFF = timedelta(minutes=5)
-REFUSAL_RETRY = timedelta(days=7)
-"""A measure the PRM refuses is asked again after this long: one request a week, in the daily poll."""
-REFUSAL_EMPTY_DAYS = 7
-"""Days of load curve that came back empty while daily energy exists for them that make a pattern, not a hole: the
-newest ones mean the PRM refuses its curve (as ADAM-ERR0075 says explicitly); a run of them at the backfill's
-frontier, below days that have a curve, is where the recorded curve begins (the walk stops there). Sandbox client
-4's weekly holes (Tuesday and Wednesday) have no daily energy either, so they never count."""
 CURVE_SETTINGS_URL = "https://mon-compte-particulier.enedis.fr/enregistrement-collect-donnees"
 """The Enedis customer-area page that enables the recording and the collection of the hourly consumption, named
 "Gérer l'accès à mes données" in the customer area (bokub/linky#66, 2024; URL as of bokub/ha-linky#165, 2025-12)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    """One request to make: a measure over a window, for one PRM and direction."""
-
-    prm: str
-    direction: Direction
-    measure: Measure
-    start: date
-    end: date
-    backfill: bool
-    probe: bool = False
-    repair: bool = False
-
-
-def _stable_fraction(seed: str) -> float:
-    """A per-installation number in [0, 1), stable across restarts."""
-    return int(hashlib.sha256(seed.encode()).hexdigest()[:8], 16) / 0x1_0000_0000
-
-
-def _days(start: date, end: date) -> list[date]:
-    return [start + timedelta(days=i) for i in range((end - start).days)]
-
-
-def _group_windows(days: Iterable[date], size: int) -> list[tuple[date, date]]:
-    """The fewest windows of at most ``size`` days covering ``days`` (sorted, gaps allowed inside)."""
-    windows: list[tuple[date, date]] = []
-    for day in sorted(set(days)):
-        if windows and (day - windows[-1][0]).days < size:
-            windows[-1] = (windows[-1][0], day + timedelta(days=1))
-        else:
-            windows.append((day, day + timedelta(days=1)))
-    return windows
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,7 +190,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         self._now = source.clock.now
         """The sources' clock (one per process, `helpers.get_registry`): the schedule and the requests read one time."""
         self._options = (entry.options, EntryOptions.from_entry(entry.options))
-        self._fraction = fraction = _stable_fraction(entry.entry_id)
+        self._fraction = fraction = stable_fraction(entry.entry_id)
         self.retry_interval = timedelta(minutes=60 + int(fraction * 60))
         self.contracts: dict[str, Contract] = {}
         self._contract_day: dict[str, date] = {}
@@ -301,314 +254,56 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             await self.store.async_save()
             self.store.async_unload()
 
-    # --- time helpers ---------------------------------------------------------------------------------
+    # --- the planner's view ---------------------------------------------------------------------------
 
     def _today(self) -> date:
         return local_day(self._now())
 
-    def _poll_time(self, day: date) -> datetime:
-        return paris_datetime(day, *divmod(self.poll_minute, 60))
-
-    def _give_up_time(self, day: date) -> datetime:
-        return paris_datetime(day, GIVE_UP_HOUR)
-
-    # --- what to import -------------------------------------------------------------------------------
-
-    def _directions(self, prm: str) -> list[Direction]:
-        cache = self.store.cache.prm(prm)
-        directions = [Direction.CONSUMPTION]
-        if MEASURE_PRODUCTION in self.options.measures:
-            directions.append(Direction.PRODUCTION)
-        contract = self.contracts.get(prm)
-        if contract is not None:
-            if not contract.has_production and Direction.PRODUCTION in directions:
-                directions.remove(Direction.PRODUCTION)
-            if not contract.has_consumption:
-                directions.remove(Direction.CONSUMPTION)
-        return [d for d in directions if d not in cache.absent]
-
-    def _series(self, prm: str, direction: Direction) -> SeriesCache:
-        return self.store.cache.prm(prm).series.setdefault(direction, SeriesCache())
-
-    def _activation(self, prm: str, direction: Direction) -> date | None:
-        contract = self.contracts.get(prm)
-        if contract is None:
-            return None
-        if direction is Direction.PRODUCTION:
-            return contract.production_activation_date
-        return contract.last_activation_date
-
-    def _start(self, prm: str, direction: Direction, measure: Measure) -> date:
-        """Oldest day to import for a measure: options, Enedis' horizon, activation, import_history."""
-        today = self._today()
-        months = self.options.curve_months if measure is Measure.LOAD_CURVE else self.options.daily_months
-        start = months_before(today, months)
-        override = self.store.cache.prm(prm).history_start
-        if override is not None:
-            start = min(start, override)
-        start = max(start, self.source.contract.history_start(measure, today))
-        activation = self._activation(prm, direction)
-        if activation is not None:
-            start = max(start, activation)
-        floor = self._series(prm, direction).floors.get(measure.value)
-        if floor is not None:
-            start = max(start, floor)
-        return start
-
-    def _wants(self, measure: Measure, direction: Direction) -> bool:
-        if not self.source.contract.serves(direction, measure):
-            return False  # e.g. no max power in production: the source's contract says what it serves
-        if measure is Measure.LOAD_CURVE:
-            return MEASURE_LOAD_CURVE in self.options.measures
-        if measure is Measure.MAX_POWER:
-            return MEASURE_MAX_POWER in self.options.measures
-        if measure is Measure.INDEX:
-            # The meter's HP/HC registers, only when they are used (HP/HC option; the contract said it serves them).
-            return (
-                direction is Direction.CONSUMPTION
-                and self.options.tariff == TARIFF_HPHC
-                and not self._index_unsupported
-            )
-        return MEASURE_DAILY_ENERGY in self.options.measures
-
-    # --- planning ---------------------------------------------------------------------------------------
-
-    def _backfill_jobs(self, prm: str, direction: Direction) -> list[tuple[int, Job]]:
-        """Pending backfill requests of one series, with a priority tier (lower first)."""
-        series = self._series(prm, direction)
-        today = self._today()
-        jobs: list[tuple[int, Job]] = []
-        for measure, tier in (
-            (Measure.LOAD_CURVE, 3),
-            (Measure.DAILY_ENERGY, 1),
-            (Measure.MAX_POWER, 2),
-            (Measure.INDEX, 2),
-        ):
-            if not self._wants(measure, direction):
-                continue
-            if measure is Measure.LOAD_CURVE and self._curve_refused(series):
-                continue  # asked again once a week by the daily poll (`_daily_jobs`), never walked back
-            probe = series.probes.get(measure.value)
-            if probe is not None:
-                failing, working = probe
-                middle = failing + (working - failing) / 2
-                jobs.append((0, Job(prm, direction, measure, middle, working, backfill=True, probe=True)))
-                continue
-            if measure is Measure.LOAD_CURVE:
-                if series.curve_done:
-                    continue
-                start = self._start(prm, direction, measure)
-                upper = series.curve_frontier or today
-                window = timedelta(days=self._window_days(measure))
-                # A window whose every day already has its readings (or was given up) is not asked again: after
-                # `refetch`, a source change or a lifted refusal, the walk passes those weeks. Days that came back
-                # empty are asked (the reason to walk again may be that they were answered wrongly).
-                while (
-                    series.curve_frontier is not None
-                    and upper > start
-                    and all(self._curve_known(series, day) for day in _days(max(start, upper - window), upper))
-                ):
-                    upper = series.curve_frontier = max(start, upper - window)
-                if upper <= start:
-                    self._end_curve_walk(series)
-                    continue
-                lower = max(start, upper - window)
-                jobs.append(
-                    (
-                        0 if series.curve_frontier is None else tier,
-                        Job(prm, direction, measure, lower, upper, backfill=True),
-                    )
-                )
-                continue
-            if self._history_done(series, measure):
-                continue
-            fetched = self._fetched(series, measure)
-            start = self._start(prm, direction, measure)
-            needed = [d for d in _days(start, today) if d not in fetched]
-            if not needed:
-                self._set_history_done(series, measure)
-                continue
-            window_end = needed[-1] + timedelta(days=1)
-            window_start = max(needed[0], window_end - timedelta(days=self._window_days(measure)))
-            jobs.append((tier, Job(prm, direction, measure, window_start, window_end, backfill=True)))
-        repair = [] if self._curve_refused(series) else self._old_partial_days(series, today)
-        if repair:
-            start, end = _group_windows(repair, self._window_days(Measure.LOAD_CURVE))[0]
-            jobs.append((4, Job(prm, direction, Measure.LOAD_CURVE, start, end, backfill=True, repair=True)))
-        return jobs
-
-    @staticmethod
-    def _old_partial_days(series: SeriesCache, today: date) -> list[date]:
-        """Incomplete curve days beyond the daily poll's reach, still worth one more request."""
-        limit = today - timedelta(days=RETRY_DAYS)
-        return [
-            day
-            for day, state in sorted(series.curve_state.items())
-            if state is CurveState.PARTIAL
-            and day < limit
-            and day not in series.given_up
-            and (series.attempts.get(day) or DayAttempts()).count < OLD_PARTIAL_ATTEMPTS
-        ]
-
-    @staticmethod
-    def _history_done(series: SeriesCache, measure: Measure) -> bool:
-        if measure is Measure.DAILY_ENERGY:
-            return series.daily_history_done
-        if measure is Measure.MAX_POWER:
-            return series.max_power_history_done
-        return series.index_history_done
-
-    @staticmethod
-    def _set_history_done(series: SeriesCache, measure: Measure) -> None:
-        if measure is Measure.DAILY_ENERGY:
-            series.daily_history_done = True
-        elif measure is Measure.MAX_POWER:
-            series.max_power_history_done = True
-        else:
-            series.index_history_done = True
-
-    @staticmethod
-    def _fetched(series: SeriesCache, measure: Measure) -> set[date]:
-        if measure is Measure.DAILY_ENERGY:
-            return series.daily_fetched
-        if measure is Measure.MAX_POWER:
-            return series.max_power_fetched
-        return series.index_fetched
-
-    def _due_days(self, series: SeriesCache, measure: Measure, today: date, first_poll: bool) -> list[date]:
-        """Recent days (up to 14 back) to (re)fetch in the daily poll for one measure.
-
-        Days the backfill has not reached yet are left to it; yesterday is due until complete; the day before
-        yesterday is refetched once (first poll of the day) for late corrections; older incomplete days are
-        due again after their back-off.
-        """
-        if measure is Measure.LOAD_CURVE:
-            if series.curve_frontier is None:
-                return []
-            oldest = max(today - timedelta(days=RETRY_DAYS), series.curve_frontier)
-            floor = series.floors.get(measure.value)
-            if floor is not None:
-                oldest = max(oldest, floor)  # days before the recorded curve begins have none to retry
-        else:
-            history_done = (
-                series.daily_history_done if measure is Measure.DAILY_ENERGY else series.max_power_history_done
-            )
-            if not history_done:
-                return []
-            oldest = today - timedelta(days=RETRY_DAYS)
-        yesterday = today - timedelta(days=1)
-        due: list[date] = []
-        for day in _days(oldest, today):
-            if day in series.given_up:
-                continue
-            if first_poll and day >= today - timedelta(days=LATE_CORRECTION_DAYS):
-                due.append(day)
-                continue
-            if measure is Measure.LOAD_CURVE:
-                complete = series.curve_state.get(day) is CurveState.COMPLETE
-            elif measure is Measure.DAILY_ENERGY:
-                complete = day in series.daily
-            elif measure is Measure.MAX_POWER:
-                complete = day in series.max_power
-            else:
-                complete = day in series.registers
-            if complete:
-                continue
-            attempts = series.attempts.get(day)
-            if day == yesterday or attempts is None or attempts.next_retry is None or attempts.next_retry <= today:
-                due.append(day)
-        return due
-
-    def _daily_jobs(self, prm: str, direction: Direction, now: datetime) -> list[Job]:
-        """The daily poll's requests for one series, if due now."""
-        today = self._today()
-        key = (prm, direction)
-        if now < self._poll_time(today):
-            return []
-        series = self._series(prm, direction)
-        first_poll = series.last_poll_day != today
-        if not first_poll:
-            if now >= self._give_up_time(today):
-                return []
-            last = self._last_poll_attempt.get(key)
-            if last is not None and now < last + self.retry_interval:
-                return []
-        jobs: list[Job] = []
-        for measure in (Measure.LOAD_CURVE, Measure.DAILY_ENERGY, Measure.MAX_POWER, Measure.INDEX):
-            if not self._wants(measure, direction):
-                continue
-            if self.source.api_name(direction, measure) in self._unsubscribed:
-                continue
-            if measure is Measure.LOAD_CURVE and self._curve_refused(series):
-                refusal = series.refused[measure.value]
-                if first_poll and refusal.next_try <= today:
-                    # The weekly re-ask: the newest week in one request; its answer lifts or renews the refusal.
-                    week = today - timedelta(days=self._window_days(measure))
-                    jobs.append(Job(prm, direction, measure, week, today, backfill=False))
-                continue
-            due = self._due_days(series, measure, today, first_poll)
-            for start, end in _group_windows(due, self._window_days(measure)):
-                jobs.append(Job(prm, direction, measure, start, end, backfill=False))
-        return jobs
-
-    @staticmethod
-    def _curve_known(series: SeriesCache, day: date) -> bool:
-        """The curve of ``day`` is in the cache (complete or partial, repaired apart) or was given up."""
-        return series.curve_state.get(day) in (CurveState.COMPLETE, CurveState.PARTIAL) or day in series.given_up
-
-    @staticmethod
-    def _curve_refused(series: SeriesCache) -> bool:
-        """The PRM refuses this series' load curve (and the refusal has not been lifted)."""
-        refusal = series.refused.get(Measure.LOAD_CURVE.value)
-        return refusal is not None and not refusal.lifted
-
-    def _expects_curve(self, direction: Direction, series: SeriesCache, day: date) -> bool:
-        """A curve is wanted and can exist for ``day``: not refused, not before the recorded curve begins."""
-        floor = series.floors.get(Measure.LOAD_CURVE.value)
-        return (
-            self._wants(Measure.LOAD_CURVE, direction)
-            and not self._curve_refused(series)
-            and (floor is None or day >= floor)
+    def _context(self, now: datetime | None = None) -> planner.Context:
+        """What the planner reads besides the state, at ``now`` (default: the clock's now)."""
+        now = now or self._now()
+        source = self.source
+        return planner.Context(
+            today=local_day(now),
+            now=now,
+            options=self.options,
+            contract=source.contract,
+            prms=tuple(self._polled_prms()),
+            entry_prms=len(self.prms),
+            contracts=self.contracts,
+            poll_minute=self.poll_minute,
+            retry_interval=self.retry_interval,
+            api_name=source.api_name,
+            unsubscribed=frozenset(self._unsubscribed),
+            index_unsupported=self._index_unsupported,
+            last_poll_attempt=self._last_poll_attempt,
+            remaining_budget=source.remaining_budget() if source.contract.policy.reserve_per_prm else None,
+            budget_wait=source.budget_wait,
         )
 
-    def _yesterday_complete(self, prm: str, direction: Direction) -> bool:
-        series = self._series(prm, direction)
-        yesterday = self._today() - timedelta(days=1)
-        if (
-            self._expects_curve(direction, series, yesterday)
-            and series.curve_state.get(yesterday) is not CurveState.COMPLETE
-        ):
-            return False
-        if self._wants(Measure.DAILY_ENERGY, direction) and yesterday not in series.daily:
-            return False
-        return not (self._wants(Measure.MAX_POWER, direction) and yesterday not in series.max_power)
+    def _series(self, prm: str, direction: Direction) -> SeriesCache:
+        """The series to write into (created on first use)."""
+        return self.store.cache.prm(prm).series.setdefault(direction, SeriesCache())
 
-    def _window_days(self, measure: Measure) -> int:
-        """The most days one request for ``measure`` may cover, per the source's contract."""
-        return self.source.contract.window_days(measure)
+    def _wants(self, measure: Measure, direction: Direction) -> bool:
+        return planner.wants(self._context(), measure, direction)
 
-    def _reserve_reached(self) -> bool:
-        """The source keeps a reserve for the daily poll (`QuotaPolicy.reserve_per_prm`); its budget is down to it."""
-        reserve = self.source.contract.policy.reserve_per_prm * len(self.prms)
-        if not reserve:
-            return False
-        remaining = self.source.remaining_budget()
-        return remaining is not None and remaining <= reserve
+    def _settle(self, settled: dict[tuple[str, Direction], planner.Settled]) -> None:
+        """Apply what planning learnt without a request (`planner.Settled`) to the state."""
+        for (prm, direction), learnt in settled.items():
+            self._series(prm, direction).settle(learnt.frontier, learnt.walk_ended, learnt.history_done)
 
-    def _burst_spent(self) -> bool:
-        """A paced source's first burst of backfill requests is spent: from now on one request per pace."""
-        policy = self.source.contract.policy
-        return policy.paced and self.store.cache.backfill_requests >= policy.burst
+    def _backfill_jobs(self, prm: str, direction: Direction) -> list[tuple[int, Job]]:
+        """The series' pending backfill requests; what planning settled is applied first (the import reads it)."""
+        jobs, settled = planner.backfill_jobs(self._context(), self.store.cache, prm, direction)
+        if settled:
+            self._settle({(prm, direction): settled})
+        return jobs
 
-    def _backfill_allowed(self, now: datetime) -> bool:
-        """Follow the source's pacing (`QuotaPolicy`) and keep its reserve of the budget for the daily poll."""
-        if self._reserve_reached():
-            return False
-        pace = self.source.contract.policy.pace
-        last = self.store.cache.last_backfill_request
-        if pace is None or not self._burst_spent() or last is None:
-            return True
-        return now.timestamp() >= last + pace.total_seconds()
+    def _next_backfill_job(self) -> Job | None:
+        job, settled = planner.next_backfill_job(self._context(), self.store.cache)
+        self._settle(settled)
+        return job
 
     # --- the refresh ------------------------------------------------------------------------------------
 
@@ -687,14 +382,12 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             cache.requests_today = 0
         cache.requests_today += sent
 
-    async def _async_run_due_work(self, now: datetime) -> datetime:
-        """Do what is due; return when to wake up next."""
-        today = self._today()
+    def _start_of_refresh(self, today: date) -> set[tuple[str, Direction]]:
+        """Once per day and once per start: what the refresh imports even without a request."""
         if self._unsubscribed_day != today:
             # An API refused as not subscribed is tried again once a day (the user may have subscribed it).
             self._unsubscribed.clear()
             self._unsubscribed_day = today
-        await self._async_refresh_contracts(today)
         if not self._refusal_issues_synced:
             self._sync_refusal_issues()
         touched, self._pending_import = self._pending_import, set()
@@ -705,32 +398,46 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             for prm in self.prms:
                 cache = self.store.cache.prm(prm)
                 touched.update((prm, d) for d, series in cache.series.items() if series.written or series.daily)
+        return touched
+
+    async def _async_daily_poll(self, now: datetime, touched: set[tuple[str, Direction]]) -> None:
+        """The daily poll has priority over the backfill."""
+        today = self._today()
+        for prm in self._polled_prms():
+            ctx = self._context(now)
+            for direction in planner.directions(ctx, self.store.cache, prm):
+                jobs = planner.daily_jobs(self._context(now), self.store.cache, prm, direction)
+                if not jobs:
+                    if now >= planner.poll_time(ctx, today):
+                        # Nothing to ask today (only a refused curve, between its weekly re-asks): today's poll is
+                        # done, and the next wake must not be for it again.
+                        self._series(prm, direction).last_poll_day = today
+                    continue
+                self._last_poll_attempt[(prm, direction)] = now
+                for job in jobs:
+                    await self._async_run_job(job, touched)
+                self._series(prm, direction).last_poll_day = today
+                book_incomplete_days(self._context(now), self._series(prm, direction), direction)
+
+    async def _async_backfill(self, touched: set[tuple[str, Direction]]) -> None:
+        """Backfill, newest first, within the source's pacing."""
+        for _ in range(self.source.contract.policy.batch):
+            if not planner.backfill_allowed(self._context(), self.store.cache):
+                break
+            next_job = self._next_backfill_job()
+            if next_job is None:
+                break
+            await self._async_run_job(next_job, touched)
+            if planner.burst_spent(self._context(), self.store.cache):
+                break
+
+    async def _async_run_due_work(self, now: datetime) -> datetime:
+        """Do what is due; return when to wake up next."""
+        await self._async_refresh_contracts(self._today())
+        touched = self._start_of_refresh(self._today())
         try:
-            # 1. The daily poll has priority over the backfill.
-            for prm in self._polled_prms():
-                for direction in self._directions(prm):
-                    jobs = self._daily_jobs(prm, direction, now)
-                    if not jobs:
-                        if now >= self._poll_time(today):
-                            # Nothing to ask today (only a refused curve, between its weekly re-asks): today's
-                            # poll is done, and `_next_wake` must not wake for it again.
-                            self._series(prm, direction).last_poll_day = today
-                        continue
-                    self._last_poll_attempt[(prm, direction)] = now
-                    for job in jobs:
-                        await self._async_run_job(job, touched)
-                    self._series(prm, direction).last_poll_day = today
-                    self._after_daily_poll(prm, direction, today)
-            # 2. Backfill, newest first, within the pacing.
-            for _ in range(self.source.contract.policy.batch):
-                if not self._backfill_allowed(self._now()):
-                    break
-                next_job = self._next_backfill_job()
-                if next_job is None:
-                    break
-                await self._async_run_job(next_job, touched)
-                if self._burst_spent():
-                    break
+            await self._async_daily_poll(now, touched)
+            await self._async_backfill(touched)
         except RateLimitError as err:
             if not err.local:
                 raise
@@ -744,76 +451,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             # closing: Home Assistant cancels the refresh when it stops).
             prms, self._reconcile = sorted(self._reconcile), set()
             await self.async_reconcile(prms)
-        return self._next_wake()
-
-    def _next_backfill_job(self) -> Job | None:
-        candidates: list[tuple[int, int, Job]] = []
-        order = 0
-        for prm in self._polled_prms():
-            for direction in self._directions(prm):
-                for tier, job in self._backfill_jobs(prm, direction):
-                    if self.source.api_name(direction, job.measure) not in self._unsubscribed:
-                        candidates.append((tier, order, job))
-                    order += 1
-        if not candidates:
-            return None
-        return min(candidates, key=lambda c: (c[0], c[1]))[2]
-
-    def _next_wake(self) -> datetime:
-        now = self._now()
-        if self._next_backfill_job() is not None:
-            policy = self.source.contract.policy
-            if self._reserve_reached():
-                # The long budget is down to the daily poll's reserve: wake when it frees up.
-                reserve = policy.reserve_per_prm * len(self.prms)
-                return now + timedelta(seconds=max(1.0, self.source.budget_wait(reserve + 1)))
-            last = self.store.cache.last_backfill_request
-            if policy.pace is not None and last is not None and self._burst_spent():
-                return max(now + timedelta(seconds=1), dt_util.utc_from_timestamp(last) + policy.pace)
-            return now + policy.interval
-        today = self._today()
-        candidates: list[datetime] = []
-        for prm in self._polled_prms():
-            for direction in self._directions(prm):
-                key = (prm, direction)
-                wake: datetime | None = None
-                if self._series(prm, direction).last_poll_day != today:
-                    wake = max(now, self._poll_time(today))
-                elif not self._yesterday_complete(prm, direction):
-                    retry = (self._last_poll_attempt.get(key) or now) + self.retry_interval
-                    if retry < self._give_up_time(today):
-                        wake = retry
-                if wake is not None and wake <= now and not self._daily_jobs(prm, direction, now):
-                    # Due, yet this refresh's poll found nothing it may ask (every measure's API refused as not
-                    # subscribed, asked again tomorrow): waking at once would find nothing either, every second.
-                    wake = None
-                if wake is not None:
-                    candidates.append(wake)
-        candidates.append(self._poll_time(today + timedelta(days=1)))
-        # Also wake at Paris midnight (no request): "yesterday" sensors must move to the new day.
-        tomorrow = today + timedelta(days=1)
-        candidates.append(local_midnight_utc(tomorrow))
-        return max(now + timedelta(seconds=1), min(candidates))
-
-    def _after_daily_poll(self, prm: str, direction: Direction, today: date) -> None:
-        """Book-keeping of incomplete recent days: back-off, then give up after 14 days."""
-        series = self._series(prm, direction)
-        yesterday = today - timedelta(days=1)
-        for day in _days(today - timedelta(days=RETRY_DAYS + 1), yesterday):
-            incomplete = (
-                self._expects_curve(direction, series, day) and series.curve_state.get(day) is not CurveState.COMPLETE
-            ) or (self._wants(Measure.DAILY_ENERGY, direction) and day not in series.daily)
-            if not incomplete or day in series.given_up:
-                series.attempts.pop(day, None)
-                continue
-            if day < today - timedelta(days=RETRY_DAYS):
-                series.given_up.add(day)
-                series.attempts.pop(day, None)
-                continue
-            attempts = series.attempts.setdefault(day, DayAttempts())
-            if attempts.next_retry is None or attempts.next_retry <= today:
-                attempts.count += 1
-                attempts.next_retry = today + timedelta(days=2 ** min(attempts.count - 1, 3))
+        return planner.next_wake(self._context(), self.store.cache)
 
     async def _async_refresh_contracts(self, today: date) -> None:
         """Contract data: once a week per PRM (it rarely changes), from a source whose contract says it serves it."""
@@ -923,218 +561,37 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
     # --- one request --------------------------------------------------------------------------------
 
     async def _async_run_job(self, job: Job, touched: set[tuple[str, Direction]]) -> None:
-        series = self._series(job.prm, job.direction)
+        """Send one job's request (`fetcher`), record its outcome in the state, act on its effects."""
         cache = self.store.cache
         if job.backfill:
             cache.backfill_requests += 1
             cache.last_backfill_request = self._now().timestamp()
-        if job.measure is Measure.INDEX:
-            await self._async_run_index_job(job, series, touched)
-            return
-        explicit = False
-        try:
-            result = await self.source.async_fetch_window(job.prm, job.direction, job.measure, job.start, job.end)
-        except WrongDirectionError:
-            self.store.cache.prm(job.prm).absent.add(job.direction)
-            return
-        except ApiNotSubscribedError as err:
-            self._raise_not_subscribed(err)
-            return
-        except (BeforeActivationError, HistoryLimitError) as err:
-            _LOGGER.debug("%s: %s", job, err)
-            self._on_range_error(job, series)
-            # No reading, but the oldest day may now be known and the history complete: the import decides (its
-            # last full write from the oldest hour happens once the backfill has no job left).
-            touched.add((job.prm, job.direction))
-            return
-        except NoDataError:
-            result = Series(job.prm, job.direction, job.measure, "")
-        except CurveNotEnabledError as err:
-            # ADAM-ERR0075: the customer objected to the load-curve recording (`_review_refusal` decides what for).
-            self._record_error(err)
-            explicit = True
-            result = Series(job.prm, job.direction, job.measure, "")
-        except RequestError as err:
-            # A request Enedis will never accept as is: record it and do not ask again.
-            self._record_error(err)
-            result = Series(job.prm, job.direction, job.measure, "")
-        if job.probe:
-            self._on_probe_success(job, series)
-        self._store_result(job, series, result)
-        self._review_refusal(job, series, result, explicit=explicit)
-        touched.add((job.prm, job.direction))
+        outcome = await async_fetch(self.source, job)
+        if outcome.error is not None:
+            self._record_error(outcome.error)
+        effects = apply_outcome(
+            cache.prm(job.prm),
+            self._series(job.prm, job.direction),
+            job,
+            outcome,
+            today=self._today(),
+            wants_curve=self._wants(Measure.LOAD_CURVE, job.direction),
+        )
+        self._act_on(job, effects, touched)
 
-    async def _async_run_index_job(self, job: Job, series: SeriesCache, touched: set[tuple[str, Direction]]) -> None:
-        """Index registers of a window: the daily energy of each register class (HP/HC...)."""
-        try:
-            index = await self.source.async_get_index(job.prm, job.direction, job.start, job.end)
-        except UnsupportedError:
+    def _act_on(self, job: Job, effects: Effects, touched: set[tuple[str, Direction]]) -> None:
+        if effects.not_subscribed is not None:
+            self._raise_not_subscribed(ApiNotSubscribedError(api=effects.not_subscribed))
+        if effects.index_unsupported:
             self._index_unsupported = True
-            return
-        except ApiNotSubscribedError as err:
-            self._raise_not_subscribed(err)
-            return
-        except (BeforeActivationError, HistoryLimitError):
-            self._on_range_error(job, series)
-            touched.add((job.prm, job.direction))  # as in `_async_run_job`: the history may be complete now
-            return
-        except (NoDataError, RequestError) as err:
-            self._record_error(err)
-        else:
-            if job.probe:
-                self._on_probe_success(job, series)
-            identity = {register.class_id: register.class_id for register in index.supplier_registers()}
-            for day, classes in daily_register_energy(index, identity).items():
-                if job.start <= day < job.end:
-                    series.registers[day] = classes
-        series.index_fetched.update(_days(job.start, job.end))
-        touched.add((job.prm, job.direction))
-
-    def _on_range_error(self, job: Job, series: SeriesCache) -> None:
-        """The window starts before the meter's activation or Enedis' horizon.
-
-        Bisect between the failing start and the newest start known to work (each probe fetches real data), so
-        the oldest day Enedis serves is found in about log2(window) requests, without losing any day.
-        """
-        key = job.measure.value
-        failing, working = series.probes.get(key, (job.start, job.end))
-        if job.probe:
-            failing = job.start
-        if (working - failing).days <= 1:
-            series.probes.pop(key, None)
-            series.floors[key] = working
-        else:
-            series.probes[key] = (failing, working)
-
-    def _on_probe_success(self, job: Job, series: SeriesCache) -> None:
-        key = job.measure.value
-        failing, _ = series.probes[key]
-        if (job.start - failing).days <= 1:
-            series.probes.pop(key, None)
-            series.floors[key] = job.start
-        else:
-            series.probes[key] = (failing, job.start)
+        if effects.curve_refused:
+            self._create_refusal_issue(job.prm, job.direction)
+        if effects.curve_lifted:
+            ir.async_delete_issue(self.hass, DOMAIN, self._refusal_issue_id(job.prm, job.direction))
+        if effects.touched:
+            touched.add((job.prm, job.direction))
 
     # --- refused measures ---------------------------------------------------------------------------------
-
-    def _review_refusal(self, job: Job, series: SeriesCache, result: Series, *, explicit: bool) -> None:
-        """After a load-curve or daily-energy answer: find, renew or lift a refusal of the curve; end a walk.
-
-        A request whose answer the recent answers predict is not sent:
-
-        - **Refused**: Enedis answered ADAM-ERR0075 (``explicit``) for days with no newer curve, or the newest
-          `REFUSAL_EMPTY_DAYS` fetched days whose daily energy is known all came back without curve (Enedis also
-          answers 404 ``no_data_found`` when the hourly collection is off). The curve is then neither walked back
-          nor retried: the daily poll asks the newest week once a week (`REFUSAL_RETRY`), daily energy still feeds
-          the statistics, and a repair issue says how to enable the curve.
-        - **Lifted**: that weekly request brought readings. The issue goes; the days whose curve was empty while
-          daily energy existed are forgotten so the backfill, restarted from that week, asks them once more and
-          walks on into the older history (known weeks are passed without a request).
-        - **History start**: a backfill window older than the known curve came back refused, or left a run of at
-          least `REFUSAL_EMPTY_DAYS` empty days with daily energy between the frontier and the oldest curve day
-          (and no curve is known below it): the recorded curve begins at that day. It becomes the series' floor
-          (as an activation date would) and the walk ends, instead of asking every older week for nothing
-          (`import_history` forgets that floor and walks to the date it is given).
-        """
-        if job.measure not in (Measure.LOAD_CURVE, Measure.DAILY_ENERGY) or not self._wants(
-            Measure.LOAD_CURVE, job.direction
-        ):
-            return
-        key = Measure.LOAD_CURVE.value
-        refusal = series.refused.get(key)
-        if job.measure is Measure.LOAD_CURVE:
-            if refusal is not None and not refusal.lifted:
-                if result.readings:
-                    self._lift_refusal(job, series, refusal)
-                else:
-                    refusal.next_try = self._today() + REFUSAL_RETRY
-                return
-            # A walk the user asked for with `import_history` goes on to the date given.
-            walk = job.backfill and not job.repair and not job.probe
-            walk = walk and self.store.cache.prm(job.prm).history_start is None
-            if explicit:
-                newer = self._oldest_curve_day(series, job.end)
-                if newer is None:
-                    self._refuse_curve(job.prm, job.direction, series)
-                elif walk:
-                    self._curve_history_starts(series, newer)
-                return
-            if walk and (first := self._curve_history_start(series)) is not None:
-                self._curve_history_starts(series, first)
-        if not self._curve_refused(series) and self._curve_empty_lately(series):
-            self._refuse_curve(job.prm, job.direction, series)
-
-    @staticmethod
-    def _oldest_curve_day(series: SeriesCache, since: date) -> date | None:
-        """The oldest day from ``since`` on whose curve has readings."""
-        days = [
-            day
-            for day, state in series.curve_state.items()
-            if day >= since and state in (CurveState.COMPLETE, CurveState.PARTIAL)
-        ]
-        return min(days, default=None)
-
-    @staticmethod
-    def _curve_empty_lately(series: SeriesCache) -> bool:
-        """The newest `REFUSAL_EMPTY_DAYS` fetched curve days with known daily energy all came back empty.
-
-        Days without daily energy either (a meter that did not communicate) say nothing and are skipped.
-        """
-        count = 0
-        for day in sorted(series.curve_state, reverse=True):
-            if series.curve_state[day] is not CurveState.MISSING:
-                return False
-            if day in series.daily:
-                count += 1
-                if count >= REFUSAL_EMPTY_DAYS:
-                    return True
-        return False
-
-    def _curve_history_start(self, series: SeriesCache) -> date | None:
-        """The day the recorded curve begins, when the walk's last window fell before it (see `_review_refusal`)."""
-        frontier = series.curve_frontier
-        if frontier is None:
-            return None
-        first = self._oldest_curve_day(series, frontier)
-        if first is None or self._oldest_curve_day(series, date.min) != first:
-            return None  # no newer curve (that is a refusal), or curve below the frontier (a gap, not a start)
-        run = _days(frontier, first)
-        if any(day not in series.curve_state for day in run):
-            return None
-        empty = sum(1 for day in run if series.curve_state[day] is CurveState.MISSING and day in series.daily)
-        return first if empty >= REFUSAL_EMPTY_DAYS else None
-
-    def _curve_history_starts(self, series: SeriesCache, first: date) -> None:
-        series.floors[Measure.LOAD_CURVE.value] = first
-        self._end_curve_walk(series)
-
-    @staticmethod
-    def _end_curve_walk(series: SeriesCache) -> None:
-        """The curve backfill is done; a lifted refusal, kept while the walk ran, is over."""
-        series.curve_done = True
-        refusal = series.refused.get(Measure.LOAD_CURVE.value)
-        if refusal is not None and refusal.lifted:
-            del series.refused[Measure.LOAD_CURVE.value]
-
-    def _refuse_curve(self, prm: str, direction: Direction, series: SeriesCache) -> None:
-        today = self._today()
-        series.refused[Measure.LOAD_CURVE.value] = MeasureRefusal(since=today, next_try=today + REFUSAL_RETRY)
-        _LOGGER.debug("Load curve refused (%s); asked again on %s", direction.value, today + REFUSAL_RETRY)
-        self._create_refusal_issue(prm, direction)
-
-    def _lift_refusal(self, job: Job, series: SeriesCache, refusal: MeasureRefusal) -> None:
-        refusal.lifted = True
-        ir.async_delete_issue(self.hass, DOMAIN, self._refusal_issue_id(job.prm, job.direction))
-        for day in [
-            d
-            for d, state in series.curve_state.items()
-            if d < job.start and state is CurveState.MISSING and d in series.daily
-        ]:
-            del series.curve_state[day]
-            series.given_up.discard(day)
-            series.attempts.pop(day, None)
-        series.curve_frontier = job.start
-        series.curve_done = False
 
     @staticmethod
     def _refusal_issue_id(prm: str, direction: Direction) -> str:
@@ -1153,52 +610,10 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         self._refusal_issues_synced = True
         for prm in self.prms:
             for direction, series in self.store.cache.prm(prm).series.items():
-                if self._curve_refused(series) and self._wants(Measure.LOAD_CURVE, direction):
+                if planner.curve_refused(series) and self._wants(Measure.LOAD_CURVE, direction):
                     self._create_refusal_issue(prm, direction)
                 else:
                     ir.async_delete_issue(self.hass, DOMAIN, self._refusal_issue_id(prm, direction))
-
-    def _store_result(self, job: Job, series: SeriesCache, result: Series) -> None:
-        days = _days(job.start, job.end)
-        if job.measure is Measure.LOAD_CURVE:
-            by_day: dict[date, list[Reading]] = {day: [] for day in days}
-            for reading in result.readings:
-                day = local_day(reading.start)
-                if day in by_day:
-                    by_day[day].append(reading)
-            for day, readings in by_day.items():
-                state = curve_state_of(day, readings)
-                previous = series.curve_state.get(day)
-                if state is CurveState.MISSING and previous in (CurveState.COMPLETE, CurveState.PARTIAL):
-                    continue  # never lose what we have because a refetch came back empty
-                if state is CurveState.PARTIAL and previous is CurveState.COMPLETE:
-                    continue
-                series.curve_state[day] = state
-                if readings:
-                    series.curve[day] = DayCurve.of(readings)
-            if job.repair:
-                for day in days:
-                    if series.curve_state.get(day) is CurveState.PARTIAL:
-                        attempts = series.attempts.setdefault(day, DayAttempts())
-                        attempts.count += 1
-                        if attempts.count >= OLD_PARTIAL_ATTEMPTS:
-                            series.given_up.add(day)
-                            series.attempts.pop(day, None)
-                    else:
-                        series.attempts.pop(day, None)
-            elif job.backfill:
-                series.curve_frontier = min(job.start, series.curve_frontier or job.start)
-                if job.end >= self._today():
-                    # The newest week was just fetched: today's poll must not ask for those days again.
-                    series.last_poll_day = self._today()
-        elif job.measure is Measure.DAILY_ENERGY:
-            for reading in result.readings:
-                series.daily[local_day(reading.start)] = reading.value
-            series.daily_fetched.update(days)
-        else:
-            for reading in result.readings:
-                series.max_power[local_day(reading.start)] = reading
-            series.max_power_fetched.update(days)
 
     # --- statistics -------------------------------------------------------------------------------------
 
@@ -1347,12 +762,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         cache = self.store.cache.prm(prm)
         cache.history_start = start
         for series in cache.series.values():
-            # The user asks for older history: the walk goes back to ``start`` even through weeks without curve
-            # (`_review_refusal` does not end it at a start of the recorded curve it would otherwise infer).
-            series.floors.pop(Measure.LOAD_CURVE.value, None)
-            series.curve_done = False
-            series.daily_history_done = False
-            series.max_power_history_done = False
+            series.reopen_history()
         self.store.async_schedule_save()
         await self.async_request_refresh()
 
@@ -1374,128 +784,30 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 self._pending_import.add((prm, direction))
         self._reconcile.add(prm)
         for series in cache.series.values():
-            # Each measure's readings of the days go with their "fetched" mark: a day forgotten but still marked
-            # fetched would never be asked again by the backfill (beyond the daily poll's 14 days, lost for good).
-            for day in _days(start, end + timedelta(days=1)):
-                series.curve_state.pop(day, None)
-                series.curve.pop(day, None)
-                series.daily_fetched.discard(day)
-                series.max_power.pop(day, None)
-                series.max_power_fetched.discard(day)
-                series.registers.pop(day, None)
-                series.index_fetched.discard(day)
-                series.given_up.discard(day)
-                series.attempts.pop(day, None)
-            if series.curve_frontier is not None and series.curve_frontier <= end:
-                # Move the backfill frontier back up so the curve windows cover the range again.
-                series.curve_frontier = max(series.curve_frontier, end + timedelta(days=1))
-                series.curve_done = False
-            series.daily_history_done = False
-            series.max_power_history_done = False
-            series.index_history_done = False
+            series.forget_days(days_between(start, end + timedelta(days=1)))
         self.store.async_schedule_save()
         await self.async_request_refresh()
 
-    # --- snapshot -----------------------------------------------------------------------------------------
-
-    def _progress(self, prm: str) -> float:
-        today = self._today()
-        total = done = 0.0
-        for direction in self._directions(prm):
-            series = self._series(prm, direction)
-            if self._wants(Measure.LOAD_CURVE, direction):
-                start = self._start(prm, direction, Measure.LOAD_CURVE)
-                span = max(1, (today - start).days)
-                total += span / 7
-                if series.curve_done or self._curve_refused(series):
-                    done += span / 7
-                elif series.curve_frontier is not None:
-                    done += min(span, (today - series.curve_frontier).days) / 7
-            for measure, flag in (
-                (Measure.DAILY_ENERGY, series.daily_history_done),
-                (Measure.MAX_POWER, series.max_power_history_done),
-                (Measure.INDEX, series.index_history_done),
-            ):
-                if self._wants(measure, direction):
-                    total += 3
-                    done += 3 if flag else 0
-        progress = 100.0 if total == 0 else round(100 * done / total, 1)
-        pending_repairs = any(self._old_partial_days(self._series(prm, d), today) for d in self._directions(prm))
-        return min(progress, 99.9) if pending_repairs else progress
+    # --- what the entities and the diagnostics show -------------------------------------------------------------
 
     def _snapshot(self) -> EnedisData:
-        today = self._today()
-        yesterday = today - timedelta(days=1)
-        prms: dict[str, PrmData] = {}
-        for prm in self.prms:
-            cache = self.store.cache.prm(prm)
-            cons = cache.series.get(Direction.CONSUMPTION)
-            prod = cache.series.get(Direction.PRODUCTION)
-            covered: set[date] = set()
-            complete: set[date] = set()
-            missing: set[date] = set()
-            for series in cache.series.values():
-                covered |= set(series.daily) | {d for d, s in series.curve_state.items() if s is not CurveState.MISSING}
-                complete |= set(series.daily) | {d for d, s in series.curve_state.items() if s is CurveState.COMPLETE}
-                missing |= series.given_up
-            last_power: Reading | None = None
-            if cons is not None and cons.curve:
-                last_power = cons.curve[max(cons.curve)][-1]
-            directions = tuple(self._directions(prm))
-            refusal = self.refused.get(prm)
-            load_curve: bool | None = None
-            if last_power is not None:
-                load_curve = True
-            elif Direction.CONSUMPTION not in directions or not self._wants(Measure.LOAD_CURVE, Direction.CONSUMPTION):
-                load_curve = False
-            elif cons is not None and (cons.curve_done or self._curve_refused(cons)):
-                load_curve = False  # the whole history was asked for, or refused: not a single reading
-            prms[prm] = PrmData(
-                prm=prm,
-                directions=directions,
-                access=refusal.reason if refusal else ACCESS_OK,
-                access_refused_since=refusal.since if refusal else None,
-                access_code=refusal.code if refusal else None,
-                contract=self.contracts.get(prm),
-                consumption_yesterday_wh=self._day_energy(cons, yesterday),
-                production_yesterday_wh=self._day_energy(prod, yesterday),
-                last_power=last_power,
-                load_curve=load_curve,
-                max_power_yesterday=cons.max_power.get(yesterday) if cons is not None else None,
-                newest_complete_day=max(complete) if complete else None,
-                oldest_day=min(covered) if covered else None,
-                days_covered=len(covered),
-                backfill_progress=self._progress(prm),
-                missing_days=tuple(sorted(missing)),
-            )
         expires: datetime | None = None
         if self.source.contract.expiry is CredentialExpiry.CREDENTIALS:
             expires = self.source.credentials_expire_at()
         elif raw := self.config_entry.data.get(CONF_CONSENT_EXPIRES):
             expires = dt_util.parse_datetime(str(raw))
-        entry_cache = self.store.cache
-        return EnedisData(
-            prms=prms,
-            requests_today=entry_cache.requests_today if entry_cache.requests_day == today else 0,
+        return build_snapshot(
+            self._context(),
+            self.store.cache,
+            self.prms,
+            self.refused,
             expires_at=expires,
             last_error=self.errors[-1][1] if self.errors else None,
         )
 
-    @staticmethod
-    def _day_energy(series: SeriesCache | None, day: date) -> float | None:
-        if series is None:
-            return None
-        if day in series.daily:
-            return series.daily[day]
-        if series.curve_state.get(day) is CurveState.COMPLETE:
-            return series.curve[day].energy_wh()
-        return None
-
-    # --- diagnostics ------------------------------------------------------------------------------------
-
     def diagnostics(self) -> dict[str, Any]:
         """Coverage, holes, quota, errors (raw PRMs: diagnostics.py masks them)."""
-        out: dict[str, Any] = {
+        return {
             "requests_today": self.store.cache.requests_today,
             "backfill_requests": self.store.cache.backfill_requests,
             "rows_written": self.rows_written,
@@ -1505,45 +817,5 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             "poll_time_local": f"{self.poll_minute // 60:02d}:{self.poll_minute % 60:02d}",
             "last_errors": list(self.errors),
             "tariffs": self.tariff_reports,
-            "prms": {},
+            "prms": {prm: prm_diagnostics(self.store.cache, prm) for prm in self.prms},
         }
-        for prm in self.prms:
-            cache = self.store.cache.prm(prm)
-            per: dict[str, Any] = {
-                "absent": sorted(a.value for a in cache.absent),
-                "access_refused": cache.refusal.to_json() if cache.refusal else None,
-            }
-            for direction, series in cache.series.items():
-                if direction in cache.absent:
-                    continue
-                per[direction.value] = {
-                    "curve_days": _ranges(d for d, s in series.curve_state.items() if s is CurveState.COMPLETE),
-                    "curve_partial": [
-                        d.isoformat() for d, s in sorted(series.curve_state.items()) if s is CurveState.PARTIAL
-                    ],
-                    "curve_missing": _ranges(d for d, s in series.curve_state.items() if s is CurveState.MISSING),
-                    "daily_days": _ranges(series.daily),
-                    "max_power_days": _ranges(series.max_power),
-                    "curve_frontier": series.curve_frontier.isoformat() if series.curve_frontier else None,
-                    "curve_done": series.curve_done,
-                    "refused": {k: r.to_json() for k, r in series.refused.items()},
-                    "floors": {k: v.isoformat() for k, v in series.floors.items()},
-                    "daily_history_done": series.daily_history_done,
-                    "retrying": {d.isoformat(): a.count for d, a in sorted(series.attempts.items())},
-                    "given_up": [d.isoformat() for d in sorted(series.given_up)],
-                    "hours_written": len(series.written),
-                }
-            out["prms"][prm] = per
-        return out
-
-
-def _ranges(days: Iterable[date]) -> list[str]:
-    """Compress days into ``first..last`` ranges."""
-    ordered = sorted(set(days))
-    ranges: list[list[date]] = []
-    for day in ordered:
-        if ranges and day - ranges[-1][1] == timedelta(days=1):
-            ranges[-1][1] = day
-        else:
-            ranges.append([day, day])
-    return [a.isoformat() if a == b else f"{a.isoformat()}..{b.isoformat()}" for a, b in ranges]

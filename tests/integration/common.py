@@ -23,6 +23,7 @@ from custom_components.enedis.api import CONSO_API_URL, LimiterRegistry
 from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.coordinator import EnedisCoordinator
 from custom_components.enedis.helpers import REGISTRY_KEY
+from custom_components.enedis.state import SeriesCache
 from tests.fake_enedis import data
 
 
@@ -157,3 +158,13 @@ def data_connect_entry(prms: list[str], **options: Any) -> MockConfigEntry:
         unique_id="_".join(sorted(prms)),
         options=options,
     )
+
+
+def floors(series: SeriesCache) -> dict[str, date]:
+    """The oldest day served per measure (by measure name), as far as the series learnt them."""
+    return {m.value: p.floor for m, p in series.progress.items() if p.floor is not None}
+
+
+def probes(series: SeriesCache) -> dict[str, tuple[date, date]]:
+    """The bisections in progress per measure (by measure name)."""
+    return {m.value: p.probe for m, p in series.progress.items() if p.probe is not None}

@@ -24,16 +24,19 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
-from custom_components.enedis.api import Direction
+from custom_components.enedis.api import Direction, Measure
 from custom_components.enedis.api.calendar import PARIS
 from custom_components.enedis.const import DOMAIN
-from custom_components.enedis.coordinator import OLD_PARTIAL_ATTEMPTS, EnedisCoordinator
+from custom_components.enedis.coordinator import EnedisCoordinator
+from custom_components.enedis.planner import OLD_PARTIAL_ATTEMPTS
 from custom_components.enedis.ledger import CurveState
-from custom_components.enedis.store import SeriesCache
+from custom_components.enedis.state import SeriesCache
 from tests.fake_enedis import data
 from tests.fake_enedis.state import FakeState
 
 from .common import (
+    floors,
+    probes,
     assert_continuous,
     async_import_demo_credentials,
     async_run_until,
@@ -138,8 +141,8 @@ async def test_activation_found_by_bisection_without_losing_a_day(
     await backfill(hass, freezer, coordinator, P1)
 
     series = series_of(coordinator, P1)
-    assert series.floors == {"load_curve": activation, "daily_energy": activation, "max_power": activation}
-    assert series.probes == {}
+    assert floors(series) == {"load_curve": activation, "daily_energy": activation, "max_power": activation}
+    assert probes(series) == {}
     days = days_between(activation, today)
     assert {day for day, state in series.curve_state.items() if state is CurveState.COMPLETE} == set(days)
     assert series.daily == {day: data.daily_wh(P1, data.CONS, day) for day in days}
@@ -187,8 +190,8 @@ async def test_stricter_horizon_found_by_bisection_for_daily_measures_and_regist
     await backfill(hass, freezer, coordinator, P0)
 
     series = series_of(coordinator, P0)
-    assert series.floors == {"daily_energy": horizon, "max_power": horizon, "index": horizon}
-    assert series.probes == {}
+    assert floors(series) == {"daily_energy": horizon, "max_power": horizon, "index": horizon}
+    assert probes(series) == {}
     days = days_between(horizon, TODAY)
     assert series.daily == {day: data.daily_wh(P0, data.CONS, day) for day in days}
     assert set(series.max_power) == set(days)
@@ -218,8 +221,8 @@ async def test_meter_without_index_registers(
     assert [(r.status, window(r)) for r in index_calls] == [(404, ("2026-10-22", "2026-11-22"))]
     series = series_of(coordinator, P0)
     assert series.registers == {}
-    assert series.index_history_done
-    assert set(series.index_fetched) == set(days_between(date(2026, 10, 22), TODAY))
+    assert series.progress[Measure.INDEX].history_done
+    assert set(series.progress[Measure.INDEX].fetched) == set(days_between(date(2026, 10, 22), TODAY))
     assert any("no_data_found" in message for _, message in coordinator.errors)
     consumption = await async_statistics(hass, f"enedis:{P0}_consumption")
     offpeak = {row["start"]: row["state"] for row in await async_statistics(hass, f"enedis:{P0}_consumption_offpeak")}
@@ -251,7 +254,7 @@ async def test_index_of_an_unsubscribed_api_comes_back_once_subscribed(
     refused = calls(gateway, INDEX, sent)
     assert [r.status for r in refused] == [403]  # asked once that day
     assert issue_registry.async_get_issue(DOMAIN, "api_not_subscribed_mesure_synchrone_auto_v2") is not None
-    assert TODAY not in series.index_fetched
+    assert TODAY not in series.progress[Measure.INDEX].fetched
     assert TODAY not in series.registers
 
     gateway.state.unsubscribed_apis.clear()
@@ -261,7 +264,7 @@ async def test_index_of_an_unsubscribed_api_comes_back_once_subscribed(
     assert {r.status for r in calls(gateway, INDEX, sent)} == {200}
     for day in (TODAY, tomorrow):
         assert series.registers[day] == dict(zip(("HC", "HP"), data.daily_split_wh(P0, data.CONS, day), strict=True))
-        assert day in series.index_fetched
+        assert day in series.progress[Measure.INDEX].fetched
 
 
 async def test_old_incomplete_days_are_given_up_after_three_more_attempts(

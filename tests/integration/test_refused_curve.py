@@ -19,7 +19,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
-from custom_components.enedis.api import Direction
+from custom_components.enedis.api import Direction, Measure
 from custom_components.enedis.api.calendar import PARIS, months_before
 from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.coordinator import EnedisCoordinator
@@ -208,7 +208,7 @@ async def test_curve_enabled_later_is_imported_and_the_issue_goes(
     assert float(hass.states.get(entity).state) >= 0
     series = coordinator.store.cache.prm(P2).series[Direction.CONSUMPTION]
     assert series.refused == {}
-    assert series.floors["load_curve"] == enabled
+    assert series.progress[Measure.LOAD_CURVE].floor == enabled
 
     # The next days: one curve request a day (the daily poll), never again for the days before 1 December.
     await _go_to(hass, freezer, gateway, coordinator, paris(date(2026, 12, 10), 23))

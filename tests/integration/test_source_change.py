@@ -22,12 +22,13 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
-from custom_components.enedis.api import CONSO_API_URL, Direction
+from custom_components.enedis.api import CONSO_API_URL, Direction, Measure
 from custom_components.enedis.api.calendar import PARIS
 from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.coordinator import EnedisCoordinator
 from custom_components.enedis.ledger import CurveState
-from custom_components.enedis.store import STORAGE_VERSION, EntryCache, SeriesCache
+from custom_components.enedis.state import EntryCache, MeasureProgress, SeriesCache
+from custom_components.enedis.store import STORAGE_VERSION
 from tests.fake_enedis.state import FakeState
 
 from .common import async_run_until, async_statistics, async_step, install_registry
@@ -97,8 +98,8 @@ async def test_wrong_url_fails_visibly_once_and_marks_nothing_done(
     assert "UnrecognizedResponseError" in coordinator.errors[-1][1]  # diagnostics' last errors
     # The root of the dead entry: nothing is recorded as asked, so nothing is marked done.
     series = coordinator.store.cache.prm(P0).series[Direction.CONSUMPTION]
-    assert series.daily_fetched == set()
-    assert not series.daily_history_done
+    assert series.progress[Measure.DAILY_ENERGY].fetched == set()
+    assert not series.progress[Measure.DAILY_ENERGY].history_done
     await hass.config_entries.async_unload(entry.entry_id)
 
 
@@ -110,12 +111,14 @@ def _dead_cache() -> dict[str, Any]:
     for direction in Direction:
         cache.prm(P0).series[direction] = SeriesCache(
             curve_state=dict.fromkeys(days, CurveState.MISSING),
-            daily_fetched=set(days),
-            max_power_fetched=set(days) if direction is Direction.CONSUMPTION else set(),
-            daily_history_done=True,
-            max_power_history_done=True,
+            progress={
+                Measure.DAILY_ENERGY: MeasureProgress(fetched=set(days), history_done=True),
+                Measure.MAX_POWER: MeasureProgress(
+                    fetched=set(days) if direction is Direction.CONSUMPTION else set(), history_done=True
+                ),
+                Measure.LOAD_CURVE: MeasureProgress(history_done=True),
+            },
             curve_frontier=start,
-            curve_done=True,
             last_poll_day=TODAY,
             given_up=set(days[:-14]),
         )
@@ -148,8 +151,13 @@ async def test_reconfigure_to_another_url_imports_the_history_again(
     cache = coordinator.store.cache
     assert cache.source == f"conso_api {RIGHT_URL}"
     series = cache.prm(P0).series[Direction.CONSUMPTION]
-    assert (series.daily_history_done, series.max_power_history_done, series.curve_done) == (False, False, False)
-    assert series.daily_fetched == set()
+    progress = series.progress
+    assert (
+        progress[Measure.DAILY_ENERGY].history_done,
+        progress[Measure.MAX_POWER].history_done,
+        series.curve_done,
+    ) == (False, False, False)
+    assert progress[Measure.DAILY_ENERGY].fetched == set()
     assert series.curve_frontier is None
     assert series.given_up == set()
     check = gateway.state.count()  # the reconfigure's own check

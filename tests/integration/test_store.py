@@ -1,31 +1,47 @@
-"""The entry's Store: the compact encodings (version 2) and the reading of version 1 files."""
+"""The entry's Store: the compact encodings, the codec tables, and the reading of version 1 and 2 files."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 import copy
 from dataclasses import fields, is_dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 import json
+from pathlib import Path
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
-from custom_components.enedis.api import Contract, Direction, Reading
-from custom_components.enedis.api.calendar import day_bounds
+from custom_components.enedis.api import Contract, Direction, Measure, Reading
+from custom_components.enedis.api.calendar import PARIS, day_bounds
+from custom_components.enedis.coordinator import EnedisCoordinator
 from custom_components.enedis.ledger import CurveState, DayCurve
-from custom_components.enedis.store import (
-    STORAGE_VERSION,
+from custom_components.enedis.state import (
     AccessRefusal,
     DayAttempts,
-    EnedisStore,
     EntryCache,
+    MeasureProgress,
     MeasureRefusal,
     PrmCache,
     SeriesCache,
-    source_key,
+    migrate_series,
 )
+from custom_components.enedis.store import STORAGE_VERSION, EnedisStore, source_key
+from tests.fake_enedis.state import FakeState
 from tests.unit.test_ledger import AUTUMN, SPRING, WINTER, curve, day_curve, ramp
+
+from .common import (
+    async_import_demo_credentials,
+    async_statistics,
+    async_step,
+    data_connect_entry,
+    install_registry,
+)
+from .gateway import FakeGateway, fake_gateway_at_real_urls
 
 HOUR = timedelta(hours=1)
 
@@ -90,24 +106,25 @@ def _series_values() -> dict[str, Any]:
             date(2026, 1, 18): CurveState.MISSING,
         },
         "daily": {WINTER: 36_123.0, date(2026, 1, 16): 0.5},
-        "daily_fetched": {WINTER, date(2026, 1, 16), date(2026, 1, 19)},
         "max_power": {
             WINTER: Reading(
                 start=peak_start, end=peak_end, value=6123.0, at=peak_start + timedelta(hours=19, seconds=7)
             )
         },
-        "max_power_fetched": {WINTER, date(2026, 1, 19)},
         "registers": {WINTER: {"HC": 12_000.0, "HP": 24_123.5}, date(2026, 1, 16): {"BUHC": 1.25}},
-        "index_fetched": {WINTER, date(2026, 1, 16), date(2026, 1, 20)},
-        "index_history_done": True,
-        "floors": {"load_curve": date(2025, 1, 1), "daily_energy": date(2024, 1, 2)},
-        "probes": {"max_power": (date(2023, 11, 1), date(2024, 5, 1))},
+        "progress": {
+            Measure.LOAD_CURVE: MeasureProgress(history_done=True, floor=date(2025, 1, 1)),
+            Measure.DAILY_ENERGY: MeasureProgress(
+                fetched={WINTER, date(2026, 1, 16), date(2026, 1, 19)}, history_done=True, floor=date(2024, 1, 2)
+            ),
+            Measure.MAX_POWER: MeasureProgress(
+                fetched={WINTER, date(2026, 1, 19)}, history_done=True, probe=(date(2023, 11, 1), date(2024, 5, 1))
+            ),
+            Measure.INDEX: MeasureProgress(fetched={WINTER, date(2026, 1, 16), date(2026, 1, 20)}, history_done=True),
+        },
         "refused": {"load_curve": MeasureRefusal(since=date(2026, 1, 10), next_try=date(2026, 1, 17), lifted=True)},
         "last_poll_day": date(2026, 1, 20),
         "curve_frontier": date(2025, 12, 1),
-        "curve_done": True,
-        "daily_history_done": True,
-        "max_power_history_done": True,
         "attempts": {date(2026, 1, 17): DayAttempts(2, date(2026, 1, 21)), date(2026, 1, 18): DayAttempts(1, None)},
         "given_up": {date(2025, 12, 24)},
         "anchor": datetime(2026, 1, 1, 23, tzinfo=UTC),
@@ -147,7 +164,9 @@ def _prm_values() -> dict[str, Any]:
     return {
         "series": {
             Direction.CONSUMPTION: SeriesCache(**_series_values()),
-            Direction.PRODUCTION: SeriesCache(daily={WINTER: 2_000.0}, curve_done=True),
+            Direction.PRODUCTION: SeriesCache(
+                daily={WINTER: 2_000.0}, progress={Measure.LOAD_CURVE: MeasureProgress(history_done=True)}
+            ),
         },
         "absent": {Direction.PRODUCTION},
         "history_start": date(2024, 2, 29),
@@ -169,12 +188,25 @@ def _entry_values() -> dict[str, Any]:
     }
 
 
+def _progress_values() -> dict[str, Any]:
+    """A value for every field of `MeasureProgress`, none of them its default."""
+    return {
+        "fetched": {WINTER, date(2026, 1, 16)},
+        "history_done": True,
+        "floor": date(2024, 1, 2),
+        "probe": (date(2023, 11, 1), date(2024, 5, 1)),
+    }
+
+
 FULL = [
     (SeriesCache, _series_values),
     (PrmCache, _prm_values),
     (EntryCache, _entry_values),
     (Contract, _contract_values),
+    (MeasureProgress, _progress_values),
 ]
+CODED = [FULL[0], FULL[1], FULL[2], FULL[4]]
+"""The classes whose codec table drives their JSON and their copy."""
 
 
 @pytest.mark.parametrize(("cls", "values"), FULL, ids=[cls.__name__ for cls, _ in FULL])
@@ -188,7 +220,7 @@ def test_the_samples_set_every_field(cls: type[Any], values: Any) -> None:
             assert sample[f.name] != getattr(default, f.name), f"{cls.__name__}.{f.name} is its default"
 
 
-@pytest.mark.parametrize(("cls", "values"), FULL[:3], ids=[cls.__name__ for cls, _ in FULL[:3]])
+@pytest.mark.parametrize(("cls", "values"), CODED, ids=[cls.__name__ for cls, _ in CODED])
 def test_every_field_round_trips(cls: type[Any], values: Any) -> None:
     """`to_json` / `from_json` keep every field (through real JSON text, as the Store writes it)."""
     cache = cls(**values())
@@ -228,7 +260,7 @@ def _mutate(value: Any) -> None:
                 setattr(value, f.name, _changed(current))
 
 
-@pytest.mark.parametrize(("cls", "values"), FULL[:3], ids=[cls.__name__ for cls, _ in FULL[:3]])
+@pytest.mark.parametrize(("cls", "values"), CODED, ids=[cls.__name__ for cls, _ in CODED])
 def test_copy_keeps_every_field_and_owns_its_containers(cls: type[Any], values: Any) -> None:
     """`copy()` is what the executor serialises while the event loop goes on mutating the cache: every field is
     copied, and nothing the copy holds can be changed through the original (nor the reverse)."""
@@ -256,9 +288,37 @@ def test_empty_series_round_trip() -> None:
     assert SeriesCache.from_json(raw) == series
 
 
+def _legacy_progress(raw: dict[str, Any]) -> dict[str, Any]:
+    """A version 3 series' JSON with its progress in the keys of versions 1 and 2 (``daily_fetched``...)."""
+    raw = dict(raw)
+    progress = raw.pop("progress")
+    for measure, key in (("daily_energy", "daily"), ("max_power", "max_power"), ("index", "index")):
+        raw[f"{key}_fetched"] = progress[measure]["fetched"]
+        raw[f"{key}_history_done"] = progress[measure]["history_done"]
+    raw["curve_done"] = progress["load_curve"]["history_done"]
+    raw["floors"] = {m: p["floor"] for m, p in progress.items() if p["floor"] is not None}
+    raw["probes"] = {m: p["probe"] for m, p in progress.items() if p["probe"] is not None}
+    return raw
+
+
+def test_legacy_progress_keys_are_migrated_whole() -> None:
+    """Every day asked, flag, floor and probe of a version 1 or 2 series lands in its measure's progress."""
+    series = SeriesCache(**_series_values())
+    legacy = json.loads(json.dumps(_legacy_progress(series.to_json())))
+    assert legacy["daily_fetched"]
+    assert legacy["floors"]
+    assert legacy["probes"]
+    assert legacy["curve_done"]
+    migrated = migrate_series(legacy)
+    assert not {"daily_fetched", "index_history_done", "curve_done", "floors", "probes"} & set(migrated)
+    assert SeriesCache.from_json(legacy) == series
+    assert SeriesCache.from_json(legacy).progress == series.progress
+    assert migrate_series(series.to_json()) == series.to_json()  # version 3: as it is
+
+
 def _version_1(series: SeriesCache) -> dict[str, Any]:
     """``series`` as version 1 wrote it: readings as [start, end, W] lists, hours as {"epoch": Wh}."""
-    raw = series.to_json()
+    raw = _legacy_progress(series.to_json())
     raw["curve"] = {
         day.isoformat(): [[r.start.timestamp(), r.end.timestamp(), r.value] for r in readings]
         for day, readings in series.curve.items()
@@ -288,8 +348,10 @@ async def test_version_1_file_is_read_then_rewritten_compact(hass: HomeAssistant
 
     await store.async_save()
     saved = hass_storage["enedis.entry1"]
-    assert (saved["version"], saved["minor_version"]) == (STORAGE_VERSION, 1) == (2, 1)
+    assert (saved["version"], saved["minor_version"]) == (STORAGE_VERSION, 1) == (3, 1)
     consumption = saved["data"]["prms"]["12345678901234"]["series"]["consumption"]
+    assert "daily_fetched" not in consumption
+    assert consumption["progress"]["daily_energy"]["history_done"] is False
     assert isinstance(consumption["curve"]["2026-01-15"][2], str)
     assert isinstance(consumption["written"], list)
     store.async_unload()
@@ -304,16 +366,13 @@ def _done_series(today: date, complete_from: date | None) -> SeriesCache:
         curve={d: DayCurve.of(day_curve(d)) for d in complete},
         curve_state={d: CurveState.COMPLETE if d in complete else CurveState.MISSING for d in days},
         daily=dict.fromkeys(complete, 1000.0),
-        daily_fetched=set(days),
-        max_power_fetched=set(days),
-        index_fetched=set(days),
-        daily_history_done=True,
-        max_power_history_done=True,
-        index_history_done=True,
+        progress={
+            Measure.DAILY_ENERGY: MeasureProgress(fetched=set(days), history_done=True, floor=start),
+            Measure.MAX_POWER: MeasureProgress(fetched=set(days), history_done=True),
+            Measure.INDEX: MeasureProgress(fetched=set(days), history_done=True),
+            Measure.LOAD_CURVE: MeasureProgress(history_done=True, probe=(start, today)),
+        },
         curve_frontier=start,
-        curve_done=True,
-        floors={"daily_energy": start},
-        probes={"load_curve": (start, today)},
         refused={"load_curve": MeasureRefusal(since=today - timedelta(days=3), next_try=today + timedelta(days=4))},
         given_up={days[-20]},
         written={datetime(2026, 1, 1, tzinfo=UTC): 5.0},
@@ -328,18 +387,21 @@ def test_restart_history_forgets_answers_keeps_data() -> None:
     kept = (dict(series.curve), dict(series.daily), dict(series.written), series.anchor)
     series.restart_history(today)
     assert (series.curve, series.daily, series.written, series.anchor) == kept
-    assert series.daily_fetched == set(series.daily)  # the days with data are not asked again
-    assert series.max_power_fetched == set() == series.index_fetched
-    assert [series.daily_history_done, series.max_power_history_done, series.index_history_done] == [False] * 3
+    progress = series.progress
+    assert progress[Measure.DAILY_ENERGY].fetched == set(series.daily)  # the days with data are not asked again
+    assert progress[Measure.MAX_POWER].fetched == set() == progress[Measure.INDEX].fetched
+    assert [p.history_done for p in progress.values()] == [False] * 4
     assert not series.curve_done
     assert series.curve_frontier == today - timedelta(days=10)  # resumes below the complete run
-    assert [series.floors, series.probes, series.given_up, series.attempts] == [{}, {}, set(), {}]
+    assert [p.floor for p in progress.values()] == [None] * 4
+    assert [p.probe for p in progress.values()] == [None] * 4
+    assert [series.given_up, series.attempts] == [set(), {}]
     assert series.refused == {}  # a refusal was the old source's answer too
 
     nothing = _done_series(today, complete_from=None)  # the wrong URL's "nothing" for every day
     nothing.restart_history(today)
     assert nothing.curve_frontier is None  # the whole curve again, newest week first
-    assert nothing.daily_fetched == set()
+    assert nothing.progress[Measure.DAILY_ENERGY].fetched == set()
 
 
 def test_source_key_names_the_place_not_the_credentials() -> None:
@@ -358,21 +420,26 @@ async def test_load_restarts_history_when_the_source_changed(hass: HomeAssistant
     old = EntryCache(backfill_requests=40, last_backfill_request=1.0)
     old.prm("12345678901234").series[Direction.CONSUMPTION] = _done_series(today, None)
     old.prm("12345678901234").absent.add(Direction.PRODUCTION)
-    hass_storage["enedis.entry1"] = {"version": 2, "minor_version": 1, "key": "enedis.entry1", "data": old.to_json()}
+    hass_storage["enedis.entry1"] = {
+        "version": STORAGE_VERSION,
+        "minor_version": 1,
+        "key": "enedis.entry1",
+        "data": old.to_json(),
+    }
 
     # A cache written before the source was recorded adopts the entry's: nothing is forgotten.
     store = EnedisStore(hass, "entry1")
     cache = await store.async_load("conso_api https://conso.example.org", today)
     assert cache.source == "conso_api https://conso.example.org"
-    assert cache.prm("12345678901234").series[Direction.CONSUMPTION].daily_history_done
+    assert cache.prm("12345678901234").series[Direction.CONSUMPTION].progress[Measure.DAILY_ENERGY].history_done
     await store.async_save()
     # Same source: nothing is forgotten either.
     cache = await store.async_load("conso_api https://conso.example.org", today)
-    assert cache.prm("12345678901234").series[Direction.CONSUMPTION].daily_history_done
+    assert cache.prm("12345678901234").series[Direction.CONSUMPTION].progress[Measure.DAILY_ENERGY].history_done
     # Another one: the import starts again, first burst included.
     cache = await store.async_load("conso_api https://conso.boris.sh/api", today)
     series = cache.prm("12345678901234").series[Direction.CONSUMPTION]
-    assert not series.daily_history_done
+    assert not series.progress[Measure.DAILY_ENERGY].history_done
     assert not series.curve_done
     assert cache.prm("12345678901234").absent == set()
     assert (cache.backfill_requests, cache.last_backfill_request) == (0, None)
@@ -407,7 +474,9 @@ async def test_refused_field_added_without_a_version_change(hass: HomeAssistant,
     before = EntryCache()
     before.prm("12345678901234").series[Direction.CONSUMPTION] = series
     data = json.loads(json.dumps(before.to_json()))
-    del data["prms"]["12345678901234"]["series"]["consumption"]["refused"]  # as the previous code wrote it
+    consumption = data["prms"]["12345678901234"]["series"]["consumption"]
+    consumption = data["prms"]["12345678901234"]["series"]["consumption"] = _legacy_progress(consumption)
+    del consumption["refused"]  # as the code before the field wrote it
     hass_storage["enedis.entry2"] = {"version": 2, "minor_version": 1, "key": "enedis.entry2", "data": data}
 
     store = EnedisStore(hass, "entry2")
@@ -428,3 +497,72 @@ async def test_refused_field_added_without_a_version_change(hass: HomeAssistant,
     assert reloaded.refused == {"load_curve": MeasureRefusal(date(2026, 11, 22), date(2026, 11, 29))}
     assert reloaded == loaded
     again.async_unload()
+
+
+# --- a real file of the previous release ----------------------------------------------------------------------------
+
+V2_FILE = Path(__file__).parent / "data" / "store_version_2.json"
+"""Written by the release before format 3 (commit cdaa2fa): Data Connect sandbox, client 6's self-consumption PRM,
+HP/HC with its index, one month of history fully imported on 2026-11-22 at 12:00 (18 requests)."""
+P6 = "12655648759651"
+
+
+@pytest.fixture
+async def gateway(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, socket_enabled: None
+) -> AsyncIterator[FakeGateway]:
+    state = FakeState(today=date(2026, 11, 22), time_of_day=time(12), clock=lambda: dt_util.utcnow().timestamp())
+    async with fake_gateway_at_real_urls(aioclient_mock, state) as gateway:
+        yield gateway
+
+
+async def test_version_2_file_of_the_previous_release_needs_no_request(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway, hass_storage: dict[str, Any]
+) -> None:
+    """The upgrade reads today's files whole: nothing is asked again, the statistics come back from the cache."""
+    freezer.move_to(datetime.combine(date(2026, 11, 22), time(12, 30), tzinfo=PARIS))
+    install_registry(hass, freezer)
+    await async_import_demo_credentials(hass)
+    entry = data_connect_entry(
+        [P6],
+        curve_history_months=1,
+        daily_history_months=1,
+        tariff_option="hphc",
+        measures=["load_curve", "daily_energy", "max_power", "production"],
+    )
+    entry.add_to_hass(hass)
+    file = json.loads(V2_FILE.read_text())
+    assert file["version"] == 2
+    key = f"enedis.{entry.entry_id}"
+    hass_storage[key] = {**file, "key": key}
+    legacy = file["data"]["prms"][P6]["series"]
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    coordinator: EnedisCoordinator = entry.runtime_data
+    # The first refresh after the start (the next one is tomorrow's poll): imports and reconciles from the cache.
+    await async_step(hass, freezer, coordinator)
+    assert coordinator._rebuilt
+    assert not coordinator._reconcile
+
+    assert gateway.state.count() == 0  # no refetch after the upgrade
+    assert coordinator.data.prms[P6].backfill_progress == 100
+    for direction in (Direction.CONSUMPTION, Direction.PRODUCTION):
+        raw = legacy[direction.value]
+        series = coordinator.store.cache.prm(P6).series[direction]
+        for measure, fetched_key, done_key in (
+            (Measure.DAILY_ENERGY, "daily_fetched", "daily_history_done"),
+            (Measure.MAX_POWER, "max_power_fetched", "max_power_history_done"),
+            (Measure.INDEX, "index_fetched", "index_history_done"),
+        ):
+            assert series.progress[measure].fetched == {date.fromisoformat(d) for d in raw[fetched_key]}
+            assert series.progress[measure].history_done is raw[done_key]
+        assert series.curve_done is raw["curve_done"] is True
+        assert len(series.curve) == len(raw["curve"]) == 31
+        # The recorder was empty: the reconciliation wrote every hour the cache says was written, no request.
+        rows = await async_statistics(hass, f"enedis:{P6}_{direction.value}")
+        assert {datetime.fromtimestamp(r["start"], UTC) for r in rows} == set(series.written)
+    await coordinator.store.async_save()
+    saved = hass_storage[key]
+    assert saved["version"] == STORAGE_VERSION == 3
+    assert "daily_fetched" not in saved["data"]["prms"][P6]["series"]["consumption"]
+    await hass.config_entries.async_unload(entry.entry_id)
