@@ -28,15 +28,13 @@ from custom_components.enedis.api import Direction, Measure
 from custom_components.enedis.api.calendar import PARIS
 from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.coordinator import EnedisCoordinator
-from custom_components.enedis.planner import OLD_PARTIAL_ATTEMPTS
 from custom_components.enedis.ledger import CurveState
+from custom_components.enedis.planner import OLD_PARTIAL_ATTEMPTS
 from custom_components.enedis.state import SeriesCache
 from tests.fake_enedis import data
 from tests.fake_enedis.state import FakeState
 
 from .common import (
-    floors,
-    probes,
     assert_continuous,
     async_import_demo_credentials,
     async_run_until,
@@ -44,7 +42,9 @@ from .common import (
     async_step,
     conso_entry,
     data_connect_entry,
+    floors,
     install_registry,
+    probes,
     truth_hours,
 )
 from .gateway import FakeGateway, fake_gateway_at_real_urls
