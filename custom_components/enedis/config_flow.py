@@ -444,48 +444,55 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_consent_done(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Read the shared PRMs (v2: ``subscribed_services``; v1: ``usage_point_id``); a form to retry."""
-        errors: dict[str, str] = {}
         authorization_id = self._callback.get("autorisation_id", "").strip()
         source = self._data_connect()
         if authorization_id:
-            try:
-                services = await source.async_get_subscribed_services(authorization_id)
-            except NoDataError:
-                services = []
-            except EnedisError as err:
-                errors["base"] = _error_key(err)
-            except Exception:
-                _LOGGER.exception("Unexpected error while reading the consent")
-                errors["base"] = "unknown"
-            if not errors:
-                prms = _unique([service.prm for service in services if service.active])
-                if not prms:
-                    return self.async_abort(reason="no_prm")
-                self._authorization_ids = [authorization_id]
-                # An active service is Enedis' own word that the consent covers the PRM (no request per PRM);
-                # an ended one, that it no longer does.
-                self._checked = {}
-                for service in services:
-                    self._checked[service.prm] = self._checked.get(service.prm, False) or service.active
-                return await self._async_prms_found({prm: prm for prm in prms})
+            outcome = await self._async_consent_v2(source, authorization_id)
         else:
-            # Consent v1: ?code=…&state=…&usage_point_id=PRM[,;PRM…]; the code is never exchanged.
-            raw = _PRM_SEPARATORS.split(self._callback.get("usage_point_id", ""))
-            prms = _unique([prm.strip() for prm in raw if is_prm(prm.strip())])
-            if not prms:
-                return self.async_abort(reason="no_prm")
-            self._checked = {}
-            error = await self._async_check(source, prms[0])
-            creating = self.source not in {SOURCE_REAUTH, SOURCE_RECONFIGURE}
-            if error is None and creating and prms == self._refused_of(prms):  # its only PRM is refused
-                error = CONSENT_MISSING
-            if error is None:
-                self._authorization_ids = []
-                return await self._async_prms_found({prm: prm for prm in prms})
-            errors["base"] = error
+            outcome = await self._async_consent_v1(source)
+        if not isinstance(outcome, str):
+            return outcome
         return self.async_show_form(
-            step_id="consent_done", errors=errors, description_placeholders=self._refused_placeholder()
+            step_id="consent_done", errors={"base": outcome}, description_placeholders=self._refused_placeholder()
         )
+
+    async def _async_consent_v2(self, source: DataConnect, authorization_id: str) -> ConfigFlowResult | str:
+        """Consent v2: the PRMs of the authorisation's services; the next step, or an error key."""
+        try:
+            services = await source.async_get_subscribed_services(authorization_id)
+        except NoDataError:
+            services = []
+        except EnedisError as err:
+            return _error_key(err)
+        except Exception:
+            _LOGGER.exception("Unexpected error while reading the consent")
+            return "unknown"
+        prms = _unique([service.prm for service in services if service.active])
+        if not prms:
+            return self.async_abort(reason="no_prm")
+        self._authorization_ids = [authorization_id]
+        # An active service is Enedis' own word that the consent covers the PRM (no request per PRM); an ended
+        # one, that it no longer does.
+        self._checked = {}
+        for service in services:
+            self._checked[service.prm] = self._checked.get(service.prm, False) or service.active
+        return await self._async_prms_found({prm: prm for prm in prms})
+
+    async def _async_consent_v1(self, source: DataConnect) -> ConfigFlowResult | str:
+        """Consent v1: ``?code=…&state=…&usage_point_id=PRM[,;PRM…]`` (the code is never exchanged)."""
+        raw = _PRM_SEPARATORS.split(self._callback.get("usage_point_id", ""))
+        prms = _unique([prm.strip() for prm in raw if is_prm(prm.strip())])
+        if not prms:
+            return self.async_abort(reason="no_prm")
+        self._checked = {}
+        error = await self._async_check(source, prms[0])
+        creating = self.source not in {SOURCE_REAUTH, SOURCE_RECONFIGURE}
+        if error is None and creating and prms == self._refused_of(prms):  # its only PRM is refused
+            error = CONSENT_MISSING
+        if error is not None:
+            return error
+        self._authorization_ids = []
+        return await self._async_prms_found({prm: prm for prm in prms})
 
     # --- PRM picker --------------------------------------------------------------------------------
 

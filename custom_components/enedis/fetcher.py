@@ -255,20 +255,25 @@ def _store_curve(series: SeriesCache, job: Job, result: Series, days: list[date]
         if readings:
             series.curve[day] = DayCurve.of(readings)
     if job.repair:
-        for day in days:
-            if series.curve_state.get(day) is CurveState.PARTIAL:
-                attempts = series.attempts.setdefault(day, DayAttempts())
-                attempts.count += 1
-                if attempts.count >= OLD_PARTIAL_ATTEMPTS:
-                    series.given_up.add(day)
-                    series.attempts.pop(day, None)
-            else:
-                series.attempts.pop(day, None)
+        _count_repair(series, days)
     elif job.backfill:
         series.curve_frontier = min(job.start, series.curve_frontier or job.start)
         if job.end >= today:
             # The newest week was just fetched: today's poll must not ask for those days again.
             series.last_poll_day = today
+
+
+def _count_repair(series: SeriesCache, days: list[date]) -> None:
+    """A repair of old partial days: those still partial are given up after `OLD_PARTIAL_ATTEMPTS` requests."""
+    for day in days:
+        if series.curve_state.get(day) is CurveState.PARTIAL:
+            attempts = series.attempts.setdefault(day, DayAttempts())
+            attempts.count += 1
+            if attempts.count >= OLD_PARTIAL_ATTEMPTS:
+                series.given_up.add(day)
+                series.attempts.pop(day, None)
+        else:
+            series.attempts.pop(day, None)
 
 
 # --- refused load curves ------------------------------------------------------------------------------------------

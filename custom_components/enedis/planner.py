@@ -267,49 +267,67 @@ def _curve_backfill(
     return (tier, Job(prm, direction, measure, lower, upper, backfill=True)), Settled(frontier=moved)
 
 
+def _probe_job(prm: str, direction: Direction, measure: Measure, probe: tuple[date, date]) -> Job:
+    """The bisection's next request: from the middle of (failing start, working start) to the working start."""
+    failing, working = probe
+    return Job(prm, direction, measure, failing + (working - failing) / 2, working, backfill=True, probe=True)
+
+
+def _history_window(
+    ctx: Context, cache: EntryCache, prm: str, direction: Direction, measure: Measure
+) -> tuple[date, date] | None:
+    """The newest window of days not asked yet from the measure's start (None: every day was asked)."""
+    fetched = series_of(cache, prm, direction).progress[measure].fetched
+    needed = [d for d in days_between(start(ctx, cache, prm, direction, measure), ctx.today) if d not in fetched]
+    if not needed:
+        return None
+    window_end = needed[-1] + timedelta(days=1)
+    return max(needed[0], window_end - timedelta(days=ctx.contract.window_days(measure))), window_end
+
+
+def _measure_backfill(
+    ctx: Context, cache: EntryCache, prm: str, direction: Direction, measure: Measure
+) -> tuple[tuple[int, Job] | None, Settled]:
+    """One measure's next backfill request (with its tier) and what was settled without one."""
+    series = series_of(cache, prm, direction)
+    progress = series.progress[measure]
+    if progress.probe is not None:
+        return (0, _probe_job(prm, direction, measure, progress.probe)), Settled()
+    if progress.history_done:
+        return None, Settled()
+    if measure is Measure.LOAD_CURVE:
+        return _curve_backfill(ctx, cache, prm, direction, series)
+    window = _history_window(ctx, cache, prm, direction, measure)
+    if window is None:
+        return None, Settled(history_done=frozenset({measure}))
+    return (CURVE_TIERS[measure], Job(prm, direction, measure, *window, backfill=True)), Settled()
+
+
 def backfill_jobs(
     ctx: Context, cache: EntryCache, prm: str, direction: Direction
 ) -> tuple[list[tuple[int, Job]], Settled]:
     """Pending backfill requests of one series with their priority tier (lower first), and what was settled."""
     series = series_of(cache, prm, direction)
     jobs: list[tuple[int, Job]] = []
-    settled = Settled()
+    frontier: date | None = None
+    walk_ended = False
     done: set[Measure] = set()
-    for measure, tier in CURVE_TIERS.items():
+    for measure in CURVE_TIERS:
         if not wants(ctx, measure, direction):
             continue
         if measure is Measure.LOAD_CURVE and curve_refused(series):
             continue  # asked again once a week by the daily poll (`daily_jobs`), never walked back
-        probe = series.progress[measure].probe
-        if probe is not None:
-            failing, working = probe
-            middle = failing + (working - failing) / 2
-            jobs.append((0, Job(prm, direction, measure, middle, working, backfill=True, probe=True)))
-            continue
-        if measure is Measure.LOAD_CURVE:
-            if series.curve_done:
-                continue
-            job, settled = _curve_backfill(ctx, cache, prm, direction, series)
-            if job is not None:
-                jobs.append(job)
-            continue
-        if series.progress[measure].history_done:
-            continue
-        fetched = series.progress[measure].fetched
-        needed = [d for d in days_between(start(ctx, cache, prm, direction, measure), ctx.today) if d not in fetched]
-        if not needed:
-            done.add(measure)
-            continue
-        window_end = needed[-1] + timedelta(days=1)
-        window_start = max(needed[0], window_end - timedelta(days=ctx.contract.window_days(measure)))
-        jobs.append((tier, Job(prm, direction, measure, window_start, window_end, backfill=True)))
+        job, settled = _measure_backfill(ctx, cache, prm, direction, measure)
+        if job is not None:
+            jobs.append(job)
+        frontier = settled.frontier or frontier
+        walk_ended = walk_ended or settled.walk_ended
+        done |= settled.history_done
     repair = [] if curve_refused(series) else old_partial_days(series, ctx.today)
     if repair:
         first, end = group_windows(repair, ctx.contract.window_days(Measure.LOAD_CURVE))[0]
         jobs.append((4, Job(prm, direction, Measure.LOAD_CURVE, first, end, backfill=True, repair=True)))
-    if done:
-        settled = Settled(settled.frontier, settled.walk_ended, frozenset(done))
-    return jobs, settled
+    return jobs, Settled(frontier, walk_ended, frozenset(done))
 
 
 def next_backfill_job(ctx: Context, cache: EntryCache) -> tuple[Job | None, dict[tuple[str, Direction], Settled]]:

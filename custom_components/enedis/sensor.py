@@ -219,6 +219,14 @@ SENSORS: tuple[EnedisSensorEntityDescription, ...] = (
 )
 
 
+def _exists(description: EnedisSensorEntityDescription, prm_data: PrmData) -> bool | None:
+    """Whether a PRM's sensor exists: True, False (it never could: removed), None (not known yet: kept as is)."""
+    if description.exists_fn(prm_data):
+        return True
+    never = description.never_fn(prm_data) if description.never_fn else True
+    return False if never else None
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: EnedisConfigEntry,
@@ -247,18 +255,15 @@ async def async_setup_entry(
                 if description.entry_wide and index > 0:
                     continue
                 key = (prm, description.key)
-                if description.exists_fn(prm_data):
-                    if key not in added:
-                        added.add(key)
-                        new.append(EnedisSensor(coordinator, prm, description))
-                    continue
-                never = description.never_fn(prm_data) if description.never_fn else True
-                if not never:
-                    continue  # not known yet: keep what exists, create it when its data appears
-                added.discard(key)
-                entity_id = entity_registry.async_get_entity_id("sensor", DOMAIN, f"{prm}_{description.key}")
-                if entity_id is not None:
-                    entity_registry.async_remove(entity_id)
+                exists = _exists(description, prm_data)
+                if exists and key not in added:
+                    added.add(key)
+                    new.append(EnedisSensor(coordinator, prm, description))
+                elif exists is False:
+                    added.discard(key)
+                    entity_id = entity_registry.async_get_entity_id("sensor", DOMAIN, f"{prm}_{description.key}")
+                    if entity_id is not None:
+                        entity_registry.async_remove(entity_id)
         if new:
             async_add_entities(new)
 

@@ -353,8 +353,8 @@ def _raw_v5(reading: Mapping[str, object], measure: Measure) -> _RawSeries:
     )
 
 
-def _curve(raw: _RawSeries, factor: float) -> tuple[list[Reading], list[tuple[datetime, datetime]]]:
-    # Pass 1: end instants, resolving repeated autumn stamps by order (strictly increasing ends).
+def _curve_ends(raw: _RawSeries) -> list[datetime]:
+    """End instants of a load curve's points, resolving repeated autumn stamps by order (strictly increasing)."""
     ends: list[datetime] = []
     previous: datetime | None = None
     for index, (_, stamp_raw, _) in enumerate(raw.points):
@@ -373,21 +373,32 @@ def _curve(raw: _RawSeries, factor: float) -> tuple[list[Reading], list[tuple[da
             raise _invalid(f"{what}: stamp {stamp_raw!r} does not follow the previous one")
         ends.append(end)
         previous = end
-    # Pass 2: steps (per point, else inferred from spacing) and readings.
+    return ends
+
+
+def _curve_step(ends: list[datetime], index: int, step_raw: object, last_step: timedelta | None) -> timedelta:
+    """A point's interval: its own step, else the spacing of the stamps (at most an hour), else the last one."""
+    if step_raw is not None:
+        step = parse_step(step_raw)
+        if step > _MAX_CURVE_STEP:
+            raise _invalid(f"point {index}: load-curve step {step_raw!r} is longer than one hour")
+        return step
+    end = ends[index]
+    spacing = end - ends[index - 1] if index else (ends[1] - end if len(ends) > 1 else None)
+    return spacing if spacing is not None and spacing <= _MAX_CURVE_STEP else last_step or _DEFAULT_CURVE_STEP
+
+
+def _curve(raw: _RawSeries, factor: float) -> tuple[list[Reading], list[tuple[datetime, datetime]]]:
+    ends = _curve_ends(raw)
+    # Steps (per point, else inferred from spacing) and readings.
     readings: list[Reading] = []
     holes: list[tuple[datetime, datetime]] = []
     last_step: timedelta | None = None
-    previous = None
+    previous: datetime | None = None
     for index, (value_raw, _, step_raw) in enumerate(raw.points):
         what = f"point {index}"
         end = ends[index]
-        if step_raw is not None:
-            step = parse_step(step_raw)
-            if step > _MAX_CURVE_STEP:
-                raise _invalid(f"{what}: load-curve step {step_raw!r} is longer than one hour")
-        else:
-            spacing = end - ends[index - 1] if index else (ends[1] - end if len(ends) > 1 else None)
-            step = spacing if spacing is not None and spacing <= _MAX_CURVE_STEP else last_step or _DEFAULT_CURVE_STEP
+        step = _curve_step(ends, index, step_raw, last_step)
         start = end - step
         if previous is not None and start < previous:
             raise _invalid(f"{what}: interval overlaps the previous one")
@@ -522,6 +533,50 @@ def _merge_values(old: tuple[RegisterValue, ...], new: list[RegisterValue], what
     return tuple(sorted(by_time.values(), key=lambda v: v.at))
 
 
+def _calendar_registers(grandeur: Mapping[str, object], registers: dict[tuple[str, str, str], Register]) -> None:
+    """Add a grandeur's supplier and distributor registers (``calendrier[].classeTemporelle[]``), merging windows."""
+    for cal_item in _sequence(grandeur.get("calendrier", []), "calendrier"):
+        calendar = _mapping(cal_item, "calendrier[]")
+        cal_id = _req_str(calendar.get("idCalendrier"), "idCalendrier")
+        cal_label = _opt_str(calendar.get("libelleCalendrier"), "libelleCalendrier") or ""
+        for class_item in _sequence(calendar.get("classeTemporelle", []), "classeTemporelle"):
+            klass = _mapping(class_item, "classeTemporelle[]")
+            class_id = _req_str(klass.get("idClasseTemporelle"), "idClasseTemporelle")
+            code = _req_str(klass.get("codeCadran"), "codeCadran")
+            what = f"{cal_id}/{class_id}"
+            key = (cal_id, class_id, code)
+            old = registers.get(key)
+            registers[key] = Register(
+                calendar_id=cal_id,
+                calendar_label=cal_label,
+                class_id=class_id,
+                class_label=_opt_str(klass.get("libelleClasseTemporelle"), "libelleClasseTemporelle") or "",
+                code=code,
+                values=_merge_values(old.values if old else (), _register_values(klass.get("valeur"), what), what),
+            )
+
+
+def _totaliser(grandeur: Mapping[str, object], totaliser: Register | None) -> Register | None:
+    """The grandeur's totalising register (``cadranTotalisateur``) merged into the one read so far, if any."""
+    total_raw = grandeur.get("cadranTotalisateur")
+    if total_raw is None:
+        return totaliser
+    total = _mapping(total_raw, "cadranTotalisateur")
+    code = _req_str(total.get("codeCadran"), "cadranTotalisateur.codeCadran")
+    return Register(
+        calendar_id="",
+        calendar_label="",
+        class_id="TOTAL",
+        class_label="Totalisateur",
+        code=code,
+        values=_merge_values(
+            totaliser.values if totaliser else (),
+            _register_values(total.get("valeur"), "cadranTotalisateur"),
+            "cadranTotalisateur",
+        ),
+    )
+
+
 def parse_index(body: object, *, direction: Direction, prm: str | None = None) -> IndexSeries:
     """Parse ``index_consommation`` / ``index_production`` (Swagger §5.6) into an `IndexSeries`."""
     data = _mapping(body, "index body")
@@ -546,43 +601,8 @@ def parse_index(body: object, *, direction: Direction, prm: str | None = None) -
             quality = quality or _opt_str(context.get("etapeMetier"), "etapeMetier")
             if _unit_factor(grandeur.get("unite"), Measure.DAILY_ENERGY) != 1.0:
                 raise _invalid("index registers must be in Wh")
-            for cal_item in _sequence(grandeur.get("calendrier", []), "calendrier"):
-                calendar = _mapping(cal_item, "calendrier[]")
-                cal_id = _req_str(calendar.get("idCalendrier"), "idCalendrier")
-                cal_label = _opt_str(calendar.get("libelleCalendrier"), "libelleCalendrier") or ""
-                for class_item in _sequence(calendar.get("classeTemporelle", []), "classeTemporelle"):
-                    klass = _mapping(class_item, "classeTemporelle[]")
-                    class_id = _req_str(klass.get("idClasseTemporelle"), "idClasseTemporelle")
-                    code = _req_str(klass.get("codeCadran"), "codeCadran")
-                    what = f"{cal_id}/{class_id}"
-                    key = (cal_id, class_id, code)
-                    old = registers.get(key)
-                    registers[key] = Register(
-                        calendar_id=cal_id,
-                        calendar_label=cal_label,
-                        class_id=class_id,
-                        class_label=_opt_str(klass.get("libelleClasseTemporelle"), "libelleClasseTemporelle") or "",
-                        code=code,
-                        values=_merge_values(
-                            old.values if old else (), _register_values(klass.get("valeur"), what), what
-                        ),
-                    )
-            total_raw = grandeur.get("cadranTotalisateur")
-            if total_raw is not None:
-                total = _mapping(total_raw, "cadranTotalisateur")
-                code = _req_str(total.get("codeCadran"), "cadranTotalisateur.codeCadran")
-                totaliser = Register(
-                    calendar_id="",
-                    calendar_label="",
-                    class_id="TOTAL",
-                    class_label="Totalisateur",
-                    code=code,
-                    values=_merge_values(
-                        totaliser.values if totaliser else (),
-                        _register_values(total.get("valeur"), "cadranTotalisateur"),
-                        "cadranTotalisateur",
-                    ),
-                )
+            _calendar_registers(grandeur, registers)
+            totaliser = _totaliser(grandeur, totaliser)
     if seen_other and not registers and totaliser is None:
         raise _invalid(f"no {wanted} grandeur in the index body: wrong direction?")
     return IndexSeries(
@@ -875,6 +895,12 @@ def _extract(node: object, depth: int = 0) -> _ErrorInfo:
         return _ErrorInfo(description=_text(node))
     if not isinstance(node, Mapping) or depth > 6:
         return _ErrorInfo()
+    wrapped = _extract_wrapped(node, depth)
+    return wrapped if wrapped is not None else _extract_flat(node, depth)
+
+
+def _extract_wrapped(node: Mapping[str, object], depth: int) -> _ErrorInfo | None:
+    """The gateways' wrappers: enedisgateway's ``enedis_return`` / ``tag``, the WSO2 ``fault``; None: not one."""
     inner = node.get("enedis_return")
     if isinstance(inner, Mapping):  # enedisgateway (possibly nested "result_400")
         info = _extract(inner, depth + 1)
@@ -892,6 +918,11 @@ def _extract(node: object, depth: int = 0) -> _ErrorInfo:
             description=_text(fault.get("description") or fault.get("message")),
             next_access=fault.get("nextAccessTime"),
         )
+    return None
+
+
+def _extract_flat(node: Mapping[str, object], depth: int) -> _ErrorInfo:
+    """Conso API's relay, OAuth's ``error``, Swagger's ``code``, else a bare description."""
     error = node.get("error")
     if isinstance(error, Mapping) or ("status" in node and "message" in node and "code" not in node):
         if error is not None:  # Conso API relaying an Enedis body (dict or raw text)
@@ -1065,6 +1096,19 @@ def _retry_hint(
     return None, None
 
 
+def _by_status(status: int) -> type[EnedisError]:
+    """The error an HTTP status means when neither a code nor a description decided."""
+    if status in {401, 403}:
+        return AuthError
+    if status == 404:
+        return NoDataError
+    if status == 408 or status >= 500:
+        return ServerError
+    if 400 <= status < 500:
+        return RequestError
+    return InvalidResponseError  # 2xx/3xx: a body we cannot use
+
+
 def parse_error(
     status: int,
     text: str,
@@ -1098,16 +1142,7 @@ def parse_error(
         cls = UnrecognizedResponseError
         description = f"not an Enedis or gateway answer: {description or _text(text) or 'empty body'}"
     elif cls is None:
-        if status in {401, 403}:
-            cls = AuthError
-        elif status == 404:
-            cls = NoDataError
-        elif status == 408 or status >= 500:
-            cls = ServerError
-        elif 400 <= status < 500:
-            cls = RequestError
-        else:  # 2xx/3xx: a body we cannot use
-            cls = InvalidResponseError
+        cls = _by_status(status)
     if not description:
         description = f"unexpected HTTP {status} response" if text.strip() else f"empty HTTP {status} response"
     if cls is RateLimitError:
