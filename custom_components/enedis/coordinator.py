@@ -71,13 +71,9 @@ from .const import (
     ACCESS_CONSENT_MISSING,
     ACCESS_NOT_HOLDER,
     CONF_CONSENT_EXPIRES,
-    CONF_ENVIRONMENT,
     CONF_PRMS,
-    CONF_SOURCE,
     CONF_VERIFIED,
     DOMAIN,
-    ENV_SANDBOX,
-    SOURCE_CONSO_API,
     TARIFF_TEMPO,
 )
 from .data import EnedisData
@@ -103,7 +99,7 @@ from .statistics import (
     series_metadata,
     statistic_id,
 )
-from .store import EnedisStore, source_key
+from .store import EnedisStore
 from .tariff_history import async_price_periods, async_tempo_colours
 from .tariff_series import TariffConfig, TariffResult, build_consumption_tariffs, build_production_compensation
 from .tariffs import OffpeakFormatError, parse_offpeak
@@ -239,7 +235,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
 
     async def _async_setup(self) -> None:
         """Load the cache (first refresh): no request is sent while Home Assistant starts."""
-        cache = await self.store.async_load(source_key(self.config_entry.data), self._today())
+        cache = await self.store.async_load(self.source.location, self._today())
         for prm in self.prms:
             prm_cache = cache.prm(prm)
             if prm_cache.contract is not None and prm_cache.contract_day is not None:
@@ -479,15 +475,6 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         """The PRMs requests are sent for: every PRM of the entry but those Enedis refuses (`refused`)."""
         return [prm for prm in self.prms if prm not in self.refused]
 
-    def _access_by_reauth(self) -> bool:
-        """Whether new credentials can bring a refused PRM back: a new Conso API token, a new Enedis consent.
-
-        The Enedis sandbox has no consent page (its test customers' consents are fixed): there, a repair issue per
-        PRM says what to do instead.
-        """
-        data = self.config_entry.data
-        return data.get(CONF_SOURCE) == SOURCE_CONSO_API or data.get(CONF_ENVIRONMENT) != ENV_SANDBOX
-
     def _refuse(self, prm: str, err: EnedisError) -> None:
         """Enedis refused ``prm``'s data: stop polling it (persisted), and ask the user to give consent again."""
         reason = ACCESS_NOT_HOLDER if isinstance(err, NotHolderError) else ACCESS_CONSENT_MISSING
@@ -511,7 +498,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         """
         if not self.refused:
             return
-        if self._access_by_reauth():
+        if self.source.reauth_restores_access:
             self.config_entry.async_start_reauth(self.hass)
             return
         for prm, refusal in self.refused.items():

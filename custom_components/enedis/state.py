@@ -633,7 +633,7 @@ class EntryCache:
     """UTC epoch of the last backfill request (pacing through gateways)."""
     backfill_requests: int = 0
     source: str | None = None
-    """Where the cache was filled from (`store.source_key`); None in caches written before it was recorded."""
+    """Where the cache was filled from (`MeteringSource.location`); None in caches written before it was recorded."""
 
     def copy(self) -> EntryCache:
         """A copy safe to serialise in a thread (the containers are copied, the readings are immutable)."""

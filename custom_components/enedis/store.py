@@ -20,15 +20,14 @@ Older files are converted as they are read, in the executor (`state.migrate_seri
 nothing lost: no request after an upgrade (``tests/integration/test_store.py`` loads a real version 2 file written
 by the previous release). They are rewritten in the current version at the next save.
 
-The cache also records which source filled it (`source_key`: Conso API URL or Data Connect environment); a setup
-with another source restarts the history import (`EnedisStore.async_load`). Fields added without a format change
+The cache also records which source filled it (`MeteringSource.location`: Conso API URL, Data Connect
+environment…); a setup from another location restarts the history import (`EnedisStore.async_load`). Fields added without a format change
 are optional: a file written before a field existed loads with its default (the codecs skip a missing key), and
 older code ignores a key it does not know (``source``, ``refused``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date, datetime
 import logging
 import time
@@ -41,35 +40,12 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .api.calendar import local_day
-from .const import (
-    CONF_BASE_URL,
-    CONF_ENVIRONMENT,
-    CONF_SOURCE,
-    DEFAULT_CONSO_API_URL,
-    ENV_PRODUCTION,
-    SOURCE_CONSO_API,
-    SOURCE_DATA_CONNECT,
-)
 from .state import EntryCache
 
 _LOGGER = logging.getLogger(__name__)
 
 STORAGE_VERSION = 3
 SAVE_DELAY = 10.0
-
-
-def source_key(data: Mapping[str, Any]) -> str:
-    """Where an entry's data comes from, without any secret: the source and its URL or Enedis environment.
-
-    The cache records it; when the entry's key differs at the next setup (a reconfigure to another URL or
-    environment), `EnedisStore.async_load` restarts the history import. The token and the DataHub credentials are
-    not part of it: a new token (reauthentication, every 3 years) reads the same meters from the same place, and
-    must not cost hours of import again.
-    """
-    if data.get(CONF_SOURCE) == SOURCE_DATA_CONNECT:
-        key = f"{SOURCE_DATA_CONNECT} {data.get(CONF_ENVIRONMENT, ENV_PRODUCTION)}"
-        return f"{key} {data[CONF_BASE_URL]}" if data.get(CONF_BASE_URL) else key
-    return f"{SOURCE_CONSO_API} {str(data.get(CONF_BASE_URL) or DEFAULT_CONSO_API_URL).strip().rstrip('/')}"
 
 
 class _Store(Store[dict[str, Any]]):
@@ -105,7 +81,7 @@ class EnedisStore:
     async def async_load(self, source: str | None = None, today: date | None = None) -> EntryCache:
         """Load the cache (an empty one on first run).
 
-        ``source`` (`source_key` of the entry) different from the one the cache was filled from restarts the
+        ``source`` (the entry's `MeteringSource.location`) different from the one the cache was filled from restarts the
         history import (`EntryCache.restart_history`, ``today`` in Paris). Why here and not in the reconfigure
         step: the running coordinator saves its cache when the reconfigure reloads the entry, which would write the
         old flags back; at load time the cache itself says which source filled it, whatever changed the entry (a

@@ -16,7 +16,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
-from custom_components.enedis.api import Contract, Direction, Measure, Reading
+from custom_components.enedis.api import ConsoApi, Contract, DataConnect, Direction, Measure, Reading
 from custom_components.enedis.api.calendar import PARIS, day_bounds
 from custom_components.enedis.coordinator import EnedisCoordinator
 from custom_components.enedis.ledger import CurveState, DayCurve
@@ -30,7 +30,7 @@ from custom_components.enedis.state import (
     SeriesCache,
     migrate_series,
 )
-from custom_components.enedis.store import STORAGE_VERSION, EnedisStore, source_key
+from custom_components.enedis.store import STORAGE_VERSION, EnedisStore
 from tests.fake_enedis.state import FakeState
 from tests.unit.test_ledger import AUTUMN, SPRING, WINTER, curve, day_curve, ramp
 
@@ -404,15 +404,33 @@ def test_restart_history_forgets_answers_keeps_data() -> None:
     assert nothing.progress[Measure.DAILY_ENERGY].fetched == set()
 
 
-def test_source_key_names_the_place_not_the_credentials() -> None:
-    conso = {"source": "conso_api", "token": "SECRET-TOKEN", "base_url": "https://conso.boris.sh/api/", "prms": []}
-    assert source_key(conso) == "conso_api https://conso.boris.sh/api"
-    assert source_key({**conso, "token": "another"}) == source_key(conso)
-    assert source_key({**conso, "base_url": "http://127.0.0.1:8788/conso/api"}) != source_key(conso)
-    dc = {"source": "data_connect", "auth_implementation": "cred", "environment": "sandbox", "prms": []}
-    assert source_key(dc) == "data_connect sandbox"
-    assert source_key({**dc, "environment": "production"}) != source_key(dc)
-    assert "SECRET" not in source_key(conso)
+def test_location_names_the_place_not_the_credentials() -> None:
+    """The key recorded with the cache: the same strings as the versions before `location` (no restart at upgrade)."""
+    session: Any = None  # nothing is sent: the sources only keep it
+
+    def conso(token: str, url: str) -> str:
+        return ConsoApi(session, token, base_url=url).location
+
+    assert conso("SECRET-TOKEN", "https://conso.boris.sh/api/") == "conso_api https://conso.boris.sh/api"
+    assert conso("another", "https://conso.boris.sh/api") == conso("SECRET-TOKEN", "https://conso.boris.sh/api/")
+    assert conso("t", " https://conso.boris.sh/api/ ") == "conso_api https://conso.boris.sh/api"  # as stored before
+    assert conso("SECRET-TOKEN", "http://127.0.0.1:8788/conso/api") != conso(
+        "SECRET-TOKEN", "https://conso.boris.sh/api"
+    )
+    assert "SECRET" not in conso("SECRET-TOKEN", "https://conso.boris.sh/api")
+    assert ConsoApi(session, "t").location == "conso_api https://conso.boris.sh/api"
+
+    def data_connect(environment: str, secret: str = "SECRET", base_url: str | None = None) -> str:  # noqa: S107
+        return DataConnect(session, "client", secret, environment=environment, base_url=base_url).location
+
+    assert data_connect("sandbox") == "data_connect sandbox"
+    assert data_connect("sandbox", "another secret") == data_connect("sandbox")
+    assert data_connect("production") == "data_connect production"
+    assert data_connect("sandbox", base_url="http://127.0.0.1:8788") == "data_connect sandbox http://127.0.0.1:8788"
+    assert "SECRET" not in data_connect("production")
+    assert DataConnect(session, "c", "s", environment="sandbox").reauth_restores_access is False
+    assert DataConnect(session, "c", "s").reauth_restores_access is True
+    assert ConsoApi(session, "t").reauth_restores_access is True
 
 
 async def test_load_restarts_history_when_the_source_changed(hass: HomeAssistant, hass_storage: dict[str, Any]) -> None:

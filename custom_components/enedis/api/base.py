@@ -95,6 +95,23 @@ class MeteringSource(ABC):
         """When the source's own credentials expire (`CredentialExpiry.CREDENTIALS`); None when they do not."""
         return None
 
+    @property
+    def location(self) -> str:
+        """Where this source's data comes from, without any credential: the source's kind and its place.
+
+        The integration records it with the cache: a setup from another location (a wrong URL corrected, the
+        sandbox left for production) restarts the history import; new credentials for the same place do not.
+        """
+        return f"{self.contract.name} {self._base_url}"
+
+    @property
+    def reauth_restores_access(self) -> bool:
+        """Whether the user can bring back a PRM whose data is refused by giving new credentials or a new consent.
+
+        False where consent cannot be given again from Home Assistant (the Enedis sandbox's fixed consents).
+        """
+        return True
+
     def secrets(self) -> tuple[str, ...]:
         """Every credential string of this source (to redact): never shown in a log, an error or a repr."""
         return tuple(secret for secret in self._secrets() if secret)

@@ -81,7 +81,7 @@ class ConsoApi(MeteringSource):
         """Configure the source; nothing is sent until the first call."""
         super().__init__(
             session,
-            base_url=base_url,
+            base_url=base_url.strip(),
             registry=registry,
             user_agent=user_agent,
             request_timeout=request_timeout,
@@ -92,6 +92,11 @@ class ConsoApi(MeteringSource):
     def contract(self) -> SourceContract:
         """Paced under 90 requests per 12 h, no contract data, a token that expires."""
         return CONSO_API_CONTRACT
+
+    @property
+    def location(self) -> str:
+        """``conso_api <base URL>`` (the token is not part of it: a new token reads the same meters)."""
+        return f"conso_api {self._base_url}"
 
     def credentials_expire_at(self) -> datetime | None:
         """The token's expiry, read offline from its payload; None when it cannot be read or has expired.

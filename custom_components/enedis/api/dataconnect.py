@@ -73,6 +73,8 @@ class DataConnect(MeteringSource):
             user_agent=user_agent,
             request_timeout=request_timeout,
         )
+        self._environment = environment
+        self._custom_base_url = base_url
         self._client_id = client_id
         self._client_secret = client_secret
         self._prms = prms
@@ -95,6 +97,20 @@ class DataConnect(MeteringSource):
     def contract(self) -> SourceContract:
         """Enedis' 5/s and 1000/h per API, unpaced; contract data; the consent (the entry's) is what expires."""
         return DATA_CONNECT_CONTRACT
+
+    @property
+    def location(self) -> str:
+        """``data_connect <environment>``, plus the base URL when one replaces the environment's (a test gateway).
+
+        The DataHub application's credentials are not part of it: they read the same meters from the same place.
+        """
+        where = f"data_connect {self._environment}"
+        return f"{where} {self._custom_base_url}" if self._custom_base_url else where
+
+    @property
+    def reauth_restores_access(self) -> bool:
+        """The sandbox has no consent page (its test customers' consents are fixed); production asks the holder."""
+        return self._environment != "sandbox"
 
     def _secrets(self) -> tuple[str | None, ...]:
         return (self._client_secret, self._token)
