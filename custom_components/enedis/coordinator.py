@@ -378,12 +378,8 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             cache.requests_today = 0
         cache.requests_today += sent
 
-    def _start_of_refresh(self, today: date) -> set[tuple[str, Direction]]:
-        """Once per day and once per start: what the refresh imports even without a request."""
-        if self._unsubscribed_day != today:
-            # An API refused as not subscribed is tried again once a day (the user may have subscribed it).
-            self._unsubscribed.clear()
-            self._unsubscribed_day = today
+    def _start_of_refresh(self) -> set[tuple[str, Direction]]:
+        """Once per start: repair issues, and what the refresh imports even without a request."""
         if not self._refusal_issues_synced:
             self._sync_refusal_issues()
         touched, self._pending_import = self._pending_import, set()
@@ -429,8 +425,14 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
 
     async def _async_run_due_work(self, now: datetime) -> datetime:
         """Do what is due; return when to wake up next."""
-        await self._async_refresh_contracts(self._today())
-        touched = self._start_of_refresh(self._today())
+        today = self._today()
+        if self._unsubscribed_day != today:
+            # An API refused as not subscribed is tried again once a day (the user may have subscribed it); before
+            # the contracts, which may say again that one is not.
+            self._unsubscribed.clear()
+            self._unsubscribed_day = today
+        await self._async_refresh_contracts(today)
+        touched = self._start_of_refresh()
         try:
             await self._async_daily_poll(now, touched)
             await self._async_backfill(touched)

@@ -21,9 +21,9 @@ nothing lost: no request after an upgrade (``tests/integration/test_store.py`` l
 by the previous release). They are rewritten in the current version at the next save.
 
 The cache also records which source filled it (`MeteringSource.location`: Conso API URL, Data Connect
-environment…); a setup from another location restarts the history import (`EnedisStore.async_load`). Fields added without a format change
-are optional: a file written before a field existed loads with its default (the codecs skip a missing key), and
-older code ignores a key it does not know (``source``, ``refused``).
+environment…); a setup from another location restarts the history import (`EnedisStore.async_load`). Fields added
+without a format change are optional: a file written before a field existed loads with its default (the codecs skip
+a missing key), and older code ignores a key it does not know (``source``, ``refused``).
 """
 
 from __future__ import annotations

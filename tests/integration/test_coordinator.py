@@ -326,6 +326,8 @@ async def test_unsubscribed_api_opens_a_repair_issue(
     assert issues == {"comptage_auto/v1", "mesure_synchrone_auto/v2"}
     # One refused call per API: no hammering of an API the application cannot use.
     assert gateway.state.count("/mesure_synchrone_auto/v2/", 403) == 1
+    # Diagnostics list both, the one the contract refresh found included (the day's reset comes before it).
+    assert coordinator.diagnostics()["unsubscribed_apis"] == ["comptage_auto/v1", "mesure_synchrone_auto/v2"]
     assert coordinator.contracts[P0].offpeak_hours is None
     assert coordinator.contracts[P0].subscribed_power_kva is not None
     await hass.config_entries.async_unload(entry.entry_id)
