@@ -714,7 +714,7 @@ class XmppSession:
 
 def _stop_filters(client: ClientXMPP) -> None:
     """Cancel slixmpp's outgoing-filter task: it outlives the connection, and slixmpp cancels it only in ``__del__``."""
-    task = client._run_out_filters  # noqa: SLF001 - no public way to end it
+    task = client._run_out_filters  # slixmpp offers no public way to end it
     if task is not None and not task.done():
         task.cancel()
 
