@@ -156,8 +156,10 @@ class FakeProxy(ClientXMPP):  # type: ignore[misc]
         self._stopping = True
         self._ready.clear()
         self._released.set()  # a delayed answer goes now
-        await asyncio.sleep(0.05)
-        await self.disconnect(wait=1.0)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        # No timer: under a test's frozen clock the loop's timers never fire.
+        await self.disconnect(wait=0)
         task = self._run_out_filters  # slixmpp cancels its filter task only in __del__
         if task is not None:
             task.cancel()

@@ -511,6 +511,11 @@ class XmppSession:
         """Whether the session is established now."""
         return self._ready.is_set()
 
+    @property
+    def opened(self) -> bool:
+        """Whether `async_start` ran and `async_close` did not (the session connects or reconnects)."""
+        return self._client is not None
+
     async def async_start(self) -> None:
         """Start connecting (in the background): `async_wait_ready` says when the session is up."""
         if self._client is not None:
