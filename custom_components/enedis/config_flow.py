@@ -442,6 +442,8 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
     async def _async_entry_form(self, entry: ConfigEntry, errors: dict[str, str]) -> ConfigFlowResult:
         """The reauthentication or reconfiguration form again, with errors (a PRM could not be verified)."""
         step_id = "reauth_confirm" if self.source == SOURCE_REAUTH else "reconfigure"
+        if self._kind == SOURCE_CONSOMETERS:
+            return self._xmpp_form(errors)
         if self._kind == SOURCE_DATA_CONNECT:
             return await self._async_data_connect_form(
                 step_id, None, ask_settings=step_id == "reconfigure", entry=entry, errors=errors
@@ -459,13 +461,15 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
             login[CONF_PROXY_JID] = (login[CONF_PROXY_JID] or DEFAULT_PROXY_JID).strip()
             login[CONF_XMPP_PORT] = int(login[CONF_XMPP_PORT]) if login[CONF_XMPP_PORT] else None
             error = await self._async_xmpp_login(login)
+            if error is None and self.source in {SOURCE_REAUTH, SOURCE_RECONFIGURE}:
+                return await self._async_xmpp_update()
             if error is None:
-                if self.source in {SOURCE_REAUTH, SOURCE_RECONFIGURE}:
-                    entry = self._get_reauth_entry() if self.source == SOURCE_REAUTH else self._get_reconfigure_entry()
-                    self._xmpp_stop()
-                    return self.async_update_reload_and_abort(entry, data_updates=self._xmpp_data())
                 return await self.async_step_xmpp_consent()
             errors["base"] = error
+        return self._xmpp_form(errors, user_input)
+
+    def _xmpp_form(self, errors: dict[str, str], user_input: Mapping[str, Any] | None = None) -> ConfigFlowResult:
+        """The login form (after an error it keeps what was typed, the password too: shown masked)."""
         defaults: Mapping[str, Any] = user_input or self._xmpp or {CONF_PROXY_JID: DEFAULT_PROXY_JID}
         schema = vol.Schema(
             {
@@ -481,7 +485,7 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         )
         suggested = {key: value for key, value in defaults.items() if value is not None and key != CONF_PASSWORD}
         if user_input is not None:
-            suggested = dict(user_input)  # after an error, keep what was typed (the password is shown masked)
+            suggested = dict(user_input)
         return self.async_show_form(
             step_id="consometers_xmpp",
             data_schema=self.add_suggested_values_to_schema(schema, suggested),
@@ -515,6 +519,36 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         self._xmpp = {**login, CONF_XMPP_GENERATION: generation.value}
         self._xmpp_source = source
         return None
+
+    async def _async_xmpp_update(self) -> ConfigFlowResult:
+        """Reauth / reconfigure: each PRM of the entry is checked with one request; a refused one needs consent.
+
+        Every PRM served: the entry is updated (and reloaded) without asking for consent again. Otherwise the
+        proxy's consent page follows (the proxy keys consent on the JID: a new JID always needs it).
+        """
+        entry = self._get_reauth_entry() if self.source == SOURCE_REAUTH else self._get_reconfigure_entry()
+        prms = list(entry.data[CONF_PRMS])
+        source = self._xmpp_source
+        assert source is not None
+        day = source.today() - timedelta(days=2)
+        for prm in prms:
+            try:
+                await source.async_fetch_window(prm, Direction.CONSUMPTION, Measure.LOAD_CURVE, day, day + timedelta(1))
+            except (ConsentError, NotHolderError):
+                self._checked[prm] = False
+            except _ACCEPTED:
+                self._checked[prm] = True
+            except EnedisError as err:
+                return self._xmpp_form({"base": _error_key(err)})
+            else:
+                self._checked[prm] = True
+        if self._refused_of(prms):
+            return await self.async_step_xmpp_consent()
+        self._xmpp_stop()
+        now = dt_util.utcnow().isoformat()
+        return self.async_update_reload_and_abort(
+            entry, data_updates={**self._entry_data(prms), CONF_VERIFIED: dict.fromkeys(prms, now)}
+        )
 
     def _xmpp_data(self) -> dict[str, Any]:
         """The entry data of the login checked (the PRMs are added by `_entry_data`)."""

@@ -116,8 +116,10 @@ async def test_consent_timeout_then_retry(
     await hass.async_block_till_done()
 
 
-async def test_reauth_checks_the_new_password(hass: HomeAssistant, prosody: Prosody, make_proxy: ProxyFactory) -> None:
-    await make_proxy("head")
+async def test_reauth_checks_the_new_password_and_each_prm(
+    hass: HomeAssistant, prosody: Prosody, make_proxy: ProxyFactory
+) -> None:
+    bot = await make_proxy("head")
     entry = MockConfigEntry(
         domain=DOMAIN,
         title="Linky XMPP",
@@ -127,14 +129,33 @@ async def test_reauth_checks_the_new_password(hass: HomeAssistant, prosody: Pros
     entry.add_to_hass(hass)
     result = await entry.start_reauth_flow(hass)
     assert result["step_id"] == "consometers_xmpp"
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], login(prosody, password="still wrong"))
+    flow_id = result["flow_id"]
+    result = await hass.config_entries.flow.async_configure(flow_id, login(prosody, password="still wrong"))
     assert result["errors"] == {"base": "invalid_auth"}
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], login(prosody))
+    # Logged in, but the proxy holds no consent of this JID for the PRM (its one check request is refused):
+    # the consent page follows.
+    result = await hass.config_entries.flow.async_configure(flow_id, login(prosody))
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    assert [call.node for call in bot.behaviour.calls] == ["get_load_curve", "get_authorize_uri"]
+    bot.complete_authorization([PRM])
+    await hass.async_block_till_done(wait_background_tasks=True)
+    result = await hass.config_entries.flow.async_configure(flow_id)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
     assert entry.data["password"] == PASSWORD
     assert entry.data["prms"] == [PRM]
+    assert set(entry.data["verified"]) == {PRM}
     await hass.async_block_till_done()  # reloaded with the new password
+    await entry.runtime_data.source.session.async_wait_ready(10)
+
+    # A second reauthentication while the consent holds: one check request, no consent page.
+    calls = len(bot.behaviour.calls)
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], login(prosody))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert [call.node for call in bot.behaviour.calls[calls:]] == ["get_load_curve"]
+    await hass.async_block_till_done()
     await entry.runtime_data.source.session.async_wait_ready(10)
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
