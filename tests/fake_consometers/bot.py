@@ -101,9 +101,11 @@ class FakeProxy(ClientXMPP):  # type: ignore[misc]
         *,
         generation: Generation = "head",
         address: tuple[str, int] | None = None,
+        authorize_page: str = AUTHORIZE_PAGE,
     ) -> None:
         """A bot logged in as ``jid`` (a client account, like the real proxy), serving ``state``'s ground truth."""
         super().__init__(jid, password)
+        self.authorize_page = authorize_page
         self.state = state
         self.generation: Generation = generation
         self.behaviour = ProxyBehaviour()
@@ -180,7 +182,7 @@ class FakeProxy(ClientXMPP):  # type: ignore[misc]
             if not fields.get("name"):
                 raise XMPPError("bad-request", text="name is required", etype="modify")
             self.authorizations[page] = Authorization(requester, None)
-            uri = f"{AUTHORIZE_PAGE}?id={page}"
+            uri = f"{self.authorize_page}?id={page}"
         else:
             self.authorizations[page] = Authorization(requester, fields.get("state") or None)
             duration = fields.get("duration") or "P1Y"
