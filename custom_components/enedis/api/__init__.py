@@ -1,5 +1,6 @@
-"""Async client for Enedis Linky data: Data Connect 2026, Conso API and the consometers XMPP proxy (the parsers also
-read v5 bodies).
+"""Async client for Enedis Linky data: Data Connect 2026, Conso API and the consometers XMPP proxy.
+
+The parsers also read v5 bodies.
 
 This package imports nothing from Home Assistant: it could be published on PyPI as is. Every HTTP source takes an
 injected `aiohttp.ClientSession`; the XMPP source keeps its own session (``async_open`` / ``async_close``).
@@ -7,8 +8,9 @@ injected `aiohttp.ClientSession`; the XMPP source keeps its own session (``async
 The public API is what ``__all__`` lists:
 
 - the sources (`DataConnect`, `ConsoApi`, `ConsometersProxy`: the consometers XMPP proxy, `xmpp`) and their
-  interface, `MeteringSource`: ``async_fetch_window`` (one request, what the integration uses), ``async_get_series`` and ``windows`` (a whole range in the fewest requests, clamped to
-  the history horizon: for scripts and other users; the integration plans its own windows from the contract),
+  interface, `MeteringSource`: ``async_fetch_window`` (one request, what the integration uses),
+  ``async_get_series`` and ``windows`` (a whole range in the fewest requests, clamped to the history horizon: for
+  scripts and other users; the integration plans its own windows from the contract),
   ``async_get_index``, ``async_get_contract``, ``async_get_prms``, ``secrets`` and ``credentials_expire_at``;
   `DataConnect.async_get_address` (the PRM's postal address, `Address`: personal data the integration never reads);
 - each source's `SourceContract` (``source.contract``, `api/contract.py`): what it serves, its window limits, its
