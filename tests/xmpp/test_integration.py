@@ -6,7 +6,10 @@ unload, and the engine imports the history through the proxy under its frugal po
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+import time as _time
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
@@ -94,3 +97,57 @@ async def test_backfill_through_the_proxy_equals_the_truth_across_dst(
     assert entry.state is ConfigEntryState.NOT_LOADED
     assert not source.session.ready  # closed at unload
     assert not source.session.opened
+
+
+async def _until(freezer: FrozenDateTimeFactory, condition: Callable[[], bool], what: str) -> None:
+    """Let time pass: the test's clock is frozen, so it moves 50 ms per turn of the loop (timers fire)."""
+    for _ in range(1000):
+        if condition():
+            return
+        freezer.tick(timedelta(milliseconds=50))
+        # Not asyncio.sleep (its timer would never come due): a real pause in a thread, the sockets read meanwhile.
+        await asyncio.to_thread(_time.sleep, 0.005)
+    raise AssertionError(what)
+
+
+@pytest.mark.usefixtures("recorder_mock", "enable_custom_integrations")
+async def test_server_restarted_mid_backfill_nothing_lost_nothing_duplicated(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, prosody: Prosody, make_proxy: ProxyFactory
+) -> None:
+    freezer.move_to(NOON)
+    install_registry(hass, freezer)
+    bot = await make_proxy("head")
+    bot.allowed.add((USER_JID, PRM))
+    entry = xmpp_entry(prosody)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator: EnedisCoordinator = entry.runtime_data
+    source = coordinator.source
+    assert isinstance(source, ConsometersProxy)
+    await source.session.async_wait_ready(10)
+    await async_run_until(hass, freezer, coordinator, lambda: len(bot.behaviour.calls) >= 3)
+    assert 0 < coordinator.data.prms[PRM].backfill_progress < 100
+
+    prosody.stop()  # the XMPP server restarts between two requests of the history import
+    await _until(freezer, lambda: not source.session.ready, "the disconnection was not noticed")
+    prosody.start()
+    await _until(
+        freezer,
+        lambda: source.session.ready and bot.is_connected() and bool(bot.plugin["xep_0050"].commands),
+        "no reconnection",
+    )
+    assert source.session.connections == 2
+
+    await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[PRM].backfill_progress >= 100)
+    rows = await async_statistics(hass, f"enedis:{PRM}_consumption")
+    got = {datetime.fromtimestamp(row["start"], UTC): row["state"] * 1000 for row in rows}
+    assert len(got) == len(rows)  # one row per hour
+    first = min(got).astimezone(PARIS).date()
+    truth = truth_hours(PRM, data.CONS, [first + timedelta(days=i) for i in range((TODAY - first).days)])
+    assert set(got) == set(truth)
+    for hour, wh in truth.items():
+        assert got[hour] == pytest.approx(wh, abs=1)
+    assert_continuous(rows)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
