@@ -159,3 +159,41 @@ async def test_reauth_checks_the_new_password_and_each_prm(
     await entry.runtime_data.source.session.async_wait_ready(10)
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
+
+
+async def test_reconfigure_to_another_account_needs_its_consent(
+    hass: HomeAssistant, prosody: Prosody, make_proxy: ProxyFactory
+) -> None:
+    bot = await make_proxy("head")
+    bot.allowed.add((USER_JID, PRM))
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Linky XMPP",
+        data={"source": "consometers_xmpp", **login(prosody), "prms": [PRM], "xmpp_generation": "quoalise"},
+        unique_id=PRM,
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "consometers_xmpp"
+    flow_id = result["flow_id"]
+    suggested = {
+        str(key): key.description["suggested_value"] for key in result["data_schema"].schema if key.description
+    }
+    assert suggested["jid"] == USER_JID
+    assert "password" not in suggested  # never sent back to the browser
+    other = prosody.add_account("other", "other-password")
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, login(prosody, jid=other, password="other-password")
+    )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP  # the proxy keys consent on the JID: the new one has none
+    bot.complete_authorization([PRM])
+    await hass.async_block_till_done(wait_background_tasks=True)
+    result = await hass.config_entries.flow.async_configure(flow_id)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data["jid"] == other
+    assert (other, PRM) in bot.allowed
+    await hass.async_block_till_done()
+    await entry.runtime_data.source.session.async_wait_ready(10)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
