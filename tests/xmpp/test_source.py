@@ -165,6 +165,14 @@ async def test_proxy_offline_and_no_server(
     assert not isinstance(no_server.value, ProxyUnreachableError)
 
 
+async def test_tls_is_required_unless_plain(make_proxy: ProxyFactory, make_source: SourceFactory) -> None:
+    await make_proxy("head")
+    source = make_source(plain=False)  # the test server offers no TLS: no credentials are sent
+    with pytest.raises(CommunicationError, match="no TLS") as refused:
+        await source.async_check(5)
+    assert not isinstance(refused.value, AuthError)
+
+
 async def test_timeout(make_proxy: ProxyFactory, make_source: SourceFactory) -> None:
     bot = await make_proxy("head")
     bot.allowed.add((USER_JID, PRM))

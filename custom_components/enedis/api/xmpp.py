@@ -489,6 +489,7 @@ class XmppSession:
         self._client: ClientXMPP | None = None
         self._ready = asyncio.Event()
         self._auth_failed = False
+        self._login_error: EnedisError = AuthError("the XMPP server refused the login")
         self._closing = False
         self._last_failure: str | None = None
         self._lost: asyncio.Future[None] | None = None
@@ -509,7 +510,7 @@ class XmppSession:
     @property
     def ready(self) -> bool:
         """Whether the session is established now."""
-        return self._ready.is_set()
+        return self._ready.is_set() and not self._auth_failed
 
     @property
     def opened(self) -> bool:
@@ -521,16 +522,20 @@ class XmppSession:
         if self._client is not None:
             return
         self._closing = False
-        context = None if self._plain else await asyncio.to_thread(ssl.create_default_context)
-        client = ClientXMPP(self._jid, self._password, ssl_context=context) if context else None
-        if client is None:
+        if self._plain:
             client = ClientXMPP(self._jid, self._password)
+        else:
+            # slixmpp would load the system's CA certificates in the event loop: load them in a thread.
+            context = await asyncio.to_thread(ssl.create_default_context)
+            client = ClientXMPP(self._jid, self._password, ssl_context=context)
         if self._plain:
             client.enable_starttls = client.enable_direct_tls = False
             client.enable_plaintext = True
         for plugin in ("xep_0030", "xep_0004", "xep_0050"):
             client.register_plugin(plugin)
         if self._plain:
+            # A local test server without TLS: SCRAM (the password never travels), PLAIN only if it offers no SCRAM.
+            client.plugin["feature_mechanisms"].unencrypted_scram = True
             client.plugin["feature_mechanisms"].unencrypted_plain = True
         client.add_event_handler("session_start", self._on_session_start)
         client.add_event_handler("failed_all_auth", self._on_failed_auth)
@@ -563,6 +568,15 @@ class XmppSession:
         _LOGGER.debug("XMPP session established (%s)", self.connections)
 
     def _on_failed_auth(self, _event: object) -> None:
+        client = self._client
+        encrypted = client is not None and (
+            "starttls" in client.features or isinstance(client.socket, ssl.SSLSocket | ssl.SSLObject)
+        )
+        if not encrypted and not self._plain:
+            # slixmpp sends no credentials over an unencrypted stream: the server offered no TLS.
+            self._login_error = CommunicationError("the XMPP server offers no TLS (plain is for a local test server)")
+        else:
+            self._login_error = AuthError("the XMPP server refused the login (JID or password)")
         self._auth_failed = True
         self._ready.set()  # wake the waiters: they raise AuthError
         if self._client is not None:
@@ -601,8 +615,7 @@ class XmppSession:
             msg = f"no XMPP session with the server within {within:g} s{reason}"
             raise CommunicationError(msg) from err
         if self._auth_failed:
-            msg = "the XMPP server refused the login (JID or password)"
-            raise AuthError(msg)
+            raise self._login_error
 
     async def async_close(self) -> None:
         """Log out and stop reconnecting."""
