@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from homeassistant.config_entries import SOURCE_USER
@@ -84,6 +85,13 @@ async def test_login_errors_then_consent_creates_the_entry(
     entry = result["result"]
     await hass.async_block_till_done()
     await entry.runtime_data.source.session.async_wait_ready(10)  # the entry logged in with what the flow checked
+    # End to end: the entry's engine starts the history import through the proxy, as the JID that consented.
+    calls = len(bot.behaviour.calls)
+    async with asyncio.timeout(30):
+        while not any(call.node in {"get_load_curve", "get_daily"} for call in bot.behaviour.calls[calls:]):  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+    served = [call for call in bot.behaviour.calls[calls:] if call.node in {"get_load_curve", "get_daily"}]
+    assert {(call.jid, call.fields["usage_point_id"]) for call in served} == {(USER_JID, PRM)}
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
 
