@@ -15,18 +15,28 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .api import ConsoApi, DataConnect, EnedisError, MeteringSource
+from .api.xmpp import ConsometersProxy, Generation
 from .const import (
     CONF_AUTH_IMPLEMENTATION,
     CONF_AUTHORIZATION_IDS,
     CONF_BASE_URL,
     CONF_ENVIRONMENT,
+    CONF_JID,
+    CONF_PASSWORD,
     CONF_PRMS,
+    CONF_PROXY_JID,
     CONF_SOURCE,
     CONF_TOKEN,
+    CONF_XMPP_GENERATION,
+    CONF_XMPP_HOST,
+    CONF_XMPP_PLAIN,
+    CONF_XMPP_PORT,
     DEFAULT_CONSO_API_URL,
+    DEFAULT_PROXY_JID,
     DOMAIN,
     ENV_PRODUCTION,
     SOURCE_CONSO_API,
+    SOURCE_CONSOMETERS,
 )
 from .coordinator import EnedisConfigEntry, EnedisCoordinator
 from .helpers import get_registry
@@ -45,7 +55,25 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
+def _consometers_source(hass: HomeAssistant, entry: EnedisConfigEntry) -> ConsometersProxy:
+    data = entry.data
+    generation = data.get(CONF_XMPP_GENERATION)
+    return ConsometersProxy(
+        data[CONF_JID],
+        data[CONF_PASSWORD],
+        proxy_jid=data.get(CONF_PROXY_JID) or DEFAULT_PROXY_JID,
+        host=data.get(CONF_XMPP_HOST) or None,
+        port=data.get(CONF_XMPP_PORT) or None,
+        plain=bool(data.get(CONF_XMPP_PLAIN, False)),
+        prms=tuple(data[CONF_PRMS]),
+        generation=Generation(generation) if generation in set(Generation) else None,
+        registry=get_registry(hass),
+    )
+
+
 async def _async_source(hass: HomeAssistant, entry: EnedisConfigEntry) -> MeteringSource:
+    if entry.data[CONF_SOURCE] == SOURCE_CONSOMETERS:
+        return _consometers_source(hass, entry)
     session = async_get_clientsession(hass)
     registry = get_registry(hass)
     if entry.data[CONF_SOURCE] == SOURCE_CONSO_API:
@@ -77,8 +105,14 @@ async def _async_source(hass: HomeAssistant, entry: EnedisConfigEntry) -> Meteri
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: EnedisConfigEntry) -> bool:
-    """Set up an entry: the coordinator loads its cache (no request) and the backfill starts right after."""
-    coordinator = EnedisCoordinator(hass, entry, await _async_source(hass, entry))
+    """Set up an entry: the coordinator loads its cache (no request) and the backfill starts right after.
+
+    The source's session (the XMPP proxy's) opens here and closes when the entry unloads, or when its setup fails.
+    """
+    source = await _async_source(hass, entry)
+    await source.async_open()
+    entry.async_on_unload(source.async_close)
+    coordinator = EnedisCoordinator(hass, entry, source)
     # Set before the first refresh: a reauthentication it starts (a PRM refused before the restart) reads the
     # coordinator's refused PRMs to name them.
     entry.runtime_data = coordinator

@@ -30,6 +30,7 @@ do).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import timedelta
@@ -54,6 +55,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     DateSelector,
     EntitySelector,
     EntitySelectorConfig,
@@ -103,6 +105,7 @@ from .api import (
 )
 from .api.consent import duration_days
 from .api.errors import InvalidDatesError, OutOfRangeError, WrongDirectionError
+from .api.xmpp import ConsometersProxy, ProxyUnreachableError
 from .const import (
     ALL_MEASURES,
     CONF_AUTH_IMPLEMENTATION,
@@ -113,21 +116,29 @@ from .const import (
     CONF_CURVE_MONTHS,
     CONF_DAILY_MONTHS,
     CONF_ENVIRONMENT,
+    CONF_JID,
     CONF_MEASURES,
     CONF_MONTHLY_FEE,
     CONF_OFFPEAK_OVERRIDE,
+    CONF_PASSWORD,
     CONF_POLL_END,
     CONF_POLL_START,
     CONF_PRICE_ENTITY,
     CONF_PRICE_PERIODS,
     CONF_PRMS,
+    CONF_PROXY_JID,
     CONF_SOURCE,
     CONF_TARIFF,
     CONF_TEMPO_ENTITY,
     CONF_TOKEN,
     CONF_VERIFIED,
+    CONF_XMPP_GENERATION,
+    CONF_XMPP_HOST,
+    CONF_XMPP_PLAIN,
+    CONF_XMPP_PORT,
     DEFAULT_CONSENT_DURATION,
     DEFAULT_CONSO_API_URL,
+    DEFAULT_PROXY_JID,
     DEMO_GATEWAY_VARIABLE,
     DOMAIN,
     ENV_DEMO,
@@ -135,6 +146,7 @@ from .const import (
     ENV_SANDBOX,
     SANDBOX_PRMS,
     SOURCE_CONSO_API,
+    SOURCE_CONSOMETERS,
     SOURCE_DATA_CONNECT,
     TARIFF_BASE,
     TARIFF_HPHC,
@@ -176,6 +188,12 @@ CONSENT_MISSING = "consent_missing"
 """Form error (and `_async_live_check` result): the credentials were accepted, Enedis refuses the PRM's data."""
 
 _PRM_SEPARATORS = re.compile(r"[,;]")
+
+XMPP_LOGIN_TIMEOUT = 20.0
+"""Seconds the consometers login check waits for the XMPP session and the proxy's command list."""
+XMPP_CONSENT_TIMEOUT = 900.0
+"""Seconds the external step waits for the proxy's authorize message before offering to try again."""
+XMPP_FIELDS = (CONF_JID, CONF_PASSWORD, CONF_PROXY_JID, CONF_XMPP_HOST, CONF_XMPP_PORT, CONF_XMPP_PLAIN)
 
 _ACCEPTED: tuple[type[EnedisError], ...] = (
     NoDataError,
@@ -296,6 +314,11 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         # Per PRM, whether Enedis served its data to the credentials being checked (one request each).
         self._checked: dict[str, bool] = {}
         self._refused: list[str] = []
+        # consometers XMPP proxy: the login being checked, its live source, the consent wait
+        self._xmpp: dict[str, Any] = {}
+        self._xmpp_source: ConsometersProxy | None = None
+        self._xmpp_wait: asyncio.Task[None] | None = None
+        self._xmpp_prms: list[str] = []
 
     @staticmethod
     @callback
@@ -308,12 +331,24 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         """Forget this flow's pending consent ``state`` when the flow ends or is closed."""
         if self._state is not None:
             consent_states(self.hass).pop(self._state, None)
+        self._xmpp_stop()
+
+    def _xmpp_stop(self) -> None:
+        """Stop waiting for a consent and log the flow's XMPP session out."""
+        if self._xmpp_wait is not None:
+            self._xmpp_wait.cancel()
+            self._xmpp_wait = None
+        source, self._xmpp_source = self._xmpp_source, None
+        if source is not None:
+            self.hass.async_create_task(source.async_close(), eager_start=True)
 
     # --- entry points ------------------------------------------------------------------------------
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose how to reach the data."""
-        return self.async_show_menu(step_id="user", menu_options=[SOURCE_CONSO_API, SOURCE_DATA_CONNECT])
+        return self.async_show_menu(
+            step_id="user", menu_options=[SOURCE_CONSO_API, SOURCE_DATA_CONNECT, SOURCE_CONSOMETERS]
+        )
 
     async def async_step_conso_api(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """A Conso API token (and the instance's URL)."""
@@ -351,6 +386,8 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_reauth_confirm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Conso API: a new token. Data Connect: give the consent again."""
         entry = self._get_reauth_entry()
+        if self._kind == SOURCE_CONSOMETERS:
+            return await self.async_step_consometers_xmpp()
         if self._kind == SOURCE_DATA_CONNECT:
             return await self._async_data_connect_form("reauth_confirm", user_input, ask_settings=False, entry=entry)
         errors: dict[str, str] = {}
@@ -367,6 +404,8 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         if user_input is None:
             self._load_entry(entry.data)
+        if self._kind == SOURCE_CONSOMETERS:
+            return await self.async_step_consometers_xmpp()
         if self._kind == SOURCE_DATA_CONNECT:
             return await self._async_data_connect_form("reconfigure", user_input, ask_settings=True, entry=entry)
         errors: dict[str, str] = {}
@@ -403,11 +442,160 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
     async def _async_entry_form(self, entry: ConfigEntry, errors: dict[str, str]) -> ConfigFlowResult:
         """The reauthentication or reconfiguration form again, with errors (a PRM could not be verified)."""
         step_id = "reauth_confirm" if self.source == SOURCE_REAUTH else "reconfigure"
+        if self._kind == SOURCE_CONSOMETERS:
+            return self._xmpp_form(errors)
         if self._kind == SOURCE_DATA_CONNECT:
             return await self._async_data_connect_form(
                 step_id, None, ask_settings=step_id == "reconfigure", entry=entry, errors=errors
             )
         return self._conso_entry_form(step_id, entry, errors)
+
+    # --- consometers XMPP proxy ----------------------------------------------------------------------
+
+    async def async_step_consometers_xmpp(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """An XMPP account and the proxy's JID: a live login, then the consent (new entry) or the update."""
+        self._kind = SOURCE_CONSOMETERS
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            login = {key: user_input.get(key) for key in XMPP_FIELDS}
+            login[CONF_PROXY_JID] = (login[CONF_PROXY_JID] or DEFAULT_PROXY_JID).strip()
+            login[CONF_XMPP_PORT] = int(login[CONF_XMPP_PORT]) if login[CONF_XMPP_PORT] else None
+            error = await self._async_xmpp_login(login)
+            if error is None and self.source in {SOURCE_REAUTH, SOURCE_RECONFIGURE}:
+                return await self._async_xmpp_update()
+            if error is None:
+                return await self.async_step_xmpp_consent()
+            errors["base"] = error
+        return self._xmpp_form(errors, user_input)
+
+    def _xmpp_form(self, errors: dict[str, str], user_input: Mapping[str, Any] | None = None) -> ConfigFlowResult:
+        """The login form (after an error it keeps what was typed, the password too: shown masked)."""
+        defaults: Mapping[str, Any] = user_input or self._xmpp or {CONF_PROXY_JID: DEFAULT_PROXY_JID}
+        schema = vol.Schema(
+            {
+                vol.Required(CONF_JID): TextSelector(TextSelectorConfig(type=TextSelectorType.EMAIL)),
+                vol.Required(CONF_PASSWORD): TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
+                vol.Required(CONF_PROXY_JID): TextSelector(),
+                vol.Optional(CONF_XMPP_HOST): TextSelector(),
+                vol.Optional(CONF_XMPP_PORT): NumberSelector(
+                    NumberSelectorConfig(min=1, max=65535, mode=NumberSelectorMode.BOX)
+                ),
+                vol.Optional(CONF_XMPP_PLAIN, default=False): BooleanSelector(),
+            }
+        )
+        suggested = {key: value for key, value in defaults.items() if value is not None and key != CONF_PASSWORD}
+        if user_input is not None:
+            suggested = dict(user_input)
+        return self.async_show_form(
+            step_id="consometers_xmpp",
+            data_schema=self.add_suggested_values_to_schema(schema, suggested),
+            errors=errors,
+        )
+
+    async def _async_xmpp_login(self, login: dict[str, Any]) -> str | None:
+        """Log in and list the proxy's commands: None when both worked, else the form error."""
+        self._xmpp_stop()
+        source = ConsometersProxy(
+            str(login[CONF_JID]).strip(),
+            str(login[CONF_PASSWORD]),
+            proxy_jid=login[CONF_PROXY_JID],
+            host=(login[CONF_XMPP_HOST] or "").strip() or None,
+            port=login[CONF_XMPP_PORT],
+            plain=bool(login[CONF_XMPP_PLAIN]),
+            registry=get_registry(self.hass),
+        )
+        try:
+            generation = await source.async_check(XMPP_LOGIN_TIMEOUT)
+        except (EnedisError, ValueError) as err:
+            await source.async_close()
+            if isinstance(err, AuthError):
+                return "invalid_auth"
+            if isinstance(err, ProxyUnreachableError):
+                return "proxy_unreachable"
+            if isinstance(err, CommunicationError):
+                return "cannot_connect"
+            _LOGGER.warning("Unexpected answer while checking the XMPP login: %s", type(err).__name__)
+            return "unknown"
+        self._xmpp = {**login, CONF_XMPP_GENERATION: generation.value}
+        self._xmpp_source = source
+        return None
+
+    async def _async_xmpp_update(self) -> ConfigFlowResult:
+        """Reauth / reconfigure: each PRM of the entry is checked with one request; a refused one needs consent.
+
+        Every PRM served: the entry is updated (and reloaded) without asking for consent again. Otherwise the
+        proxy's consent page follows (the proxy keys consent on the JID: a new JID always needs it).
+        """
+        entry = self._get_reauth_entry() if self.source == SOURCE_REAUTH else self._get_reconfigure_entry()
+        prms = list(entry.data[CONF_PRMS])
+        source = self._xmpp_source
+        assert source is not None
+        day = source.today() - timedelta(days=2)
+        for prm in prms:
+            try:
+                await source.async_fetch_window(prm, Direction.CONSUMPTION, Measure.LOAD_CURVE, day, day + timedelta(1))
+            except (ConsentError, NotHolderError):
+                self._checked[prm] = False
+            except _ACCEPTED:
+                self._checked[prm] = True
+            except EnedisError as err:
+                return self._xmpp_form({"base": _error_key(err)})
+            else:
+                self._checked[prm] = True
+        if self._refused_of(prms):
+            return await self.async_step_xmpp_consent()
+        self._xmpp_stop()
+        now = dt_util.utcnow().isoformat()
+        return self.async_update_reload_and_abort(
+            entry, data_updates={**self._entry_data(prms), CONF_VERIFIED: dict.fromkeys(prms, now)}
+        )
+
+    def _xmpp_data(self) -> dict[str, Any]:
+        """The entry data of the login checked (the PRMs are added by `_entry_data`)."""
+        return {CONF_SOURCE: SOURCE_CONSOMETERS, **self._xmpp}
+
+    async def async_step_xmpp_consent(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show the proxy's authorize page; done when its authorize message arrives (or the wait times out)."""
+        source = self._xmpp_source
+        if source is None:
+            return await self.async_step_consometers_xmpp()
+        if user_input is None or self._xmpp_wait is None:
+            state = make_state()
+            try:
+                url = await source.async_get_authorize_uri(
+                    state, name=self.hass.config.location_name or "Home Assistant"
+                )
+            except EnedisError as err:
+                _LOGGER.warning("The proxy gave no authorize page: %s", type(err).__name__)
+                return self.async_abort(reason="cannot_connect")
+            self._xmpp_wait = self.hass.async_create_background_task(
+                self._async_xmpp_wait(source, state), f"{DOMAIN} consometers consent"
+            )
+            return self.async_external_step(step_id="xmpp_consent", url=url)
+        self._xmpp_wait = None
+        self._xmpp_prms = [prm for prm in user_input.get(CONF_PRMS, []) if is_prm(prm)]
+        if not self._xmpp_prms:
+            return self.async_external_step_done(next_step_id="xmpp_consent_timeout")
+        return self.async_external_step_done(next_step_id="xmpp_consent_done")
+
+    async def _async_xmpp_wait(self, source: ConsometersProxy, state: str) -> None:
+        try:
+            prms: tuple[str, ...] = await source.async_wait_authorization(state, XMPP_CONSENT_TIMEOUT)
+        except TimeoutError:
+            prms = ()
+        await self.hass.config_entries.flow.async_configure(flow_id=self.flow_id, user_input={CONF_PRMS: list(prms)})
+
+    async def async_step_xmpp_consent_timeout(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """No authorize message in time: submit to get a new page."""
+        if user_input is not None:
+            return await self.async_step_xmpp_consent()
+        return self.async_show_form(step_id="xmpp_consent_timeout")
+
+    async def async_step_xmpp_consent_done(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """The authorize message named the PRMs: create the entry (or pick PRMs)."""
+        self._checked = dict.fromkeys(self._xmpp_prms, True)  # the proxy's own word that it may read them
+        self._xmpp_stop()
+        return await self._async_prms_found({prm: prm for prm in self._xmpp_prms})
 
     # --- Data Connect: consent ---------------------------------------------------------------------
 
@@ -546,6 +734,8 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
     def _load_entry(self, data: Mapping[str, Any]) -> None:
         """Start a reauth/reconfigure from what the entry holds."""
         self._kind = data.get(CONF_SOURCE, SOURCE_CONSO_API)
+        if self._kind == SOURCE_CONSOMETERS:
+            self._xmpp = {key: data.get(key) for key in (*XMPP_FIELDS, CONF_XMPP_GENERATION)}
         self._base_url = data.get(CONF_BASE_URL, DEFAULT_CONSO_API_URL)
         self._environment = data.get(CONF_ENVIRONMENT, ENV_PRODUCTION)
         if self._kind == SOURCE_DATA_CONNECT:
@@ -601,9 +791,8 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
 
         ``tolerate_refused``: a refused PRM is not an error (it is simply not marked verified).
         """
-        source = self._source()
         for prm in prms:
-            if prm not in self._checked and (error := await self._async_check(source, prm)) is not None:
+            if prm not in self._checked and (error := await self._async_check(self._source(), prm)) is not None:
                 return {"base": error}
         if self._refused_of(prms) and not tolerate_refused:
             return {"base": CONSENT_MISSING}
@@ -764,6 +953,8 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_create_entry(title=_title(prms), data=self._entry_data(prms))
 
     def _entry_data(self, prms: list[str]) -> dict[str, Any]:
+        if self._kind == SOURCE_CONSOMETERS:
+            return {**self._xmpp_data(), CONF_PRMS: prms}
         if self._kind == SOURCE_CONSO_API:
             return {
                 CONF_SOURCE: SOURCE_CONSO_API,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Final
 
 from .api.consoapi import CONSO_API_URL
+from .api.xmpp import PROXY_JID
 
 DOMAIN: Final = "enedis"
 
@@ -12,6 +13,18 @@ DOMAIN: Final = "enedis"
 CONF_SOURCE: Final = "source"
 SOURCE_CONSO_API: Final = "conso_api"
 SOURCE_DATA_CONNECT: Final = "data_connect"
+SOURCE_CONSOMETERS: Final = "consometers_xmpp"
+"""The consometers Data Connect proxy, over XMPP (``api/xmpp.py``)."""
+
+# --- consometers XMPP proxy entry data --------------------------------------------------------------------
+CONF_JID: Final = "jid"
+CONF_PASSWORD: Final = "password"  # noqa: S105  (the config key of the XMPP password, not a secret)
+CONF_PROXY_JID: Final = "proxy_jid"
+DEFAULT_PROXY_JID: Final = PROXY_JID  # the library's constant: the JID is written in one place
+CONF_XMPP_HOST: Final = "xmpp_host"  # optional: the XMPP server (SRV records of the JID's domain otherwise)
+CONF_XMPP_PORT: Final = "xmpp_port"
+CONF_XMPP_PLAIN: Final = "xmpp_plain"  # plain connection, no TLS: a local test server only
+CONF_XMPP_GENERATION: Final = "xmpp_generation"  # the proxy's protocol found at setup (`api.xmpp.Generation`)
 
 CONF_TOKEN: Final = "token"  # noqa: S105  (the config key of the Conso API token, not a secret)
 CONF_BASE_URL: Final = "base_url"  # Conso API base URL (self-hosted instances); Data Connect: the demo gateway

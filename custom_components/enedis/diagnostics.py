@@ -1,8 +1,9 @@
 """Diagnostics of an Enedis Linky entry: coverage, holes, quota, contracts and errors, without secrets.
 
-Secrets (Conso API token, client secret, access token, consent ids) are redacted; personal data (names,
-addresses, emails, phones) too. PRMs are masked everywhere, in keys and values, keeping the first and last two
-digits (``22**********70``) so that a user with several meters can still tell them apart.
+Secrets (Conso API token, client secret, access token, consent ids, XMPP password) are redacted; personal data
+(names, addresses, emails, phones, the local part of XMPP JIDs) too. PRMs are masked everywhere, in keys and
+values, keeping the first and last two digits (``22**********70``) so that a user with several meters can still
+tell them apart.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .api.prm import PRM_DIGITS
-from .const import CONF_AUTHORIZATION_IDS, CONF_PRMS, CONF_TOKEN
+from .const import CONF_AUTHORIZATION_IDS, CONF_JID, CONF_PASSWORD, CONF_PRMS, CONF_PROXY_JID, CONF_TOKEN
 from .coordinator import EnedisConfigEntry
 
 TO_REDACT = {
     CONF_TOKEN,
+    CONF_PASSWORD,
     CONF_AUTHORIZATION_IDS,
     "access_token",
     "refresh_token",
@@ -45,6 +47,28 @@ TO_REDACT = {
 
 _PRM_PATTERN = re.compile(rf"(?<![0-9]){PRM_DIGITS}(?![0-9])")
 """A PRM inside a text (an error message, a URL): 14 digits that are not part of a longer number."""
+
+
+def mask_jid(jid: str) -> str:
+    """``home@example.org/ha`` -> ``**REDACTED**@example.org/ha``: the account's name is personal, not its server."""
+    local, at, rest = jid.partition("@")
+    return f"{REDACTED}@{rest}" if at and local else jid
+
+
+def _jid_locals(data: Any) -> set[str]:
+    """The local parts of an XMPP entry's JIDs (scrubbed from every text of the diagnostics)."""
+    return {
+        str(data[key]).partition("@")[0]
+        for key in (CONF_JID, CONF_PROXY_JID)
+        if isinstance(data.get(key), str) and "@" in data[key]
+    }
+
+
+def _masked_jids(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: mask_jid(value) if key in {CONF_JID, CONF_PROXY_JID} and isinstance(value, str) else value
+        for key, value in data.items()
+    }
 
 
 def mask_prm(prm: str) -> str:
@@ -85,6 +109,7 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: EnedisC
     data = coordinator.data
     prms = {str(prm) for prm in entry.data.get(CONF_PRMS, [])} | set(coordinator.prms)
     secrets = set(coordinator.source.secrets()) | {str(entry.data[key]) for key in (CONF_TOKEN,) if entry.data.get(key)}
+    secrets |= {f"{local}@" for local in _jid_locals(entry.data)}
     scrub = _Scrubber(prms, secrets)
     snapshot: dict[str, Any] = {
         "requests_today": data.requests_today,
@@ -108,7 +133,7 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: EnedisC
     diagnostics: dict[str, Any] = {
         "entry": {
             "title": entry.title,
-            "data": async_redact_data(dict(entry.data), TO_REDACT),
+            "data": async_redact_data(_masked_jids(dict(entry.data)), TO_REDACT),
             "options": async_redact_data(dict(entry.options), TO_REDACT),
         },
         "source": coordinator.source.contract.name,

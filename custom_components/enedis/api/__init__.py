@@ -1,13 +1,16 @@
-"""Async client for Enedis Linky data: Data Connect 2026 and Conso API (the parsers also read v5 bodies).
+"""Async client for Enedis Linky data: Data Connect 2026, Conso API and the consometers XMPP proxy.
 
-This package imports nothing from Home Assistant: it could be published on PyPI as is. Every source takes an
-injected `aiohttp.ClientSession`.
+The parsers also read v5 bodies.
+
+This package imports nothing from Home Assistant: it could be published on PyPI as is. Every HTTP source takes an
+injected `aiohttp.ClientSession`; the XMPP source keeps its own session (``async_open`` / ``async_close``).
 
 The public API is what ``__all__`` lists:
 
-- the sources (`DataConnect`, `ConsoApi`) and their interface, `MeteringSource`: ``async_fetch_window`` (one request,
-  what the integration uses), ``async_get_series`` and ``windows`` (a whole range in the fewest requests, clamped to
-  the history horizon: for scripts and other users; the integration plans its own windows from the contract),
+- the sources (`DataConnect`, `ConsoApi`, `ConsometersProxy`: the consometers XMPP proxy, `xmpp`) and their
+  interface, `MeteringSource`: ``async_fetch_window`` (one request, what the integration uses),
+  ``async_get_series`` and ``windows`` (a whole range in the fewest requests, clamped to the history horizon: for
+  scripts and other users; the integration plans its own windows from the contract),
   ``async_get_index``, ``async_get_contract``, ``async_get_prms``, ``secrets`` and ``credentials_expire_at``;
   `DataConnect.async_get_address` (the PRM's postal address, `Address`: personal data the integration never reads);
 - each source's `SourceContract` (``source.contract``, `api/contract.py`): what it serves, its window limits, its
@@ -65,8 +68,18 @@ from .models import (
 )
 from .prm import PRM_DIGITS, PRM_PATTERN, is_prm
 from .windows import WindowLimits
+from .xmpp import (
+    CONSOMETERS_CONTRACT,
+    CONSOMETERS_LEGACY_CONTRACT,
+    PROXY_JID,
+    ConsometersProxy,
+    Generation,
+    ProxyUnreachableError,
+)
 
 __all__ = [
+    "CONSOMETERS_CONTRACT",
+    "CONSOMETERS_LEGACY_CONTRACT",
     "CONSO_API_CONTRACT",
     "CONSO_API_URL",
     "DATA_CONNECT_CONTRACT",
@@ -74,6 +87,7 @@ __all__ = [
     "PRM_DIGITS",
     "PRM_PATTERN",
     "PRODUCTION_URL",
+    "PROXY_JID",
     "SANDBOX_URL",
     "Address",
     "ApiNotSubscribedError",
@@ -83,12 +97,14 @@ __all__ = [
     "CommunicationError",
     "ConsentError",
     "ConsoApi",
+    "ConsometersProxy",
     "Contract",
     "CredentialExpiry",
     "DataConnect",
     "Direction",
     "DirectionDiscovery",
     "EnedisError",
+    "Generation",
     "HistoryLimitError",
     "IndexSeries",
     "InvalidResponseError",
@@ -99,6 +115,7 @@ __all__ = [
     "MeteringSource",
     "NoDataError",
     "NotHolderError",
+    "ProxyUnreachableError",
     "Quota",
     "QuotaPolicy",
     "RateLimitError",

@@ -60,14 +60,14 @@ class MeteringSource(ABC):
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        session: aiohttp.ClientSession | None,
         *,
         base_url: str,
         registry: LimiterRegistry | None = None,
         user_agent: str = USER_AGENT,
         request_timeout: float = REQUEST_TIMEOUT,
     ) -> None:
-        """Keep the session, base URL and limiter registry."""
+        """Keep the session (None for a source that speaks no HTTP), base URL and limiter registry."""
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
         self._session = session
         self._base_url = base_url.rstrip("/")
@@ -148,6 +148,17 @@ class MeteringSource(ABC):
         """Remaining budget of every (host, API) key of the process (diagnostics)."""
         return self._registry.snapshot()
 
+    # --- lifecycle -----------------------------------------------------------------------------------
+
+    async def async_open(self) -> None:  # noqa: B027 - an optional hook: nothing to open by default
+        """Open what the source keeps open between requests (an XMPP session); HTTP sources have nothing to open.
+
+        Called once when the integration sets the entry up; `async_close` when it unloads it.
+        """
+
+    async def async_close(self) -> None:  # noqa: B027 - an optional hook: nothing to close by default
+        """Close what `async_open` opened (no-op by default)."""
+
     # --- the interface -------------------------------------------------------------------------------
 
     @abstractmethod
@@ -227,6 +238,9 @@ class MeteringSource(ABC):
         The limiter's slot is held from before the request is sent until its answer is read (or the call fails):
         the short quota counts from the answer (see `limiter`).
         """
+        if self._session is None:
+            msg = f"{type(self).__name__} has no HTTP session"
+            raise CommunicationError(msg)
         limiter = self._registry.get(self._host, api, quotas)
         url = f"{self._base_url}{path}"
         request_headers = {"User-Agent": self._user_agent, "Accept": "application/json"}

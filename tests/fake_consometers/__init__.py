@@ -1,0 +1,1 @@
+"""A fake consometers Data Connect proxy (XMPP bot) on the fake gateway's ground truth."""

@@ -1,0 +1,207 @@
+"""The "consometers XMPP proxy" config flow through a real ``hass``, Prosody and the fake proxy bot."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from homeassistant.config_entries import SOURCE_USER
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.enedis import config_flow
+from custom_components.enedis.const import DOMAIN
+from tests.xmpp.conftest import PASSWORD, PROXY_JID, USER_JID, ProxyFactory
+from tests.xmpp.prosody import Prosody
+
+PRM = "22516914714270"
+OTHER_PRM = "12345678901234"
+
+pytestmark = pytest.mark.usefixtures("recorder_mock", "enable_custom_integrations")
+
+
+def login(prosody: Prosody, **changes: Any) -> dict[str, Any]:
+    data = {
+        "jid": USER_JID,
+        "password": PASSWORD,
+        "proxy_jid": PROXY_JID,
+        "xmpp_host": "127.0.0.1",
+        "xmpp_port": prosody.port,
+        "xmpp_plain": True,
+    }
+    data.update(changes)
+    return data
+
+
+async def start(hass: HomeAssistant) -> str:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.MENU
+    assert "consometers_xmpp" in result["menu_options"]
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "consometers_xmpp"})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "consometers_xmpp"
+    return str(result["flow_id"])
+
+
+async def test_login_errors_then_consent_creates_the_entry(
+    hass: HomeAssistant, prosody: Prosody, make_proxy: ProxyFactory
+) -> None:
+    bot = await make_proxy("head", start=False)
+    flow_id = await start(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, login(prosody, password="wrong"))
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(flow_id, login(prosody))
+    assert result["errors"] == {"base": "proxy_unreachable"}  # logged in, but the proxy is offline
+    port = prosody.port + 1 if prosody.port < 65535 else 1
+    config_flow.XMPP_LOGIN_TIMEOUT, saved = 2.0, config_flow.XMPP_LOGIN_TIMEOUT
+    try:
+        result = await hass.config_entries.flow.async_configure(flow_id, login(prosody, xmpp_port=port))
+    finally:
+        config_flow.XMPP_LOGIN_TIMEOUT = saved
+    assert result["errors"] == {"base": "cannot_connect"}
+
+    await bot.start()
+    result = await hass.config_entries.flow.async_configure(flow_id, login(prosody))
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    assert result["step_id"] == "xmpp_consent"
+    assert result["url"].startswith("https://fake-proxy.invalid/dataconnect-proxy/authorize?id=")
+    assert bot.behaviour.calls[-1].fields["name"]
+
+    bot.complete_authorization([PRM, OTHER_PRM])
+    await hass.async_block_till_done(wait_background_tasks=True)
+    result = await hass.config_entries.flow.async_configure(flow_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "prm"  # two PRMs in the authorize message: pick
+    result = await hass.config_entries.flow.async_configure(flow_id, {"prms": [PRM]})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    data = result["data"]
+    assert data["source"] == "consometers_xmpp"
+    assert data["prms"] == [PRM]
+    assert data["jid"] == USER_JID
+    assert data["password"] == PASSWORD
+    assert data["xmpp_generation"] == "quoalise"
+    entry = result["result"]
+    await hass.async_block_till_done()
+    await entry.runtime_data.source.session.async_wait_ready(10)  # the entry logged in with what the flow checked
+    # End to end: the entry's engine starts the history import through the proxy, as the JID that consented.
+    calls = len(bot.behaviour.calls)
+    async with asyncio.timeout(30):
+        while not any(call.node in {"get_load_curve", "get_daily"} for call in bot.behaviour.calls[calls:]):  # noqa: ASYNC110
+            await asyncio.sleep(0.1)
+    served = [call for call in bot.behaviour.calls[calls:] if call.node in {"get_load_curve", "get_daily"}]
+    assert {(call.jid, call.fields["usage_point_id"]) for call in served} == {(USER_JID, PRM)}
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_consent_timeout_then_retry(
+    hass: HomeAssistant, prosody: Prosody, make_proxy: ProxyFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = await make_proxy("seed")
+    monkeypatch.setattr(config_flow, "XMPP_CONSENT_TIMEOUT", 0.5)
+    flow_id = await start(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, login(prosody))
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    await hass.async_block_till_done(wait_background_tasks=True)  # no consent within 0.5 s
+    result = await hass.config_entries.flow.async_configure(flow_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "xmpp_consent_timeout"
+    monkeypatch.setattr(config_flow, "XMPP_CONSENT_TIMEOUT", 10.0)
+    result = await hass.config_entries.flow.async_configure(flow_id, {})
+    assert result["type"] is FlowResultType.EXTERNAL_STEP  # a new page
+    assert len(bot.authorizations) == 2
+    bot.complete_authorization([PRM])  # the seed proxy echoes the state of the newest page
+    await hass.async_block_till_done(wait_background_tasks=True)
+    result = await hass.config_entries.flow.async_configure(flow_id)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["prms"] == [PRM]
+    assert result["data"]["xmpp_generation"] == "legacy"
+    await hass.async_block_till_done()
+    await result["result"].runtime_data.source.session.async_wait_ready(10)
+    assert await hass.config_entries.async_unload(result["result"].entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_reauth_checks_the_new_password_and_each_prm(
+    hass: HomeAssistant, prosody: Prosody, make_proxy: ProxyFactory
+) -> None:
+    bot = await make_proxy("head")
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Linky XMPP",
+        data={"source": "consometers_xmpp", **login(prosody, password="old"), "prms": [PRM], "xmpp_generation": None},
+        unique_id=PRM,
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    assert result["step_id"] == "consometers_xmpp"
+    flow_id = result["flow_id"]
+    result = await hass.config_entries.flow.async_configure(flow_id, login(prosody, password="still wrong"))
+    assert result["errors"] == {"base": "invalid_auth"}
+    # Logged in, but the proxy holds no consent of this JID for the PRM (its one check request is refused):
+    # the consent page follows.
+    result = await hass.config_entries.flow.async_configure(flow_id, login(prosody))
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    assert [call.node for call in bot.behaviour.calls] == ["get_load_curve", "get_authorize_uri"]
+    bot.complete_authorization([PRM])
+    await hass.async_block_till_done(wait_background_tasks=True)
+    result = await hass.config_entries.flow.async_configure(flow_id)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data["password"] == PASSWORD
+    assert entry.data["prms"] == [PRM]
+    assert set(entry.data["verified"]) == {PRM}
+    await hass.async_block_till_done()  # reloaded with the new password
+    await entry.runtime_data.source.session.async_wait_ready(10)
+
+    # A second reauthentication while the consent holds: one check request, no consent page.
+    calls = len(bot.behaviour.calls)
+    result = await entry.start_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], login(prosody))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert [call.node for call in bot.behaviour.calls[calls:]] == ["get_load_curve"]
+    await hass.async_block_till_done()
+    await entry.runtime_data.source.session.async_wait_ready(10)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_reconfigure_to_another_account_needs_its_consent(
+    hass: HomeAssistant, prosody: Prosody, make_proxy: ProxyFactory
+) -> None:
+    bot = await make_proxy("head")
+    bot.allowed.add((USER_JID, PRM))
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Linky XMPP",
+        data={"source": "consometers_xmpp", **login(prosody), "prms": [PRM], "xmpp_generation": "quoalise"},
+        unique_id=PRM,
+    )
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "consometers_xmpp"
+    flow_id = result["flow_id"]
+    suggested = {
+        str(key): key.description["suggested_value"] for key in result["data_schema"].schema if key.description
+    }
+    assert suggested["jid"] == USER_JID
+    assert "password" not in suggested  # never sent back to the browser
+    other = prosody.add_account("other", "other-password")
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, login(prosody, jid=other, password="other-password")
+    )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP  # the proxy keys consent on the JID: the new one has none
+    bot.complete_authorization([PRM])
+    await hass.async_block_till_done(wait_background_tasks=True)
+    result = await hass.config_entries.flow.async_configure(flow_id)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data["jid"] == other
+    assert (other, PRM) in bot.allowed
+    await hass.async_block_till_done()
+    await entry.runtime_data.source.session.async_wait_ready(10)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
