@@ -260,6 +260,54 @@ _MEASURE_NAMES: Mapping[tuple[Generation, Measure], Callable[[Direction], str]] 
 _UNITS = {Measure.LOAD_CURVE: "W", Measure.DAILY_ENERGY: "Wh"}
 
 
+def _records(blocks: Iterable[_Block], expected: str, unit: str) -> list[tuple[float, str | None, timedelta | None]]:
+    """Every record of the blocks, checked: named for the PRM and measure asked (``urn:dev:prm:<PRM>_…``), in unit."""
+    merged: list[tuple[float, str | None, timedelta | None]] = []
+    for block in blocks:
+        for record in block.records:
+            if _PRM_NAME.match(record.name) is None:
+                raise InvalidResponseError(f"SenML name {record.name[:60]!r} is not urn:dev:prm:<PRM>_…")
+            if record.name != expected:
+                raise InvalidResponseError(f"SenML record for {record.name[:60]!r}, expected {expected!r}")
+            if record.unit != unit:
+                raise InvalidResponseError(f"SenML unit {record.unit!r} where {unit!r} was expected")
+            merged.append((record.time, record.value, block.step))
+    return merged
+
+
+def _by_instant(
+    merged: list[tuple[float, str | None, timedelta | None]],
+) -> list[tuple[float, str | None, timedelta | None]]:
+    """One record per instant, in time order (a repeated block is merged; two values for one instant are refused)."""
+    by_time: dict[float, tuple[float, str | None, timedelta | None]] = {}
+    for item in merged:
+        known = by_time.get(item[0])
+        if known is not None and known[1] != item[1]:
+            raise InvalidResponseError("two SenML values for one instant")
+        by_time[item[0]] = item
+    return [by_time[t] for t in sorted(by_time)]
+
+
+def _point(
+    time: float, value: str | None, step: timedelta | None, measure: Measure, generation: Generation
+) -> dict[str, str | None]:
+    """A record as a Data Connect 2026 point (``v``, ``d``, and ``p`` for a curve with a known step)."""
+    try:
+        instant = datetime.fromtimestamp(time, UTC)
+    except (OverflowError, OSError, ValueError) as err:
+        raise InvalidResponseError("SenML time out of range") from err
+    if measure is Measure.DAILY_ENERGY:
+        stamp = _paris_day(instant).isoformat()
+    elif generation is Generation.LEGACY:
+        stamp = instant.replace(tzinfo=None).isoformat(sep=" ")  # Paris wall clock labelled UTC
+    else:
+        stamp = instant.isoformat()
+    point: dict[str, str | None] = {"v": value, "d": stamp}
+    if measure is Measure.LOAD_CURVE and step is not None:
+        point["p"] = _iso_step(step)
+    return point
+
+
 def senml_body(
     blocks: Iterable[_Block],
     *,
@@ -272,50 +320,17 @@ def senml_body(
     naming = _MEASURE_NAMES.get((generation, measure))
     if naming is None:
         raise UnsupportedError(f"the consometers proxy ({generation}) serves no {direction} {measure}")
-    expected = f"urn:dev:prm:{prm}_{naming(direction)}"
     unit = _UNITS[measure]
-    merged: list[tuple[float, str | None, timedelta | None]] = []
-    for block in blocks:
-        for record in block.records:
-            match = _PRM_NAME.match(record.name)
-            if match is None:
-                raise InvalidResponseError(f"SenML name {record.name[:60]!r} is not urn:dev:prm:<PRM>_…")
-            if record.name != expected:
-                raise InvalidResponseError(f"SenML record for {record.name[:60]!r}, expected {expected!r}")
-            if record.unit != unit:
-                raise InvalidResponseError(f"SenML unit {record.unit!r} where {unit!r} was expected")
-            merged.append((record.time, record.value, block.step))
+    merged = _records(blocks, f"urn:dev:prm:{prm}_{naming(direction)}", unit)
     if generation is Generation.QUOALISE:
-        by_time: dict[float, tuple[float, str | None, timedelta | None]] = {}
-        for item in merged:
-            known = by_time.get(item[0])
-            if known is not None and known[1] != item[1]:
-                raise InvalidResponseError("two SenML values for one instant")
-            by_time[item[0]] = item
-        merged = [by_time[t] for t in sorted(by_time)]
-    points: list[dict[str, str | None]] = []
-    for time, value, step in merged:
-        try:
-            instant = datetime.fromtimestamp(time, UTC)
-        except (OverflowError, OSError, ValueError) as err:
-            raise InvalidResponseError("SenML time out of range") from err
-        if measure is Measure.DAILY_ENERGY:
-            stamp = _paris_day(instant).isoformat()
-        elif generation is Generation.LEGACY:
-            stamp = instant.replace(tzinfo=None).isoformat(sep=" ")  # Paris wall clock labelled UTC
-        else:
-            stamp = instant.isoformat()
-        point: dict[str, str | None] = {"v": value, "d": stamp}
-        if measure is Measure.LOAD_CURVE and step is not None:
-            point["p"] = _iso_step(step)
-        points.append(point)
+        merged = _by_instant(merged)
     return {
         "idPrm": prm,
         "grandeur": [
             {
                 "grandeurMetier": "CONS" if direction is Direction.CONSUMPTION else "PROD",
                 "unite": unit,
-                "points": points,
+                "points": [_point(time, value, step, measure, generation) for time, value, step in merged],
             }
         ],
     }
@@ -732,7 +747,7 @@ class XmppSession:
 
 def _stop_filters(client: ClientXMPP) -> None:
     """Cancel slixmpp's outgoing-filter task: it outlives the connection, and slixmpp cancels it only in ``__del__``."""
-    task = client._run_out_filters  # slixmpp offers no public way to end it
+    task = client._run_out_filters  # noqa: SLF001 - slixmpp offers no public way to end it
     if task is not None and not task.done():
         task.cancel()
 
@@ -786,6 +801,15 @@ class ConsometersProxy(MeteringSource):
     def __repr__(self) -> str:
         """Never show credentials (nor the user's JID)."""
         return f"<ConsometersProxy {self._proxy.domain}>"
+
+    @property
+    def location(self) -> str:
+        """``consometers_xmpp <proxy JID>``, where the cache's data comes from.
+
+        Stable whatever the generation (learnt after login) and the account (another JID reads the same meters
+        through the same proxy).
+        """
+        return f"consometers_xmpp {self._proxy.bare}"
 
     @property
     def contract(self) -> SourceContract:
