@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import logging
 
 import pytest
+from slixmpp import JID
 
 from custom_components.enedis.api import (
     AuthError,
@@ -23,6 +24,8 @@ from custom_components.enedis.api.errors import WrongDirectionError
 from custom_components.enedis.api.xmpp import (
     CONSOMETERS_CONTRACT,
     CONSOMETERS_LEGACY_CONTRACT,
+    PROXY_JID,
+    ConsometersProxy,
     Generation,
     ProxyUnreachableError,
 )
@@ -235,3 +238,16 @@ async def test_server_restart_mid_requests(
     again = await asyncio.wait_for(waiting, 15)
     assert again == first
     assert source.session.connections == 2
+
+
+async def test_location_is_the_proxy_whatever_the_account_and_generation() -> None:
+    """The key recorded with the cache: another account or the generation learnt after login restart nothing."""
+
+    def location(jid: str, generation: Generation | None) -> str:
+        return ConsometersProxy(jid, "secret-password", proxy_jid=PROXY_JID, generation=generation).location
+
+    first = location("alice@example.org", None)
+    assert first == f"consometers_xmpp {JID(PROXY_JID).bare}"
+    assert location("bob@example.org", Generation.LEGACY) == first == location("alice@example.org", Generation.QUOALISE)
+    assert "secret" not in first
+    assert "alice" not in first
