@@ -38,9 +38,12 @@ from custom_components.enedis.api.contract import DATA_CONNECT_CONTRACT
 from custom_components.enedis.api.errors import CurveNotEnabledError, InvalidDatesError, WrongDirectionError
 from custom_components.enedis.const import (
     CONF_MEASURES,
+    CONF_TARIFF,
     MEASURE_DAILY_ENERGY,
     MEASURE_LOAD_CURVE,
     MEASURE_MAX_POWER,
+    TARIFF_BASE,
+    TARIFF_HPHC,
 )
 from custom_components.enedis.fetcher import (
     REFUSAL_RETRY,
@@ -195,15 +198,39 @@ def test_when_index_registers_come_back_then_they_are_kept_and_the_window_is_mar
 
 def test_when_index_request_fails_then_no_register_is_kept_but_the_window_is_asked() -> None:
     series = SeriesCache()
-    series.progress[Measure.INDEX].probe = (date(2023, 3, 1), date(2023, 6, 1))
-    job = Job(PRM, C, Measure.INDEX, date(2023, 4, 16), date(2023, 6, 1), backfill=True, probe=True)
+    job = Job(PRM, C, Measure.INDEX, date(2023, 4, 16), date(2023, 6, 1), backfill=True)
     registers = {date(2023, 4, 20): {"HP": 1.0}}
     assert apply(series, job, Outcome(Kind.INDEX, registers=registers, error=NoDataError())) == Effects(touched=True)
     assert series.registers == {}
-    assert series.progress[Measure.INDEX].probe == (date(2023, 3, 1), date(2023, 6, 1))  # an error proves nothing
     assert series.progress[Measure.INDEX].fetched == set(days(date(2023, 4, 16), date(2023, 6, 1)))
-    apply(series, job, Outcome(Kind.INDEX, registers=registers))
+
+
+def test_when_an_index_probe_is_served_then_the_bisection_moves_on() -> None:
+    series = SeriesCache()
+    series.progress[Measure.INDEX].probe = (date(2023, 3, 1), date(2023, 6, 1))
+    job = Job(PRM, C, Measure.INDEX, date(2023, 4, 16), date(2023, 6, 1), backfill=True, probe=True)
+    apply(series, job, Outcome(Kind.INDEX, registers={date(2023, 4, 20): {"HP": 1.0}}))
     assert series.progress[Measure.INDEX].probe == (date(2023, 3, 1), date(2023, 4, 16))
+    assert series.registers == {date(2023, 4, 20): {"HP": 1.0}}
+
+
+def test_when_an_index_probe_answers_no_data_then_the_bisection_moves_on_instead_of_asking_again() -> None:
+    """A window Enedis answers "no data" is not out of range: the oldest day served is at or before its start.
+
+    Daily energy and the load curve already read it so; the index kept the probe, and the planner sent the same
+    request again at every refresh, for ever.
+    """
+    ctx = poll_ctx(TODAY, [MEASURE_DAILY_ENERGY], tariff=TARIFF_HPHC)
+    cache = EntryCache()
+    series = cache.prm(PRM).series.setdefault(C, SeriesCache())
+    series.progress[DAILY].history_done = True
+    series.progress[Measure.INDEX].probe = (date(2023, 3, 1), date(2023, 6, 1))
+    job, _ = planner.next_backfill_job(ctx, cache)
+    assert job == Job(PRM, C, Measure.INDEX, date(2023, 4, 16), date(2023, 6, 1), backfill=True, probe=True)
+    apply(series, job, Outcome(Kind.INDEX, error=NoDataError()))
+    assert series.progress[Measure.INDEX].probe == (date(2023, 3, 1), date(2023, 4, 16))
+    again, _ = planner.next_backfill_job(ctx, cache)
+    assert again != job
 
 
 # --- readings -------------------------------------------------------------------------------------------------------
@@ -428,11 +455,11 @@ def test_when_a_gap_of_empty_days_has_curve_below_it_then_the_walk_goes_on() -> 
 # --- the daily poll's back-off --------------------------------------------------------------------------------------
 
 
-def poll_ctx(today: date, measures: list[str] | None = None) -> Context:
+def poll_ctx(today: date, measures: list[str] | None = None, tariff: str = TARIFF_BASE) -> Context:
     return Context(
         today=today,
         now=paris_datetime(today, 10),
-        options=EntryOptions.from_entry({CONF_MEASURES: measures or [MEASURE_DAILY_ENERGY]}),
+        options=EntryOptions.from_entry({CONF_MEASURES: measures or [MEASURE_DAILY_ENERGY], CONF_TARIFF: tariff}),
         contract=DATA_CONNECT_CONTRACT,
         prms=(PRM,),
         entry_prms=1,
