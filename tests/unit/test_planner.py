@@ -539,3 +539,24 @@ def test_when_old_partial_days_remain_then_a_repair_job_comes_last() -> None:
     jobs, _ = plan(planner.backfill_jobs, make_ctx(), entry(series), PRM, C)
     repair = Job(PRM, C, Measure.LOAD_CURVE, old[0], old[0] + timedelta(days=1), backfill=True, repair=True)
     assert jobs == [(4, repair)]
+
+
+def test_when_the_curve_starts_today_then_the_walk_ends_and_tomorrow_poll_asks_yesterday() -> None:
+    """A meter activated today (or whose bisection found nothing served before today) has no curve to walk.
+
+    The walk ended without a frontier, and the daily poll leaves the curve to a walk that has no frontier yet
+    (`due_days`): the curve was never asked again, not even the next days.
+    """
+    activated = {PRM: Contract(PRM, last_activation_date=TODAY)}
+    series = SeriesCache()
+    cache = entry(series)
+    jobs, settled = plan(planner.backfill_jobs, make_ctx(contracts=activated), cache, PRM, C)
+    assert not [j for _, j in jobs if j.measure is Measure.LOAD_CURVE]
+    assert settled.frontier == TODAY
+    assert settled.walk_ended
+    series.settle(settled.frontier, settled.walk_ended, settled.history_done)
+    tomorrow = TODAY + timedelta(days=1)
+    ctx = make_ctx(tomorrow, contracts=activated)
+    assert Job(PRM, C, Measure.LOAD_CURVE, TODAY, tomorrow, backfill=False) in plan(
+        planner.daily_jobs, ctx, cache, PRM, C
+    )
