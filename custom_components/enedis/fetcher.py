@@ -171,9 +171,11 @@ def apply_outcome(
         # full write from the oldest hour happens once the backfill has no job left).
         return Effects(touched=True)
     if kind is Kind.INDEX:
+        if job.probe:
+            # Not out of range, even when answered "no data" (as for the other measures): the bisection moves on,
+            # or the planner would ask the same window again at every refresh.
+            on_probe_success(series, job)
         if outcome.error is None:
-            if job.probe:
-                on_probe_success(series, job)
             series.registers.update({day: dict(classes) for day, classes in outcome.registers.items()})
         series.progress[Measure.INDEX].fetched.update(days_between(job.start, job.end))
         return Effects(touched=True)

@@ -261,6 +261,10 @@ def _curve_backfill(
         upper = frontier = max(first, upper - window)
     moved = frontier if frontier != series.curve_frontier else None
     if upper <= first:
+        if frontier is None:
+            # Nothing to walk (the curve starts today): the frontier is today, so that the daily poll asks the
+            # next days (it leaves the days of a walk without frontier to the walk, which is over).
+            moved = ctx.today
         return None, Settled(frontier=moved, walk_ended=True)
     lower = max(first, upper - window)
     tier = 0 if frontier is None else CURVE_TIERS[measure]
