@@ -409,7 +409,9 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
                 for job in jobs:
                     await self._async_run_job(job, touched)
                 self._series(prm, direction).last_poll_day = today
-                book_incomplete_days(self._context(now), self._series(prm, direction), direction)
+                ctx = self._context(now)
+                first = planner.start(ctx, self.store.cache, prm, direction, Measure.DAILY_ENERGY)
+                book_incomplete_days(ctx, self._series(prm, direction), direction, first)
 
     async def _async_backfill(self, touched: set[tuple[str, Direction]]) -> None:
         """Backfill, newest first, within the source's pacing."""

@@ -407,10 +407,17 @@ def lift_refusal(series: SeriesCache, job: Job, refusal: MeasureRefusal) -> None
 # --- after the daily poll -----------------------------------------------------------------------------------------
 
 
-def book_incomplete_days(ctx: Context, series: SeriesCache, direction: Direction) -> None:
-    """After a daily poll: back-off of the incomplete recent days (1, 2, 4, 8 days), given up after `RETRY_DAYS`."""
+def book_incomplete_days(ctx: Context, series: SeriesCache, direction: Direction, first: date | None = None) -> None:
+    """After a daily poll: back-off of the incomplete recent days (1, 2, 4, 8 days), given up after `RETRY_DAYS`.
+
+    Days before ``first`` (the series' start: activation, what the source serves) are not incomplete: they have
+    nothing to give.
+    """
     today = ctx.today
-    for day in days_between(today - timedelta(days=RETRY_DAYS + 1), today - timedelta(days=1)):
+    oldest = today - timedelta(days=RETRY_DAYS + 1)
+    if first is not None:
+        oldest = max(oldest, first)
+    for day in days_between(oldest, today - timedelta(days=1)):
         incomplete = (
             expects_curve(ctx, direction, series, day) and series.curve_state.get(day) is not CurveState.COMPLETE
         ) or (wants(ctx, Measure.DAILY_ENERGY, direction) and day not in series.daily)

@@ -389,24 +389,33 @@ def _day_complete(series: SeriesCache, measure: Measure, day: date) -> bool:
     return day in series.registers
 
 
-def due_days(series: SeriesCache, measure: Measure, today: date, first_poll: bool) -> list[date]:
-    """Recent days (up to 14 back) to (re)fetch in the daily poll for one measure.
+def _poll_reach(series: SeriesCache, measure: Measure, today: date, first: date | None) -> date | None:
+    """The oldest day the daily poll may ask for a measure; None while the backfill has the measure's days."""
+    if measure is Measure.LOAD_CURVE:
+        if series.curve_frontier is None:
+            return None
+        # Not beyond the walk's frontier, nor before the recorded curve begins (no day there to retry).
+        bounds: list[date | None] = [series.curve_frontier, series.progress[measure].floor]
+    else:
+        if not series.progress[measure].history_done:
+            return None  # the backfill asks the days of a history not done yet
+        bounds = []
+    return max([today - timedelta(days=RETRY_DAYS), *(day for day in (first, *bounds) if day is not None)])
+
+
+def due_days(
+    series: SeriesCache, measure: Measure, today: date, first_poll: bool, first: date | None = None
+) -> list[date]:
+    """Recent days (up to 14 back, not before ``first``, the measure's `start`) to (re)fetch in the daily poll.
 
     Days the backfill has not reached yet are left to it; yesterday is due until complete; the day before
     yesterday is refetched once (first poll of the day) for late corrections; older incomplete days are
-    due again after their back-off.
+    due again after their back-off. Days before the meter's activation or what the source serves are never asked
+    (a meter activated last week: one refused window would also delay yesterday's answer).
     """
-    if measure is Measure.LOAD_CURVE:
-        if series.curve_frontier is None:
-            return []
-        oldest = max(today - timedelta(days=RETRY_DAYS), series.curve_frontier)
-        floor = series.progress[measure].floor
-        if floor is not None:
-            oldest = max(oldest, floor)  # days before the recorded curve begins have none to retry
-    else:
-        if not series.progress[measure].history_done:
-            return []  # the backfill asks the days of a history not done yet
-        oldest = today - timedelta(days=RETRY_DAYS)
+    oldest = _poll_reach(series, measure, today, first)
+    if oldest is None:
+        return []
     yesterday = today - timedelta(days=1)
     due: list[date] = []
     for day in days_between(oldest, today):
@@ -447,7 +456,7 @@ def daily_jobs(ctx: Context, cache: EntryCache, prm: str, direction: Direction) 
                 # The weekly re-ask: the newest week in one request; its answer lifts or renews the refusal.
                 jobs.append(Job(prm, direction, measure, today - timedelta(days=window), today, backfill=False))
             continue
-        due = due_days(series, measure, today, first_poll)
+        due = due_days(series, measure, today, first_poll, start(ctx, cache, prm, direction, measure))
         jobs.extend(Job(prm, direction, measure, s, e, backfill=False) for s, e in group_windows(due, window))
     return jobs
 

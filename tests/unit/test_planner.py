@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from custom_components.enedis import planner
+from custom_components.enedis import fetcher, planner
 from custom_components.enedis.api import Contract, Direction, Measure, Reading, SourceContract
 from custom_components.enedis.api.calendar import local_midnight_utc, months_before, paris_datetime
 from custom_components.enedis.api.contract import CONSO_API_CONTRACT, DATA_CONNECT_CONTRACT
@@ -560,3 +560,25 @@ def test_when_the_curve_starts_today_then_the_walk_ends_and_tomorrow_poll_asks_y
     assert Job(PRM, C, Measure.LOAD_CURVE, TODAY, tomorrow, backfill=False) in plan(
         planner.daily_jobs, ctx, cache, PRM, C
     )
+
+
+def test_when_the_meter_was_activated_last_week_then_the_poll_asks_no_day_before() -> None:
+    """Days before the activation have nothing to give: asked with yesterday, they would make Enedis refuse it too."""
+    activation = date(2026, 3, 27)
+    series = SeriesCache(curve_frontier=activation, last_poll_day=TODAY - timedelta(days=1))
+    for day in days(activation, TODAY - timedelta(days=1)):
+        series.curve_state[day] = CurveState.COMPLETE
+        series.daily[day] = 12000.0
+        series.max_power[day] = peak(day)
+    for measure in Measure:
+        series.progress[measure].history_done = True
+    ctx = make_ctx(contracts={PRM: Contract(PRM, last_activation_date=activation)})
+    late = TODAY - timedelta(days=2)
+    assert plan(planner.daily_jobs, ctx, entry(series), PRM, C) == [
+        Job(PRM, C, Measure.LOAD_CURVE, late, TODAY, backfill=False),
+        Job(PRM, C, Measure.DAILY_ENERGY, late, TODAY, backfill=False),
+        Job(PRM, C, Measure.MAX_POWER, late, TODAY, backfill=False),
+    ]
+    # And the poll's book-keeping does not count them as incomplete (nor give them up later).
+    fetcher.book_incomplete_days(ctx, series, C, planner.start(ctx, entry(series), PRM, C, Measure.DAILY_ENERGY))
+    assert not [day for day in series.attempts if day < activation]
