@@ -9,6 +9,7 @@ importer never plans. The CPU work of one series (hours, tariff series, origin, 
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,16 +20,69 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
 from .api import Direction, Measure
+from .api.calendar import local_day, to_utc, utc_hour
 from .const import DOMAIN, TARIFF_TEMPO
-from .ledger import CurveState, DayInput, Publication, build_hours, choose_origin, publish, repair_rows
+from .ledger import (
+    CurveState,
+    DayInput,
+    Publication,
+    Published,
+    choose_origin,
+    day_hours,
+    publish,
+    publish_update,
+    published,
+    repair_rows,
+)
 from .options import EntryOptions
 from .statistics import async_clear, async_recorded_rows, async_write, energy_metadata, series_metadata
 from .store import EnedisStore, SeriesCache
 from .tariff_history import async_price_periods, async_tempo_colours
-from .tariff_series import TariffConfig, TariffResult, build_consumption_tariffs, build_production_compensation
-from .tariffs import OffpeakFormatError, OffpeakWindow, parse_offpeak
+from .tariff_series import (
+    DayTariffs,
+    TariffConfig,
+    TariffResult,
+    assemble,
+    consumption_day,
+    consumption_keys,
+    production_day,
+    production_keys,
+)
+from .tariffs import FEED_IN, OffpeakFormatError, OffpeakWindow, PricePeriod, parse_offpeak
 
 _LOGGER = logging.getLogger(__name__)
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class DayResult:
+    """One day's share of a series: its key (everything its result depends on), its hours and tariff hours."""
+
+    key: tuple[object, ...]
+    hours: dict[datetime, float]
+    tariffs: DayTariffs
+
+    def values(self, statistic: str) -> dict[datetime, float]:
+        """The day's hours of one statistic (``""`` the energy, else a tariff series' key)."""
+        return self.tariffs.series.get(statistic, {}) if statistic else self.hours
+
+
+@dataclass(frozen=True, slots=True)
+class ImportMemo:
+    """What the last import of a series computed, kept in memory only (a restart computes everything once).
+
+    Lets the next import recompute only the days whose inputs changed and publish only the hours that move
+    (`ledger.publish_update`); anything it cannot vouch for (the tariff configuration changed, the origin moved,
+    the written hours are not those it produced) falls back to the full computation, with identical results.
+    """
+
+    key: tuple[object, ...]
+    """The series-wide inputs (direction, tariff option, windows, fee, series keys, first price period)."""
+    days: dict[date, DayResult]
+    """Per day, sorted."""
+    origin: datetime | None
+    published: dict[str, Published]
+    """Per statistic, what the recorder holds (as produced by that import)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,40 +92,131 @@ class ImportJob:
     inputs: list[DayInput]
     direction: Direction
     previous: dict[str, dict[datetime, float]]
-    """Per statistic (``""`` the energy series, else the tariff series' key): the hours last written."""
+    """Per statistic (``""`` the energy series, else the tariff series' key): the hours last written (the cache's
+    own mappings: they are replaced, never changed in place)."""
     origin: datetime | None
     complete: bool
     """No backfill job left for the series: no older hour will come (see `choose_origin`)."""
     config: TariffConfig
     colours: dict[date, str]
     registers: dict[date, dict[str, float]]
+    memo: ImportMemo | None = None
+    """The previous import's memo of this series (None: compute every day)."""
 
 
 @dataclass(frozen=True, slots=True)
 class ComputedImport:
-    """The rows to write per statistic, the series' new origin, and the tariff report."""
+    """The rows to write per statistic, the series' new origin, the tariff report and the next memo."""
 
     origin: datetime | None
     publications: dict[str, Publication]
     tariffs: TariffResult
+    """The report (unsplit days, unknown colours, unpriced hours); its ``series`` is empty after an incremental
+    compute (the rows are in ``publications``)."""
+    memo: ImportMemo
+
+
+class _PeriodKeys:
+    """Per day, the price periods its hours can fall in: the one in force at its start and those starting in it."""
+
+    def __init__(self, periods: Iterable[PricePeriod]) -> None:
+        self._ordered = sorted(periods, key=lambda period: to_utc(period.start))
+        self._days = [local_day(period.start) for period in self._ordered]
+
+    def __call__(self, day: date) -> tuple[PricePeriod | None, tuple[PricePeriod, ...]]:
+        first = bisect_left(self._days, day)
+        last = bisect_right(self._days, day)
+        return (self._ordered[first - 1] if first else None, tuple(self._ordered[first:last]))
+
+
+def _written_matches(published: Published | None, previous: dict[datetime, float]) -> bool:
+    return published is not None and (previous is published.written or previous == published.written)
 
 
 def compute_import(job: ImportJob) -> ComputedImport:
-    """Hours, tariff series and the rows to write for one series (pure CPU work, run in the executor)."""
-    hours = build_hours(job.inputs)
-    if job.direction is Direction.CONSUMPTION:
-        tariffs = build_consumption_tariffs(job.inputs, hours, job.config, job.colours, job.registers)
-    else:
-        tariffs = build_production_compensation(hours, job.config)
-    written = [hour for hours_written in job.previous.values() for hour in hours_written]
-    origin = choose_origin(hours, job.origin, oldest_written=min(written, default=None), complete=job.complete)
-    if origin is None:
-        return ComputedImport(origin=None, publications={}, tariffs=tariffs)
-    current = {"": hours, **tariffs.series}
-    publications = {
-        key: publish(job.previous.get(key, {}), values, origin, job.origin) for key, values in current.items()
+    """Hours, tariff series and the rows to write for one series (pure CPU work, run in the executor).
+
+    The same result as computing every day (`ledger.build_hours`, `tariff_series.build_consumption_tariffs` or
+    `build_production_compensation`, `ledger.choose_origin`, `ledger.publish`), with the work of the days and hours
+    that did not change since ``job.memo`` taken from it.
+    """
+    config = job.config
+    consumption = job.direction is Direction.CONSUMPTION
+    keys = consumption_keys(config) if consumption else production_keys(config)
+    priced = config.periods if consumption else tuple(p for p in config.periods if FEED_IN in p.prices)
+    first_price = min((to_utc(period.start) for period in config.periods), default=None)
+    series_key = (job.direction, config.option, config.windows, config.monthly_fee, keys, first_price)
+    memo = job.memo if job.memo is not None and job.memo.key == series_key else None
+    old_days = memo.days if memo is not None else {}
+    period_key = _PeriodKeys(priced)
+    days: dict[date, DayResult] = {}
+    changed: list[date] = []
+    for entry in sorted(job.inputs, key=lambda entry: entry.day):
+        day = entry.day
+        if day in days:
+            msg = f"day {day.isoformat()} given twice"
+            raise ValueError(msg)
+        registers = job.registers.get(day)
+        day_key = (entry, registers, job.colours.get(day - ONE_DAY), job.colours.get(day), period_key(day))
+        old = old_days.get(day)
+        if old is not None and old.key == day_key:
+            days[day] = old
+            continue
+        hours = day_hours(entry)
+        if consumption:
+            tariffs = consumption_day(day, entry, hours, config, colours=job.colours, registers=registers)
+        else:
+            tariffs = production_day(day, hours, config)
+        days[day] = DayResult(day_key, hours, tariffs)
+        changed.append(day)
+    changed.extend(day for day in old_days if day not in days)
+
+    statistics = ("", *keys)
+    valid = {
+        key: _written_matches(memo.published.get(key) if memo is not None else None, job.previous.get(key, {}))
+        for key in statistics
     }
-    return ComputedImport(origin=origin, publications=publications, tariffs=tariffs)
+    oldest_written: datetime | None = None
+    for key, hours_written in job.previous.items():
+        known = memo.published.get(key) if memo is not None and valid.get(key) else None
+        # A memo's hours are sorted: no scan of the ~26,000 hours.
+        oldest = min(hours_written, default=None) if known is None else next(iter(known.hours), None)
+        if oldest is not None and (oldest_written is None or oldest < oldest_written):
+            oldest_written = oldest
+    filled = [result.hours for result in days.values() if result.hours]
+    known_hours = [next(iter(filled[0])), next(reversed(filled[-1]))] if filled else []
+    origin = choose_origin(known_hours, job.origin, oldest_written=oldest_written, complete=job.complete)
+    incremental = (
+        memo is not None
+        and origin is not None
+        and memo.origin == origin
+        and job.origin is not None
+        and utc_hour(job.origin) == origin
+        and all(valid.values())
+    )
+    report = assemble(keys, (result.tariffs for result in days.values()), with_series=not incremental)
+    if origin is None:
+        return ComputedImport(None, {}, report, ImportMemo(series_key, days, None, {}))
+    publications: dict[str, Publication] = {}
+    after: dict[str, Published] = {}
+    if incremental and memo is not None:
+        for key in statistics:
+            updates: dict[datetime, float] = {}
+            for day in changed:
+                if (old := old_days.get(day)) is not None:
+                    updates.update(dict.fromkeys(old.values(key), 0.0))
+                if (new := days.get(day)) is not None:
+                    updates.update(new.values(key))
+            newest = next((max(values) for result in reversed(days.values()) if (values := result.values(key))), None)
+            publications[key], after[key] = publish_update(memo.published[key], updates, newest)
+        return ComputedImport(origin, publications, report, ImportMemo(series_key, days, origin, after))
+    current = {"": {hour: wh for result in days.values() for hour, wh in result.hours.items()}, **report.series}
+    for key, values in current.items():
+        publication = publish(job.previous.get(key, {}), values, origin, job.origin)
+        publications[key] = publication
+        if (state := published(publication.written, origin)) is not None:
+            after[key] = state
+    return ComputedImport(origin, publications, report, ImportMemo(series_key, days, origin, after))
 
 
 def day_inputs(series: SeriesCache, *, wants_curve: bool) -> list[DayInput]:
@@ -121,6 +266,8 @@ class Importer:
         self.rows_written = 0
         self.tariff_reports: dict[str, dict[str, Any]] = {}
         """Per PRM: days that could not be split or priced (diagnostics)."""
+        self._memos: dict[tuple[str, Direction], ImportMemo] = {}
+        """Per series, the last import's memo (`ImportMemo`): in memory only."""
 
     def _series(self, prm: str, direction: Direction) -> SeriesCache:
         return self._store.cache.prm(prm).series.setdefault(direction, SeriesCache())
@@ -181,18 +328,24 @@ class Importer:
             done = complete(prm, direction)
             inputs = day_inputs(series, wants_curve=wants_curve(direction))
             config, colours = await self._async_tariff_inputs(prm, inputs)
+            # The memo goes with the job and comes back only once its rows are written: an import that fails half-way
+            # leaves none, and the next one computes every day.
+            memo = self._memos.pop((prm, direction), None)
             job = ImportJob(
                 inputs=inputs,
                 direction=direction,
-                previous={"": dict(series.written), **{k: dict(v) for k, v in series.extra_written.items()}},
+                # The cache's mappings themselves (no copy of ~26,000 hours each): they are replaced, never changed.
+                previous={"": series.written, **series.extra_written},
                 origin=series.anchor,
                 complete=done,
                 config=config,
                 colours=colours,
                 registers=dict(series.registers),
+                memo=memo,
             )
             computed = await self.hass.async_add_executor_job(compute_import, job)
             if computed.origin is None:
+                self._memos[(prm, direction)] = computed.memo
                 continue
             for key, publication in computed.publications.items():
                 metadata = series_metadata(self.hass, prm, key) if key else energy_metadata(self.hass, prm, direction)
@@ -204,6 +357,7 @@ class Importer:
                 else:
                     series.written = publication.written
             series.anchor = computed.origin
+            self._memos[(prm, direction)] = computed.memo
             result = computed.tariffs
             report = self.tariff_reports.setdefault(prm, {})
             if direction is Direction.CONSUMPTION:
