@@ -186,12 +186,15 @@ def compute_import(job: ImportJob) -> ComputedImport:
     filled = [result.hours for result in days.values() if result.hours]
     known_hours = [next(iter(filled[0])), next(reversed(filled[-1]))] if filled else []
     origin = choose_origin(known_hours, job.origin, oldest_written=oldest_written, complete=job.complete)
+    # Incremental when the memo's written hours are the cache's and its origin the series' (the origin may have
+    # moved back since: the held hours are then published too, and every sum moves with them).
     incremental = (
         memo is not None
         and origin is not None
-        and memo.origin == origin
+        and memo.origin is not None
         and job.origin is not None
-        and utc_hour(job.origin) == origin
+        and utc_hour(job.origin) == memo.origin
+        and origin <= memo.origin
         and all(valid.values())
     )
     report = assemble(keys, (result.tariffs for result in days.values()), with_series=not incremental)
@@ -199,16 +202,20 @@ def compute_import(job: ImportJob) -> ComputedImport:
         return ComputedImport(None, {}, report, ImportMemo(series_key, days, None, {}))
     publications: dict[str, Publication] = {}
     after: dict[str, Published] = {}
-    if incremental and memo is not None:
+    if incremental and memo is not None and memo.origin is not None:
+        former = memo.origin
+        held = [] if origin == former else [r for r in days.values() if r.hours and next(iter(r.hours)) < former]
         for key in statistics:
             updates: dict[datetime, float] = {}
+            for result in held:
+                updates.update(result.values(key))
             for day in changed:
                 if (old := old_days.get(day)) is not None:
                     updates.update(dict.fromkeys(old.values(key), 0.0))
                 if (new := days.get(day)) is not None:
                     updates.update(new.values(key))
             newest = next((max(values) for result in reversed(days.values()) if (values := result.values(key))), None)
-            publications[key], after[key] = publish_update(memo.published[key], updates, newest)
+            publications[key], after[key] = publish_update(memo.published[key], updates, newest, origin)
         return ComputedImport(origin, publications, report, ImportMemo(series_key, days, origin, after))
     current = {"": {hour: wh for result in days.values() for hour, wh in result.hours.items()}, **report.series}
     for key, values in current.items():

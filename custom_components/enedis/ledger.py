@@ -499,23 +499,29 @@ def published(written: Mapping[datetime, float], origin: datetime) -> Published 
 
 
 def publish_update(
-    before: Published, updates: Mapping[datetime, float], newest: datetime | None
+    before: Published, updates: Mapping[datetime, float], newest: datetime | None, origin: datetime | None = None
 ) -> tuple[Publication, Published]:
     """`publish` when the statistic was last published as ``before`` and its current hours changed only at
-    ``updates`` (an hour no longer there given as 0.0), the origin unchanged; ``newest`` is the newest current hour.
+    ``updates`` (an hour no longer there given as 0.0); ``newest`` is the newest current hour.
 
-    Same rows and same written hours as `publish(before.written, current, origin, origin)`, in time proportional to
-    what moved: the hours from the first changed one on (their sums move with it), not the whole series. Hours of
-    ``updates`` before the origin are held, as in `publish`.
+    Same rows and same written hours as `publish(before.written, current, origin, before.origin)`, in time
+    proportional to what moved: the hours from the first changed one on (their sums move with it), not the whole
+    series. ``origin`` (default: unchanged) may move back (`choose_origin`): ``updates`` must then also give every
+    current hour between it and the former origin (they were held). Hours of ``updates`` before the origin are held,
+    as in `publish`.
     """  # noqa: D205
-    origin = before.origin
-    base = origin.timestamp()
+    start = before.origin if origin is None else utc_hour(origin)
+    if start > before.origin:
+        msg = "the origin never moves forward (choose_origin)"
+        raise ValueError(msg)
+    base = start.timestamp()
+    shift = int((before.origin.timestamp() - base) // _HOUR_S)
     old_count = len(before.states)
-    count = old_count
-    if newest is not None and newest >= origin:
+    count = shift + old_count
+    if newest is not None and newest >= start:
         count = max(count, int((utc_hour(newest).timestamp() - base) // _HOUR_S) + 1)
-    states = before.states + [0.0] * (count - old_count)
-    first = old_count  # the first index whose state or sum may move: new hours from here
+    states = [0.0] * shift + before.states + [0.0] * (count - shift - old_count)
+    first = 0 if shift else old_count  # the first index whose state or sum may move: new hours are rows
     for hour, value in updates.items():
         index = int((hour.timestamp() - base) // _HOUR_S)
         if index < 0:
@@ -525,7 +531,11 @@ def publish_update(
             first = min(first, index)
     if first >= count:
         return Publication(rows=[], written=before.written, newest_first=bool(before.written)), before
-    hours = before.hours + [datetime.fromtimestamp(base + i * _HOUR_S, UTC) for i in range(old_count, count)]
+    hours = [
+        *(datetime.fromtimestamp(base + i * _HOUR_S, UTC) for i in range(shift)),
+        *before.hours,
+        *(datetime.fromtimestamp(base + i * _HOUR_S, UTC) for i in range(shift + old_count, count)),
+    ]
     sums = before.sums[:first]
     total = sums[-1] if sums else 0.0
     rows: list[StatRow] = []
@@ -535,14 +545,15 @@ def publish_update(
         total += value
         sums.append(total)
         state, running = value / 1000, total / 1000
+        j = i - shift
         if (
-            i >= old_count
-            or abs(old_states[i] / 1000 - state) > TOLERANCE_KWH
-            or abs(old_sums[i] / 1000 - running) > TOLERANCE_KWH
+            not 0 <= j < old_count
+            or abs(old_states[j] / 1000 - state) > TOLERANCE_KWH
+            or abs(old_sums[j] / 1000 - running) > TOLERANCE_KWH
         ):
             rows.append(StatRow(start=hours[i], state=state, sum=running))
     written = dict(zip(hours, states, strict=True))
-    after = Published(origin, written, hours, states, sums)
+    after = Published(start, written, hours, states, sums)
     return Publication(rows=rows, written=written, newest_first=bool(before.written)), after
 
 
