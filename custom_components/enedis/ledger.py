@@ -241,8 +241,8 @@ def _round_cumulative(hours: Mapping[datetime, float]) -> dict[datetime, float]:
     return rounded
 
 
-def _day_hours(entry: DayInput) -> dict[datetime, float]:
-    """Rule 2 for one day: the UTC hours (whole Wh) the day contributes."""
+def day_hours(entry: DayInput) -> dict[datetime, float]:
+    """Rule 2 for one day: the UTC hours (whole Wh) the day contributes, sorted (`build_hours` is their union)."""
     state = entry.curve_state
     lower, upper = day_bounds(entry.day)
     if state is CurveState.PENDING:
@@ -272,7 +272,7 @@ def build_hours(days: Iterable[DayInput]) -> dict[datetime, float]:
             msg = f"day {entry.day.isoformat()} given twice"
             raise ValueError(msg)
         seen.add(entry.day)
-        hours.update(_day_hours(entry))
+        hours.update(day_hours(entry))
     return _by_hour(hours)
 
 
@@ -461,6 +461,100 @@ def publish(
         written=written_hours(previous, shown),
         newest_first=bool(previous),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """What one statistic holds in the recorder after a `publish`, as arrays: cheap to update (`publish_update`).
+
+    ``written`` is `Publication.written`: every hour from ``origin`` to the newest, contiguous (`contiguous_hours`);
+    ``hours``, ``states`` (Wh) and ``sums`` (Wh, from ``origin``) are its keys, values and running totals.
+    Immutable by convention: `publish_update` makes new lists.
+    """
+
+    origin: datetime
+    written: dict[datetime, float]
+    hours: list[datetime]
+    states: list[float]
+    sums: list[float]
+
+
+def published(written: Mapping[datetime, float], origin: datetime) -> Published | None:
+    """``written`` (a `Publication.written` from ``origin``) as `Published`; None when it is not contiguous from
+    ``origin`` (hours written by an older version): then only `publish` applies.
+    """  # noqa: D205
+    origin = utc_hour(origin)
+    hours = list(written)
+    base = origin.timestamp()
+    if any(hour.timestamp() != base + i * _HOUR_S for i, hour in enumerate(hours)):
+        return None
+    states = list(written.values())
+    sums: list[float] = []
+    total = 0.0
+    for value in states:
+        total += value
+        sums.append(total)
+    written = written if isinstance(written, dict) else dict(written)
+    return Published(origin, written, hours, states, sums)
+
+
+def publish_update(
+    before: Published, updates: Mapping[datetime, float], newest: datetime | None, origin: datetime | None = None
+) -> tuple[Publication, Published]:
+    """`publish` when the statistic was last published as ``before`` and its current hours changed only at
+    ``updates`` (an hour no longer there given as 0.0); ``newest`` is the newest current hour.
+
+    Same rows and same written hours as `publish(before.written, current, origin, before.origin)`, in time
+    proportional to what moved: the hours from the first changed one on (their sums move with it), not the whole
+    series. ``origin`` (default: unchanged) may move back (`choose_origin`): ``updates`` must then also give every
+    current hour between it and the former origin (they were held). Hours of ``updates`` before the origin are held,
+    as in `publish`.
+    """  # noqa: D205
+    start = before.origin if origin is None else utc_hour(origin)
+    if start > before.origin:
+        msg = "the origin never moves forward (choose_origin)"
+        raise ValueError(msg)
+    base = start.timestamp()
+    shift = int((before.origin.timestamp() - base) // _HOUR_S)
+    old_count = len(before.states)
+    count = shift + old_count
+    if newest is not None and newest >= start:
+        count = max(count, int((utc_hour(newest).timestamp() - base) // _HOUR_S) + 1)
+    states = [0.0] * shift + before.states + [0.0] * (count - shift - old_count)
+    first = 0 if shift else old_count  # the first index whose state or sum may move: new hours are rows
+    for hour, value in updates.items():
+        index = int((hour.timestamp() - base) // _HOUR_S)
+        if index < 0:
+            continue
+        if states[index] != value:
+            states[index] = value
+            first = min(first, index)
+    if first >= count:
+        return Publication(rows=[], written=before.written, newest_first=bool(before.written)), before
+    hours = [
+        *(datetime.fromtimestamp(base + i * _HOUR_S, UTC) for i in range(shift)),
+        *before.hours,
+        *(datetime.fromtimestamp(base + i * _HOUR_S, UTC) for i in range(shift + old_count, count)),
+    ]
+    sums = before.sums[:first]
+    total = sums[-1] if sums else 0.0
+    rows: list[StatRow] = []
+    old_states, old_sums = before.states, before.sums
+    for i in range(first, count):
+        value = states[i]
+        total += value
+        sums.append(total)
+        state, running = value / 1000, total / 1000
+        j = i - shift
+        if (
+            not 0 <= j < old_count
+            or abs(old_states[j] / 1000 - state) > TOLERANCE_KWH
+            or abs(old_sums[j] / 1000 - running) > TOLERANCE_KWH
+        ):
+            rows.append(StatRow(start=hours[i], state=state, sum=running))
+    written = dict(zip(hours, states, strict=True))
+    after = Published(start, written, hours, states, sums)
+    return Publication(rows=rows, written=written, newest_first=bool(before.written)), after
 
 
 def rows_to_repair(

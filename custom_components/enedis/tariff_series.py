@@ -21,11 +21,11 @@ Values are returned per UTC hour; energy in Wh, money in thousandths of a euro, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from .api.calendar import local_day
+from .api.calendar import day_bounds, local_day
 from .const import TARIFF_BASE, TARIFF_HPHC, TARIFF_TEMPO
 from .ledger import CurveState, DayInput
 from .tariffs import (
@@ -34,6 +34,7 @@ from .tariffs import (
     HPHC_REGISTER_CLASSES,
     OFFPEAK,
     PEAK,
+    TEMPO_CLASSES,
     TEMPO_OFFPEAK,
     OffpeakWindow,
     PricePeriod,
@@ -123,45 +124,85 @@ def _agreeing(targets: dict[date, dict[str, float]], raw_off: Mapping[datetime, 
     return agreeing
 
 
-def build_consumption_tariffs(
-    days: Sequence[DayInput],
+@dataclass(frozen=True, slots=True)
+class DayTariffs:
+    """The tariff series' hours of one local day, and what could not be split or priced in it.
+
+    Every step of the tariff series works inside one local day (the split, its rounding, the registers, the
+    prices of each hour), so a series is the union of its days (`assemble`) and a day whose inputs did not change
+    can keep its result (the importer's incremental compute). A day depends on its `DayInput`, its registers,
+    the Tempo colours of the day and of the day before (the night before 06:00 is the previous Tempo day) and the
+    price periods in force during the day.
+    """
+
+    day: date
+    series: dict[str, dict[datetime, float]]
+    """Per series key (see `consumption_keys`), the day's UTC hours."""
+    unsplit: bool = False
+    unknown_colour_days: frozenset[date] = frozenset()
+    unpriced_hours: int = 0
+    unpriced: str | None = None
+    """Why the day's first unpriced hour has no price (a class without a price in the period in force)."""
+
+
+def consumption_keys(config: TariffConfig) -> tuple[str, ...]:
+    """The keys of the consumption's tariff series, in their order, for ``config``."""
+    keys: list[str] = []
+    if config.splits:
+        names = TEMPO_CLASSES if config.option == TARIFF_TEMPO else (OFFPEAK, PEAK)
+        keys.extend(f"consumption_{name}" for name in names)
+    if config.periods:
+        keys.append("consumption_cost")
+    return tuple(keys)
+
+
+def production_keys(config: TariffConfig) -> tuple[str, ...]:
+    """The keys of the production's tariff series: the compensation, when a period has a feed-in price."""
+    return ("production_compensation",) if _feed_in_periods(config) else ()
+
+
+def consumption_day(
+    day: date,
+    entry: DayInput | None,
     hours: Mapping[datetime, float],
     config: TariffConfig,
+    *,
     colours: Mapping[date, str],
-    register_days: Mapping[date, Mapping[str, float]] | None = None,
-) -> TariffResult:
-    """Split and price the consumption of one PRM (``hours``: the ledger's consumption rows, Wh).
+    registers: Mapping[str, float] | None = None,
+) -> DayTariffs:
+    """Split and price the consumption of local ``day`` (``hours``: its ledger rows, Wh; ``entry``: its input).
 
-    With HP/HC, days whose index registers are known take the meter's own split (`_register_targets`), the
+    With HP/HC, a day whose index ``registers`` are known takes the meter's own split (`_register_targets`), the
     curve keeping the shape of the hours; other days keep the curve's split. Tempo keeps the curve's split.
     Off-peak + peak = consumption holds for every hour; registers that disagree with the curve's split by more
-    than `REGISTER_TOLERANCE` are not used for that day.
+    than `REGISTER_TOLERANCE` are not used. Only the curve's hours inside the day count (a reading straddling
+    midnight belongs to both days, each keeps its own hours).
     """
     series: dict[str, dict[datetime, float]] = {}
     classes: dict[str, dict[datetime, float]] = {BASE: dict(hours)}
-    unsplit: list[date] = []
-    unknown: tuple[date, ...] = ()
+    unsplit = False
+    unknown: frozenset[date] = frozenset()
     if config.splits:
         windows = TEMPO_OFFPEAK if config.option == TARIFF_TEMPO else config.windows
         raw_off: dict[datetime, float] = {}
         raw_peak: dict[datetime, float] = {}
-        for day in days:
-            if day.curve_state is not CurveState.COMPLETE:
-                if day.daily_wh is not None or day.curve:
-                    unsplit.append(day.day)
-                continue
-            day_off, day_peak = split_offpeak(day.curve, windows)
-            raw_off.update(day_off)
-            raw_peak.update(day_peak)
-        if register_days and config.option == TARIFF_HPHC:
-            targets = _agreeing(_register_targets(register_days, hours), raw_off)
+        if entry is not None:
+            if entry.curve_state is not CurveState.COMPLETE:
+                unsplit = entry.daily_wh is not None or bool(entry.curve)
+            else:
+                lower, upper = day_bounds(day)
+                day_off, day_peak = split_offpeak(entry.curve, windows)
+                raw_off = {hour: wh for hour, wh in day_off.items() if lower <= hour < upper}
+                raw_peak = {hour: wh for hour, wh in day_peak.items() if lower <= hour < upper}
+        if registers and config.option == TARIFF_HPHC:
+            targets = _agreeing(_register_targets({day: registers}, hours), raw_off)
             reconciled = reconcile_split({OFFPEAK: raw_off, PEAK: raw_peak}, targets)
             raw_off, raw_peak = reconciled[OFFPEAK], reconciled[PEAK]
         offpeak, peak = round_split(raw_off, raw_peak, {h: hours[h] for h in raw_off if h in hours})
         if config.option == TARIFF_TEMPO:
             tempo, unknown_days = split_tempo(offpeak, peak, colours)
             classes = tempo
-            unknown = tuple(sorted(unknown_days))
+            unknown = frozenset(unknown_days)
         else:
             classes = {OFFPEAK: offpeak, PEAK: peak}
         for name, values in classes.items():
@@ -175,17 +216,81 @@ def build_consumption_tariffs(
         series["consumption_cost"] = {hour: euros * 1000 for hour, euros in cost.items()}
         first = min(period.start for period in config.periods)
         unpriced_hours = sum(1 for hour in hours if hour >= first and hour not in cost)
-        if unpriced_hours:
-            unpriced = next(iter(left_out.values()), None) or (
-                "Tempo colour unknown" if unknown else "day known only by its total, not split"
-            )
-    return TariffResult(series, tuple(sorted(unsplit)), unknown, unpriced_hours, unpriced)
+        unpriced = next(iter(left_out.values()), None)
+    return DayTariffs(day, series, unsplit, unknown, unpriced_hours, unpriced)
+
+
+def assemble(keys: Sequence[str], days: Iterable[DayTariffs], *, with_series: bool = True) -> TariffResult:
+    """The tariff series of a whole series from its days (sorted, each day once); ``keys``: `consumption_keys`.
+
+    Without ``with_series`` only the report is assembled (the importer publishes the days' hours itself).
+    """
+    series: dict[str, dict[datetime, float]] = {key: {} for key in keys}
+    unsplit: list[date] = []
+    unknown: set[date] = set()
+    unpriced_hours = 0
+    unpriced: str | None = None
+    for result in days:
+        if with_series:
+            for key, values in result.series.items():
+                series[key].update(values)
+        if result.unsplit:
+            unsplit.append(result.day)
+        unknown |= result.unknown_colour_days
+        unpriced_hours += result.unpriced_hours
+        if unpriced is None:
+            unpriced = result.unpriced
+    if unpriced_hours and unpriced is None:
+        unpriced = "Tempo colour unknown" if unknown else "day known only by its total, not split"
+    elif not unpriced_hours:
+        unpriced = None
+    return TariffResult(series if with_series else {}, tuple(unsplit), tuple(sorted(unknown)), unpriced_hours, unpriced)
+
+
+def _by_day(hours: Mapping[datetime, float]) -> dict[date, dict[datetime, float]]:
+    days: dict[date, dict[datetime, float]] = {}
+    for hour, wh in hours.items():
+        days.setdefault(local_day(hour), {})[hour] = wh
+    return days
+
+
+def build_consumption_tariffs(
+    days: Sequence[DayInput],
+    hours: Mapping[datetime, float],
+    config: TariffConfig,
+    colours: Mapping[date, str],
+    register_days: Mapping[date, Mapping[str, float]] | None = None,
+) -> TariffResult:
+    """Split and price the consumption of one PRM (``hours``: the ledger's consumption rows, Wh), day by day.
+
+    Each local day is `consumption_day` (its input, its hours, its registers); the result is their union.
+    """
+    entries = {entry.day: entry for entry in days}
+    hours_by_day = _by_day(hours)
+    registers = register_days or {}
+    results = [
+        consumption_day(
+            day, entries.get(day), hours_by_day.get(day, {}), config, colours=colours, registers=registers.get(day)
+        )
+        for day in sorted(entries.keys() | hours_by_day.keys())
+    ]
+    return assemble(consumption_keys(config), results)
+
+
+def _feed_in_periods(config: TariffConfig) -> tuple[PricePeriod, ...]:
+    return tuple(p for p in config.periods if FEED_IN in p.prices)
+
+
+def production_day(day: date, hours: Mapping[datetime, float], config: TariffConfig) -> DayTariffs:
+    """The feed-in compensation of local ``day``'s production (milli-EUR per hour), when a feed-in price is set."""
+    periods = _feed_in_periods(config)
+    if not periods:
+        return DayTariffs(day, {})
+    compensation = hourly_compensation(hours, periods)
+    return DayTariffs(day, {"production_compensation": {hour: euros * 1000 for hour, euros in compensation.items()}})
 
 
 def build_production_compensation(hours: Mapping[datetime, float], config: TariffConfig) -> TariffResult:
     """The feed-in compensation of one PRM's production (milli-EUR per hour), when a feed-in price is set."""
-    periods = tuple(p for p in config.periods if FEED_IN in p.prices)
-    if not periods:
-        return TariffResult({})
-    compensation = hourly_compensation(hours, periods)
-    return TariffResult({"production_compensation": {hour: euros * 1000 for hour, euros in compensation.items()}})
+    by_day = _by_day(hours)
+    return assemble(production_keys(config), [production_day(day, by_day[day], config) for day in sorted(by_day)])

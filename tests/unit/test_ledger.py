@@ -25,6 +25,8 @@ from custom_components.enedis.ledger import (
     daily_energy_from_hours,
     hourly_from_curve,
     publish,
+    publish_update,
+    published,
     rows_to_repair,
     rows_to_write,
     written_hours,
@@ -831,3 +833,57 @@ def test_published_sums_start_from_zero_whatever_the_arrival_order(scenario: tup
     for row in build_rows(final_hours, origin or utc(2000, 1, 1)):
         assert recorder.table[row.start] == row
     assert all(recorder.table[hour].state == 0 for hour in set(recorder.table) - set(final_hours))
+
+
+def test_publish_update_is_publish_for_a_few_changed_hours() -> None:
+    """A changed hour, a new hour and a removed hour: the rows `publish` gives, from the first hour that moves."""
+    origin = utc(2026, 1, 1)
+    hours = {origin + i * HOUR: float(100 + i) for i in range(48)}
+    first = publish({}, hours, origin, None)
+    before = published(first.written, origin)
+    assert before is not None
+    assert before.sums[-1] == sum(hours.values())
+    current = dict(hours)
+    current[origin + 30 * HOUR] = 500.0  # changed: this hour and every later sum move
+    del current[origin + 40 * HOUR]  # removed: written as 0
+    current[origin + 50 * HOUR] = 7.0  # new, after a new hour 48 and 49 at 0
+    updates = {origin + 30 * HOUR: 500.0, origin + 40 * HOUR: 0.0, origin + 50 * HOUR: 7.0}
+    expected = publish(first.written, current, origin, origin)
+    publication, after = publish_update(before, updates, origin + 50 * HOUR)
+    assert publication == expected
+    assert publication.rows[0].start == origin + 30 * HOUR
+    assert after.written == expected.written
+    assert after.sums[-1] == sum(current.values())
+    # Nothing moves: no row, the same written hours (the very mapping: the importer knows it by identity).
+    again, same = publish_update(after, {origin + 30 * HOUR: 500.0}, origin + 50 * HOUR)
+    assert again.rows == []
+    assert again.written is after.written
+    assert same is after
+
+
+def test_publish_update_moves_the_origin_back_and_never_forward() -> None:
+    origin = utc(2026, 1, 2)
+    hours = {origin + i * HOUR: 10.0 for i in range(24)}
+    before = published(publish({}, hours, origin, None).written, origin)
+    assert before is not None
+    older = {origin - (i + 1) * HOUR: 5.0 for i in range(3)}  # held hours the new origin brings in
+    expected = publish(before.written, {**older, **hours}, origin - 3 * HOUR, origin)
+    publication, _ = publish_update(before, older, origin + 23 * HOUR, origin - 3 * HOUR)
+    assert publication == expected
+    assert len(publication.rows) == 27  # every sum moved by the 15 Wh before
+    # Held hours of 0 Wh (a day's first hour, then the hours filled before the former origin): new rows all the same,
+    # though no sum moves.
+    zero = {origin - 3 * HOUR: 0.0}
+    expected = publish(before.written, {**zero, **hours}, origin - 3 * HOUR, origin)
+    publication, _ = publish_update(before, zero, origin + 23 * HOUR, origin - 3 * HOUR)
+    assert publication == expected
+    assert [row.start for row in publication.rows] == [origin - (3 - i) * HOUR for i in range(3)]
+    with pytest.raises(ValueError, match="never moves forward"):
+        publish_update(before, {}, None, origin + HOUR)
+
+
+def test_published_refuses_hours_that_are_not_contiguous_from_the_origin() -> None:
+    origin = utc(2026, 1, 1)
+    assert published({origin: 1.0, origin + 2 * HOUR: 1.0, origin + HOUR: 1.0}, origin) is None
+    assert published({origin + HOUR: 1.0}, origin) is None  # an older version's rows, not from the origin
+    assert published({}, origin) is not None

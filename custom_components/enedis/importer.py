@@ -1,0 +1,445 @@
+"""The importer: the cache's readings to long-term statistics (ledger, tariff series, recorder reconciliation).
+
+The coordinator owns one `Importer` and calls it after each refresh that touched a series (`async_import`) and
+when the recorder must be checked against the cache (`async_reconcile`). What the importer needs from planning
+(whether a series' history is complete, whether its load curve is wanted) is passed in by the coordinator: the
+importer never plans. The CPU work of one series (hours, tariff series, origin, rows to write) is
+`compute_import`, a module-level function run in the executor on a snapshot (`ImportJob`).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+import logging
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+
+from .api import Direction, Measure
+from .api.calendar import local_day, to_utc, utc_hour
+from .const import DOMAIN, TARIFF_TEMPO
+from .ledger import (
+    CurveState,
+    DayInput,
+    Publication,
+    Published,
+    choose_origin,
+    day_hours,
+    publish,
+    publish_update,
+    published,
+    repair_rows,
+)
+from .options import EntryOptions
+from .state import SeriesCache
+from .statistics import async_clear, async_recorded_rows, async_write, energy_metadata, series_metadata
+from .store import EnedisStore
+from .tariff_history import async_price_periods, async_tempo_colours
+from .tariff_series import (
+    DayTariffs,
+    TariffConfig,
+    TariffResult,
+    assemble,
+    consumption_day,
+    consumption_keys,
+    production_day,
+    production_keys,
+)
+from .tariffs import FEED_IN, OffpeakFormatError, OffpeakWindow, PricePeriod, parse_offpeak
+
+_LOGGER = logging.getLogger(__name__)
+ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class DayResult:
+    """One day's share of a series: its key (everything its result depends on), its hours and tariff hours."""
+
+    key: tuple[object, ...]
+    hours: dict[datetime, float]
+    tariffs: DayTariffs
+
+    def values(self, statistic: str) -> dict[datetime, float]:
+        """The day's hours of one statistic (``""`` the energy, else a tariff series' key)."""
+        return self.tariffs.series.get(statistic, {}) if statistic else self.hours
+
+
+@dataclass(frozen=True, slots=True)
+class ImportMemo:
+    """What the last import of a series computed, kept in memory only (a restart computes everything once).
+
+    Lets the next import recompute only the days whose inputs changed and publish only the hours that move
+    (`ledger.publish_update`); anything it cannot vouch for (the tariff configuration changed, the origin moved,
+    the written hours are not those it produced) falls back to the full computation, with identical results.
+    """
+
+    key: tuple[object, ...]
+    """The series-wide inputs (direction, tariff option, windows, fee, series keys, first price period)."""
+    days: dict[date, DayResult]
+    """Per day, sorted."""
+    origin: datetime | None
+    published: dict[str, Published]
+    """Per statistic, what the recorder holds (as produced by that import)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ImportJob:
+    """What the executor needs to compute the statistics of one series (a snapshot: the loop may move on)."""
+
+    inputs: list[DayInput]
+    direction: Direction
+    previous: dict[str, dict[datetime, float]]
+    """Per statistic (``""`` the energy series, else the tariff series' key): the hours last written (the cache's
+    own mappings: they are replaced, never changed in place)."""
+    origin: datetime | None
+    complete: bool
+    """No backfill job left for the series: no older hour will come (see `choose_origin`)."""
+    config: TariffConfig
+    colours: dict[date, str]
+    registers: dict[date, dict[str, float]]
+    memo: ImportMemo | None = None
+    """The previous import's memo of this series (None: compute every day)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ComputedImport:
+    """The rows to write per statistic, the series' new origin, the tariff report and the next memo."""
+
+    origin: datetime | None
+    publications: dict[str, Publication]
+    tariffs: TariffResult
+    """The report (unsplit days, unknown colours, unpriced hours); its ``series`` is empty after an incremental
+    compute (the rows are in ``publications``)."""
+    memo: ImportMemo
+
+
+class _PeriodKeys:
+    """Per day, the price periods its hours can fall in: the one in force at its start and those starting in it."""
+
+    def __init__(self, periods: Iterable[PricePeriod]) -> None:
+        self._ordered = sorted(periods, key=lambda period: to_utc(period.start))
+        self._days = [local_day(period.start) for period in self._ordered]
+
+    def __call__(self, day: date) -> tuple[PricePeriod | None, tuple[PricePeriod, ...]]:
+        first = bisect_left(self._days, day)
+        last = bisect_right(self._days, day)
+        return (self._ordered[first - 1] if first else None, tuple(self._ordered[first:last]))
+
+
+def _written_matches(published: Published | None, previous: dict[datetime, float]) -> bool:
+    return published is not None and (previous is published.written or previous == published.written)
+
+
+def _day_results(
+    job: ImportJob, old_days: Mapping[date, DayResult], period_key: _PeriodKeys
+) -> tuple[dict[date, DayResult], list[date]]:
+    """Each day's hours and tariff parts, and the days that changed (recomputed, or gone).
+
+    A day is taken from the memo when none of its inputs changed.
+    """
+    config = job.config
+    days: dict[date, DayResult] = {}
+    changed: list[date] = []
+    for entry in sorted(job.inputs, key=lambda entry: entry.day):
+        day = entry.day
+        if day in days:
+            msg = f"day {day.isoformat()} given twice"
+            raise ValueError(msg)
+        registers = job.registers.get(day)
+        day_key = (entry, registers, job.colours.get(day - ONE_DAY), job.colours.get(day), period_key(day))
+        old = old_days.get(day)
+        if old is not None and old.key == day_key:
+            days[day] = old
+            continue
+        hours = day_hours(entry)
+        if job.direction is Direction.CONSUMPTION:
+            tariffs = consumption_day(day, entry, hours, config, colours=job.colours, registers=registers)
+        else:
+            tariffs = production_day(day, hours, config)
+        days[day] = DayResult(day_key, hours, tariffs)
+        changed.append(day)
+    changed.extend(day for day in old_days if day not in days)
+    return days, changed
+
+
+def _oldest_written(job: ImportJob, memo: ImportMemo | None, valid: Mapping[str, bool]) -> datetime | None:
+    """The oldest hour any statistic of the series holds (a memo's hours are sorted: no scan of ~26,000 hours)."""
+    oldest_written: datetime | None = None
+    for key, hours_written in job.previous.items():
+        known = memo.published.get(key) if memo is not None and valid.get(key) else None
+        oldest = min(hours_written, default=None) if known is None else next(iter(known.hours), None)
+        if oldest is not None and (oldest_written is None or oldest < oldest_written):
+            oldest_written = oldest
+    return oldest_written
+
+
+def _updates(
+    key: str,
+    days: Mapping[date, DayResult],
+    *,
+    old_days: Mapping[date, DayResult],
+    changed: list[date],
+    origin: datetime,
+    former: datetime,
+) -> dict[datetime, float]:
+    """The hours of statistic ``key`` to publish again.
+
+    The held hours when the origin moved back (``origin`` before ``former``), those of the days that changed, 0 for
+    the hours a day no longer has.
+    """
+    updates: dict[datetime, float] = {}
+    if origin != former:
+        for result in days.values():
+            if result.hours and next(iter(result.hours)) < former:
+                updates.update(result.values(key))
+    for day in changed:
+        if (old := old_days.get(day)) is not None:
+            updates.update(dict.fromkeys(old.values(key), 0.0))
+        if (new := days.get(day)) is not None:
+            updates.update(new.values(key))
+    return updates
+
+
+def compute_import(job: ImportJob) -> ComputedImport:
+    """Hours, tariff series and the rows to write for one series (pure CPU work, run in the executor).
+
+    The same result as computing every day (`ledger.build_hours`, `tariff_series.build_consumption_tariffs` or
+    `build_production_compensation`, `ledger.choose_origin`, `ledger.publish`), with the work of the days and hours
+    that did not change since ``job.memo`` taken from it.
+    """
+    config = job.config
+    consumption = job.direction is Direction.CONSUMPTION
+    keys = consumption_keys(config) if consumption else production_keys(config)
+    priced = config.periods if consumption else tuple(p for p in config.periods if FEED_IN in p.prices)
+    first_price = min((to_utc(period.start) for period in config.periods), default=None)
+    series_key = (job.direction, config.option, config.windows, config.monthly_fee, keys, first_price)
+    memo = job.memo if job.memo is not None and job.memo.key == series_key else None
+    old_days = memo.days if memo is not None else {}
+    days, changed = _day_results(job, old_days, _PeriodKeys(priced))
+    statistics = ("", *keys)
+    valid = {
+        key: _written_matches(memo.published.get(key) if memo is not None else None, job.previous.get(key, {}))
+        for key in statistics
+    }
+    oldest_written = _oldest_written(job, memo, valid)
+    filled = [result.hours for result in days.values() if result.hours]
+    known_hours = [next(iter(filled[0])), next(reversed(filled[-1]))] if filled else []
+    origin = choose_origin(known_hours, job.origin, oldest_written=oldest_written, complete=job.complete)
+    # Incremental when the memo's written hours are the cache's and its origin the series' (the origin may have
+    # moved back since: the held hours are then published too, and every sum moves with them).
+    incremental = (
+        memo is not None
+        and origin is not None
+        and memo.origin is not None
+        and job.origin is not None
+        and utc_hour(job.origin) == memo.origin
+        and origin <= memo.origin
+        and all(valid.values())
+    )
+    report = assemble(keys, (result.tariffs for result in days.values()), with_series=not incremental)
+    if origin is None:
+        return ComputedImport(None, {}, report, ImportMemo(series_key, days, None, {}))
+    publications: dict[str, Publication] = {}
+    after: dict[str, Published] = {}
+    if incremental and memo is not None and memo.origin is not None:
+        for key in statistics:
+            updates = _updates(key, days, old_days=old_days, changed=changed, origin=origin, former=memo.origin)
+            newest = next((max(values) for result in reversed(days.values()) if (values := result.values(key))), None)
+            publications[key], after[key] = publish_update(memo.published[key], updates, newest, origin)
+        return ComputedImport(origin, publications, report, ImportMemo(series_key, days, origin, after))
+    current = {"": {hour: wh for result in days.values() for hour, wh in result.hours.items()}, **report.series}
+    for key, values in current.items():
+        publication = publish(job.previous.get(key, {}), values, origin, job.origin)
+        publications[key] = publication
+        if (state := published(publication.written, origin)) is not None:
+            after[key] = state
+    return ComputedImport(origin, publications, report, ImportMemo(series_key, days, origin, after))
+
+
+def day_inputs(series: SeriesCache, *, wants_curve: bool) -> list[DayInput]:
+    """The ledger's input for every day the series knows (curve, its state, daily energy)."""
+    days = set(series.curve_state) | set(series.daily)
+    inputs: list[DayInput] = []
+    for day in days:
+        state = series.curve_state.get(day)
+        if not wants_curve:
+            state = CurveState.NOT_WANTED
+        elif state is None:
+            # PENDING holds a day for the curve the backfill will bring; a refused curve brings nothing (and
+            # after a lifted refusal the days already show their daily energy: they keep it meanwhile).
+            held = not series.curve_done and Measure.LOAD_CURVE.value not in series.refused
+            state = CurveState.PENDING if held else CurveState.NOT_WANTED
+        inputs.append(
+            DayInput(
+                day=day,
+                curve=series.curve.get(day, ()),
+                curve_state=state,
+                daily_wh=series.daily.get(day),
+            )
+        )
+    return inputs
+
+
+type IssueCreator = Callable[[str, str, dict[str, str]], None]
+
+
+class Importer:
+    """Writes the statistics of one config entry from its cache (see the module's docstring)."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        store: EnedisStore,
+        options: Callable[[], EntryOptions],
+        contract_offpeak: Callable[[str], str | None],
+        create_issue: IssueCreator,
+    ) -> None:
+        """``options`` and ``contract_offpeak`` (a PRM's off-peak hours from its contract) are read at each use."""
+        self.hass = hass
+        self._store = store
+        self._options = options
+        self._contract_offpeak = contract_offpeak
+        self._create_issue = create_issue
+        self.rows_written = 0
+        self.tariff_reports: dict[str, dict[str, Any]] = {}
+        """Per PRM: days that could not be split or priced (diagnostics)."""
+        self._memos: dict[tuple[str, Direction], ImportMemo] = {}
+        """Per series, the last import's memo (`ImportMemo`): in memory only."""
+
+    def _series(self, prm: str, direction: Direction) -> SeriesCache:
+        return self._store.cache.prm(prm).series.setdefault(direction, SeriesCache())
+
+    def tariff_config(self, prm: str) -> TariffConfig:
+        """The tariff of a PRM: option, off-peak windows (options' override, else the contract's), prices."""
+        options = self._options()
+        text = options.offpeak_override or self._contract_offpeak(prm)
+        windows: tuple[OffpeakWindow, ...] = ()
+        if text:
+            try:
+                windows = parse_offpeak(str(text))
+            except OffpeakFormatError:
+                self._create_issue(f"offpeak_unknown_{prm}", "offpeak_unknown", {"offpeak": str(text)})
+            else:
+                ir.async_delete_issue(self.hass, DOMAIN, f"offpeak_unknown_{prm}")
+        return TariffConfig(
+            option=options.tariff,
+            windows=windows,
+            periods=options.price_periods,
+            monthly_fee=options.monthly_fee,
+        )
+
+    async def _async_tariff_inputs(self, prm: str, inputs: list[DayInput]) -> tuple[TariffConfig, dict[date, str]]:
+        """The tariff config, with prices and Tempo colours read from the recorder's history when configured."""
+        config = self.tariff_config(prm)
+        options = self._options()
+        colours: dict[date, str] = {}
+        days = sorted(d.day for d in inputs)
+        if not days:
+            return config, colours
+        if config.option == TARIFF_TEMPO and options.tempo_entity:
+            # The first local day's night (00:00-06:00) belongs to the previous Tempo day.
+            colours = await async_tempo_colours(self.hass, options.tempo_entity, days[0] - timedelta(days=1), days[-1])
+        if options.price_entity:
+            from_entity = await async_price_periods(self.hass, options.price_entity, days[0], days[-1])
+            feed_in = [p for p in config.periods if "feed_in" in p.prices]
+            config = TariffConfig(
+                config.option, config.windows, tuple(from_entity) + tuple(feed_in), config.monthly_fee
+            )
+        return config, colours
+
+    async def async_import(
+        self,
+        touched: set[tuple[str, Direction]],
+        *,
+        complete: Callable[[str, Direction], bool],
+        wants_curve: Callable[[Direction], bool],
+    ) -> None:
+        """Recompute the hourly rows of the touched series (and their tariff series) and write what changed.
+
+        ``complete(prm, direction)``: no backfill job is left for the series (planning's answer; asked first, as
+        planning marks the curve done once its frontier reached the start, and days beyond it then count).
+        ``wants_curve(direction)``: the load curve is imported for that direction.
+        """
+        for prm, direction in sorted(touched):
+            series = self._series(prm, direction)
+            done = complete(prm, direction)
+            inputs = day_inputs(series, wants_curve=wants_curve(direction))
+            config, colours = await self._async_tariff_inputs(prm, inputs)
+            # The memo goes with the job and comes back only once its rows are written: an import that fails half-way
+            # leaves none, and the next one computes every day.
+            memo = self._memos.pop((prm, direction), None)
+            job = ImportJob(
+                inputs=inputs,
+                direction=direction,
+                # The cache's mappings themselves (no copy of ~26,000 hours each): they are replaced, never changed.
+                previous={"": series.written, **series.extra_written},
+                origin=series.anchor,
+                complete=done,
+                config=config,
+                colours=colours,
+                registers=dict(series.registers),
+                memo=memo,
+            )
+            computed = await self.hass.async_add_executor_job(compute_import, job)
+            if computed.origin is None:
+                self._memos[(prm, direction)] = computed.memo
+                continue
+            for key, publication in computed.publications.items():
+                metadata = series_metadata(self.hass, prm, key) if key else energy_metadata(self.hass, prm, direction)
+                self.rows_written += await async_write(
+                    self.hass, metadata, publication.rows, newest_first=publication.newest_first
+                )
+                if key:
+                    series.extra_written[key] = publication.written
+                else:
+                    series.written = publication.written
+            series.anchor = computed.origin
+            self._memos[(prm, direction)] = computed.memo
+            result = computed.tariffs
+            report = self.tariff_reports.setdefault(prm, {})
+            if direction is Direction.CONSUMPTION:
+                report.update(
+                    tariff=config.option,
+                    offpeak_windows=[str(w) for w in config.windows],
+                    unsplit_days=[d.isoformat() for d in result.unsplit_days[-30:]],
+                    unsplit_days_count=len(result.unsplit_days),
+                    unknown_colour_days=[d.isoformat() for d in result.unknown_colour_days[-30:]],
+                    unpriced=result.unpriced,
+                    unpriced_hours=result.unpriced_hours,
+                )
+        touched.clear()
+
+    async def async_reconcile(self, prms: Iterable[str]) -> int:
+        """Make the recorder hold what the cache says was written; returns the rows rewritten.
+
+        The cache's record of the written hours is checked against the recorder's rows, every statistic of the
+        ``prms``: a statistic cleared in Developer tools, a database restored from an older backup or any row
+        that differs is written again from the cache, without a request. Rows the recorder holds that the cache
+        never wrote cannot be deleted one by one: the statistic is cleared and written whole.
+        """
+        rewritten = 0
+        for prm in prms:
+            for direction, series in self._store.cache.prm(prm).series.items():
+                if series.anchor is None:
+                    continue
+                statistics = {"": (energy_metadata(self.hass, prm, direction), series.written)}
+                for key, hours in series.extra_written.items():
+                    statistics[key] = (series_metadata(self.hass, prm, key), hours)
+                for metadata, hours in statistics.values():
+                    recorded = await async_recorded_rows(self.hass, metadata["statistic_id"])
+                    # ~26,000 rows a series: built and compared in the executor, not in the event loop.
+                    rows, foreign = await self.hass.async_add_executor_job(
+                        repair_rows, dict(hours), series.anchor, recorded
+                    )
+                    if foreign:
+                        _LOGGER.info(
+                            "Statistic %s holds rows this entry never wrote: rewritten", metadata["statistic_id"]
+                        )
+                        await async_clear(self.hass, metadata["statistic_id"])
+                    rewritten += await async_write(self.hass, metadata, rows)
+        self.rows_written += rewritten
+        return rewritten
