@@ -1,4 +1,4 @@
-"""Async client for Enedis Linky data: Data Connect 2026 and Conso API (the parsers also read v5 bodies).
+"""Async client for Enedis Linky data: Data Connect 2026, Conso API and Enedis SGE (the parsers also read v5 bodies).
 
 This package imports nothing from Home Assistant: it could be published on PyPI as is. Every source takes an
 injected `aiohttp.ClientSession`.
@@ -12,6 +12,7 @@ The public API is what ``__all__`` lists:
   `DataConnect.async_get_address` (the PRM's postal address, `Address`: personal data the integration never reads);
 - each source's `SourceContract` (``source.contract``, `api/contract.py`): what it serves, its window limits, its
   `QuotaPolicy`, how its directions are learnt and what expires: all that an engine needs to schedule it;
+- `SgeSource` (Enedis SGE, the suppliers' SOAP services) with its client certificate `SgeTls` and SGE's errors;
 - the models, the typed errors, the clocks, the limiter registry and the consent helpers.
 
 Removed (issue 11): the request-side v5 flavour (``ApiFlavor``, the ``flavor=`` argument of both sources, the v5
@@ -64,6 +65,8 @@ from .models import (
     TokenInfo,
 )
 from .prm import PRM_DIGITS, PRM_PATTERN, is_prm
+from .sge import SGE_CONTRACT, CertificateError, InvalidCertificateError, SgeSource, SgeTls
+from .sge_parsers import LoginRefusedError, OutOfPerimeterError, UnknownPrmError
 from .windows import WindowLimits
 
 __all__ = [
@@ -75,10 +78,12 @@ __all__ = [
     "PRM_PATTERN",
     "PRODUCTION_URL",
     "SANDBOX_URL",
+    "SGE_CONTRACT",
     "Address",
     "ApiNotSubscribedError",
     "AuthError",
     "BeforeActivationError",
+    "CertificateError",
     "Clock",
     "CommunicationError",
     "ConsentError",
@@ -91,14 +96,17 @@ __all__ = [
     "EnedisError",
     "HistoryLimitError",
     "IndexSeries",
+    "InvalidCertificateError",
     "InvalidResponseError",
     "LimiterRegistry",
+    "LoginRefusedError",
     "MalformedTokenError",
     "ManualClock",
     "Measure",
     "MeteringSource",
     "NoDataError",
     "NotHolderError",
+    "OutOfPerimeterError",
     "Quota",
     "QuotaPolicy",
     "RateLimitError",
@@ -106,11 +114,14 @@ __all__ = [
     "RequestError",
     "Series",
     "ServerError",
+    "SgeSource",
+    "SgeTls",
     "SourceContract",
     "SubscribedService",
     "SystemClock",
     "TokenExpiredError",
     "TokenInfo",
+    "UnknownPrmError",
     "UnrecognizedResponseError",
     "UnsupportedError",
     "WindowLimits",

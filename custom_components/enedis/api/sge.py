@@ -432,7 +432,7 @@ class SgeSource(MeteringSource):
                     ) from None
                 if self._tls is not None and await self._closed_after_handshake(self._tls.context):
                     raise CertificateError(
-                        f"{self._host} closed the connection right after the TLS handshake without answering: "
+                        f"{self._host} drops the TLS connection before answering: "
                         "it refused the client certificate"
                     ) from None
                 raise CommunicationError(
@@ -441,16 +441,25 @@ class SgeSource(MeteringSource):
         return self._answer(service, status, raw, response_headers, limiter.block_for)
 
     async def _closed_after_handshake(self, context: ssl.SSLContext) -> bool:
-        """Whether the server ends every TLS 1.3 connection before answering: how it refuses a client certificate.
+        """Whether the server, reachable over TCP, drops every TLS connection before answering: a refused certificate.
 
-        TLS 1.3 checks the client's certificate after the handshake completed on the client's side, so a refusal
-        reaches the client as a closed connection, not as a handshake error. One bare connection (no SOAP call)
-        tells it from a transient disconnection: a server that accepts the certificate answers it.
+        A server refusing the client's certificate may reset the connection during the handshake (TLS 1.2) or,
+        with TLS 1.3 (where it checks the certificate after the client finished its side of the handshake), close
+        it before any answer: aiohttp then reports a reset or a disconnection, not an SSL error. One bare
+        connection (no SOAP call) tells that from an unreachable host (the TCP connection fails) and from a
+        transient disconnection (a server that accepts the certificate answers).
         """
         url = urlsplit(self._base_url)
         host, port = url.hostname or "", url.port or 443
+        limit = min(self._timeout.total or 10.0, 10.0)
         try:
-            async with asyncio.timeout(min(self._timeout.total or 10.0, 10.0)):
+            async with asyncio.timeout(limit):
+                _, plain = await asyncio.open_connection(host, port)
+                plain.close()
+        except (OSError, TimeoutError):
+            return False  # not a TLS matter: the host cannot be reached
+        try:
+            async with asyncio.timeout(limit):
                 reader, writer = await asyncio.open_connection(host, port, ssl=context, server_hostname=host)
                 try:
                     writer.write(f"HEAD / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode("ascii"))
@@ -458,7 +467,7 @@ class SgeSource(MeteringSource):
                     answered = await reader.read(1)
                 finally:
                     writer.close()
-        except ssl.SSLError:
+        except (ssl.SSLError, ConnectionError):
             return True
         except (OSError, TimeoutError):
             return False
