@@ -44,7 +44,6 @@ from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
     ConfigEntry,
     ConfigEntryState,
-    ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
     OptionsFlowWithReload,
@@ -103,6 +102,7 @@ from .api import (
 )
 from .api.consent import duration_days
 from .api.errors import InvalidDatesError, OutOfRangeError, WrongDirectionError
+from .config_flow_sge import SgeConfigFlowSteps
 from .const import (
     ALL_MEASURES,
     CONF_AUTH_IMPLEMENTATION,
@@ -136,6 +136,7 @@ from .const import (
     SANDBOX_PRMS,
     SOURCE_CONSO_API,
     SOURCE_DATA_CONNECT,
+    SOURCE_SGE,
     TARIFF_BASE,
     TARIFF_HPHC,
     TARIFF_TEMPO,
@@ -270,7 +271,7 @@ def _select(options: list[SelectOptionDict] | list[str], *, translation_key: str
     return SelectSelector(config)
 
 
-class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
+class EnedisConfigFlow(SgeConfigFlowSteps, domain=DOMAIN):
     """Set up Enedis Linky with a Conso API token or the user's own DataHub application."""
 
     VERSION = 1
@@ -313,7 +314,7 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose how to reach the data."""
-        return self.async_show_menu(step_id="user", menu_options=[SOURCE_CONSO_API, SOURCE_DATA_CONNECT])
+        return self.async_show_menu(step_id="user", menu_options=[SOURCE_CONSO_API, SOURCE_DATA_CONNECT, SOURCE_SGE])
 
     async def async_step_conso_api(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """A Conso API token (and the instance's URL)."""
@@ -350,6 +351,8 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_reauth_confirm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Conso API: a new token. Data Connect: give the consent again."""
+        if self._kind == SOURCE_SGE:
+            return await self.async_step_sge_reauth()
         entry = self._get_reauth_entry()
         if self._kind == SOURCE_DATA_CONNECT:
             return await self._async_data_connect_form("reauth_confirm", user_input, ask_settings=False, entry=entry)
@@ -367,6 +370,8 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         if user_input is None:
             self._load_entry(entry.data)
+        if self._kind == SOURCE_SGE:
+            return await self.async_step_sge_reconfigure()
         if self._kind == SOURCE_DATA_CONNECT:
             return await self._async_data_connect_form("reconfigure", user_input, ask_settings=True, entry=entry)
         errors: dict[str, str] = {}

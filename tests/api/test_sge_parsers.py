@@ -414,6 +414,10 @@ def test_contract() -> None:
     assert contract.last_tariff_change_date == date(2021, 3, 2)
     assert contract.last_power_change_date == date(2022, 6, 10)
     assert contract.services_level == "2"
+    assert contract.has_consumption
+    assert contract.has_production  # unknown for a consumer: the engine probes it
+    producer = parse_sge_contract(CDTC.format(prm=PRM).replace('code="C5"', 'code="P4"'), prm=PRM)
+    assert not producer.has_consumption
 
 
 def test_contract_of_another_prm_or_without_point_is_invalid() -> None:

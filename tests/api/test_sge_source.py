@@ -247,6 +247,18 @@ async def test_bad_pems_are_refused_without_showing_the_key(pki: Pki) -> None:
     assert "PRIVATE KEY" not in str(garbage.value)
     with pytest.raises(InvalidCertificateError):  # the key of another certificate
         await SgeTls.async_load(pki.client.cert_pem, pki.stranger.key_pem)
+    with pytest.raises(InvalidCertificateError):
+        await SgeTls.async_load(pki.client.cert_pem, pki.client.key_pem, ca_pem="not a CA")
+
+
+async def test_pems_pasted_on_one_line_still_load(sge: Sge) -> None:
+    """A PEM typed in a one-line (password) field loses its new lines: it is rebuilt, and the server accepts it."""
+    tls = await SgeTls.async_load(
+        sge.pki.client.cert_pem.replace("\n", ""),
+        sge.pki.client.key_pem.replace("\n", " "),
+        ca_pem=sge.pki.ca_pem.replace("\n", ""),
+    )
+    assert (await sge.source(tls=tls).async_get_contract(P0)).prm == P0
 
 
 async def test_secrets_and_location(sge: Sge) -> None:

@@ -6,12 +6,18 @@ Generated with ``cryptography`` (a Home Assistant dependency) at run time, never
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+import gc
 import ipaddress
 from pathlib import Path
 import ssl
+import threading
 
+from aiohttp import web
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -135,3 +141,48 @@ def server_context(pki: Pki, folder: Path) -> ssl.SSLContext:
     context.load_verify_locations(cadata=pki.ca_pem)
     context.verify_mode = ssl.CERT_REQUIRED
     return context
+
+
+@contextmanager
+def serve_in_thread(app: web.Application, context: ssl.SSLContext) -> Iterator[str]:
+    """Serve ``app`` over TLS on 127.0.0.1 from its own thread and event loop; yields its base URL.
+
+    Home Assistant's test harness fails a test on any error logged by its event loop: the refused handshakes the
+    mutual-TLS tests provoke are logged by the server's loop, so the server must not run on Home Assistant's.
+    """
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(app)
+    started = threading.Event()
+    address: list[str] = []
+
+    async def start() -> None:
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        address.append(f"https://{host}:{port}")
+
+    async def stop() -> None:
+        # Collect the transports of refused handshakes while the server is open: collected after it closed, each
+        # would make asyncio's Server._detach fail (an "exception ignored" warning in CPython 3.14).
+        gc.collect()
+        await runner.cleanup()
+
+    def run() -> None:
+        asyncio.set_event_loop(loop)
+        loop.set_exception_handler(lambda _loop, _context: None)  # refused handshakes are the point
+        loop.run_until_complete(start())
+        started.set()
+        loop.run_forever()
+        loop.close()
+
+    thread = threading.Thread(target=run, name="fake-sge-tls", daemon=True)
+    thread.start()
+    if not started.wait(10):
+        raise RuntimeError("the fake SGE server did not start")
+    try:
+        yield address[0]
+    finally:
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)

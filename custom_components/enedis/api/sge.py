@@ -25,6 +25,7 @@ from datetime import date, timedelta
 import logging
 import os
 from pathlib import Path
+import re
 import ssl
 import tempfile
 from types import MappingProxyType
@@ -199,6 +200,22 @@ def cdtc_envelope(*, login: str, prm: str, agreed: bool = True) -> str:
 # --------------------------------------------------------------------------------------------- TLS
 
 
+_PEM_RE: Final = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.DOTALL)
+
+
+def normalize_pem(text: str) -> str:
+    """PEM blocks rewritten in canonical form: a PEM pasted in a one-line field (its new lines lost) loads again.
+
+    Text without PEM block is returned stripped (loading it then fails with `InvalidCertificateError`).
+    """
+    blocks = []
+    for kind, body in _PEM_RE.findall(text):
+        data = "".join(body.split())
+        lines = [data[i : i + 64] for i in range(0, len(data), 64)]
+        blocks.append("\n".join([f"-----BEGIN {kind}-----", *lines, f"-----END {kind}-----"]))
+    return "\n".join(blocks) + "\n" if blocks else text.strip()
+
+
 def _write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -212,11 +229,14 @@ def build_ssl_context(cert_pem: str, key_pem: str, *, ca_pem: str | None = None)
     once. ``ca_pem`` replaces the system trust store (a private gateway, the tests' CA). An encrypted key is
     refused (no password prompt). Raises `InvalidCertificateError`, never with the key in its message.
     """
-    context = ssl.create_default_context(cadata=ca_pem) if ca_pem else ssl.create_default_context()
+    try:
+        context = ssl.create_default_context(cadata=normalize_pem(ca_pem)) if ca_pem else ssl.create_default_context()
+    except (ssl.SSLError, ValueError) as err:
+        raise InvalidCertificateError(f"the CA certificate does not load ({type(err).__name__})") from None
     with tempfile.TemporaryDirectory(prefix="enedis-sge-") as folder:
         cert_path, key_path = Path(folder) / "cert.pem", Path(folder) / "key.pem"
-        _write_private(cert_path, cert_pem)
-        _write_private(key_path, key_pem)
+        _write_private(cert_path, normalize_pem(cert_pem))
+        _write_private(key_path, normalize_pem(key_pem))
         try:
             context.load_cert_chain(cert_path, key_path, password=_no_password)
         except (ssl.SSLError, ValueError, OSError) as err:
@@ -432,8 +452,7 @@ class SgeSource(MeteringSource):
                     ) from None
                 if self._tls is not None and await self._closed_after_handshake(self._tls.context):
                     raise CertificateError(
-                        f"{self._host} drops the TLS connection before answering: "
-                        "it refused the client certificate"
+                        f"{self._host} drops the TLS connection before answering: it refused the client certificate"
                     ) from None
                 raise CommunicationError(
                     scrub(f"cannot reach {self._host} {service}: {type(err).__name__}", self.secrets())

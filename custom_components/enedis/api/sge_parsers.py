@@ -333,7 +333,9 @@ def parse_sge_contract(raw: bytes | str | XmlNode, *, prm: str) -> Contract:
     Reads the segment and contractual state (``donneesGenerales``), the subscribed power
     (``structureTarifaire/puissanceSouscriteMax``), the routing tariff (``formuleTarifaireAcheminement``), the
     meter (``dispositifComptage/typeComptage``), the off-peak hours (``relais/plageHeuresCreuses``, else a
-    meter's ``plagesHeuresCreuses``) and the dates of the last tariff and power changes.
+    meter's ``plagesHeuresCreuses``) and the dates of the last tariff and power changes. ``has_consumption`` is
+    False for a producer's segment (``P…``); ``has_production`` is always True: the answer does not tell whether a
+    consumer injects, so the engine asks and learns it from the refusal.
     """
     root = raw if isinstance(raw, XmlNode) else parse_xml(raw)
     fault = parse_sge_fault(root)
@@ -350,10 +352,15 @@ def parse_sge_contract(raw: bytes | str | XmlNode, *, prm: str) -> Contract:
     tariff = point.path("situationContractuelle", "structureTarifaire")
     meter = device.path("compteurs", "compteur") if device is not None else None
     offpeak = _text_of(device.path("relais", "plageHeuresCreuses")) if device is not None else None
+    segment = _code_or_text(general.child("segment"))
     try:
         return Contract(
             prm=prm.strip(),
-            segment=_code_or_text(general.child("segment")),
+            segment=segment,
+            # A producer's segment is P1-P4 (as for Data Connect). Whether a consumer also injects is not known from
+            # this answer: production is left to the engine's probe (a refused direction is then marked absent).
+            has_consumption=not (segment or "").upper().startswith("P"),
+            has_production=True,
             subscribed_power_kva=_kva(tariff.child("puissanceSouscriteMax")) if tariff is not None else None,
             offpeak_hours=offpeak or (_text_of(meter.child("plagesHeuresCreuses")) if meter is not None else None),
             distribution_tariff=(
