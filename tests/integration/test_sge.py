@@ -281,3 +281,36 @@ async def test_backfill_statistics_equal_the_ground_truth(
     assert DEMO_LOGIN not in text
     assert P0 not in text
     assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_refused_certificate_asks_for_new_credentials(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, sge_server: SgeServer
+) -> None:
+    """The TLS layer refuses the entry's certificate: the integration starts a reauthentication (step sge_reauth)."""
+    freezer.move_to(NOW)
+    await hass.config.async_set_time_zone("Europe/Paris")
+    install_registry(hass, freezer)
+    pki = sge_server.pki
+    entry = sge_entry(
+        sge_server, [P0], **{CONF_SGE_CERTIFICATE: pki.stranger.cert_pem, CONF_SGE_KEY: pki.stranger.key_pem}
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator: EnedisCoordinator = entry.runtime_data
+    await async_run_until(hass, freezer, coordinator, lambda: any(entry.async_get_active_flows(hass, {"reauth"})))
+    (flow,) = entry.async_get_active_flows(hass, {"reauth"})
+    assert flow["step_id"] == "sge_reauth"
+    assert not sge_server.state.requests  # refused by TLS: the application never saw a request
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_key_that_does_not_load_fails_the_setup_with_reauth(hass: HomeAssistant, sge_server: SgeServer) -> None:
+    entry = sge_entry(
+        sge_server, [P0], **{CONF_SGE_KEY: "-----BEGIN PRIVATE KEY-----\nnope\n-----END PRIVATE KEY-----"}
+    )
+    entry.add_to_hass(hass)
+    assert not await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_ERROR
+    assert any(entry.async_get_active_flows(hass, {"reauth"}))
