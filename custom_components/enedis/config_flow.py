@@ -1,6 +1,6 @@
 """Config flow for Enedis Linky.
 
-Two ways in (step ``user`` is a menu):
+The ways in (step ``user`` is a menu):
 
 * ``conso_api``: a personal Conso API token (conso.boris.sh or a self-hosted instance). Checked offline (JWT
   payload: PRMs, expiry), then with one cheap live call.
@@ -10,6 +10,8 @@ Two ways in (step ``user`` is a menu):
   (``subscribed_services``). The sandbox has no consent page: its fake clients' PRMs are offered directly.
   ``scripts/develop`` adds a third environment, its demo gateway (``ENEDIS_DEMO_GATEWAY``), which plays the
   sandbox: same fake clients, picked the same way, so the direct path can be tried without a DataHub account.
+* ``sge``: Enedis SGE (professional access), a supplier's SGE contract over mutual TLS or an API gateway; its
+  steps (``sge``, ``sge_reauth``, ``sge_reconfigure``) live in `config_flow_sge` and this flow inherits them.
 
 Credentials are tested before an entry is created: Conso API and sandbox with one daily-energy call,
 production with the ``subscribed_services`` call (its token request proves the client id/secret; there is
