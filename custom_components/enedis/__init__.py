@@ -14,7 +14,7 @@ from homeassistant.helpers import config_entry_oauth2_flow, config_validation as
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
-from .api import ConsoApi, DataConnect, EnedisError, MeteringSource
+from .api import ConsoApi, DataConnect, EnedisError, InvalidCertificateError, MeteringSource
 from .api.xmpp import ConsometersProxy, Generation
 from .const import (
     CONF_AUTH_IMPLEMENTATION,
@@ -37,10 +37,12 @@ from .const import (
     ENV_PRODUCTION,
     SOURCE_CONSO_API,
     SOURCE_CONSOMETERS,
+    SOURCE_SGE,
 )
 from .coordinator import EnedisConfigEntry, EnedisCoordinator
 from .helpers import get_registry
 from .services import async_setup_services
+from .sge_entry import async_sge_source
 from .store import EnedisStore
 from .views import async_register_view
 
@@ -88,6 +90,11 @@ async def _async_source(hass: HomeAssistant, entry: EnedisConfigEntry) -> Meteri
         except EnedisError as err:
             raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="token_invalid") from err
         return source
+    if entry.data[CONF_SOURCE] == SOURCE_SGE:
+        try:
+            return await async_sge_source(hass, entry.data)
+        except InvalidCertificateError as err:
+            raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="certificate_invalid") from err
     implementations = await config_entry_oauth2_flow.async_get_implementations(hass, DOMAIN)
     implementation = implementations.get(entry.data[CONF_AUTH_IMPLEMENTATION])
     if not isinstance(implementation, config_entry_oauth2_flow.LocalOAuth2Implementation):

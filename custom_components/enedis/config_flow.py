@@ -1,6 +1,6 @@
 """Config flow for Enedis Linky.
 
-Two ways in (step ``user`` is a menu):
+The ways in (step ``user`` is a menu):
 
 * ``conso_api``: a personal Conso API token (conso.boris.sh or a self-hosted instance). Checked offline (JWT
   payload: PRMs, expiry), then with one cheap live call.
@@ -10,6 +10,8 @@ Two ways in (step ``user`` is a menu):
   (``subscribed_services``). The sandbox has no consent page: its fake clients' PRMs are offered directly.
   ``scripts/develop`` adds a third environment, its demo gateway (``ENEDIS_DEMO_GATEWAY``), which plays the
   sandbox: same fake clients, picked the same way, so the direct path can be tried without a DataHub account.
+* ``sge``: Enedis SGE (professional access), a supplier's SGE contract over mutual TLS or an API gateway; its
+  steps (``sge``, ``sge_reauth``, ``sge_reconfigure``) live in `config_flow_sge` and this flow inherits them.
 
 Credentials are tested before an entry is created: Conso API and sandbox with one daily-energy call,
 production with the ``subscribed_services`` call (its token request proves the client id/secret; there is
@@ -45,7 +47,6 @@ from homeassistant.config_entries import (
     SOURCE_RECONFIGURE,
     ConfigEntry,
     ConfigEntryState,
-    ConfigFlow,
     ConfigFlowResult,
     OptionsFlow,
     OptionsFlowWithReload,
@@ -106,6 +107,7 @@ from .api import (
 from .api.consent import duration_days
 from .api.errors import InvalidDatesError, OutOfRangeError, WrongDirectionError
 from .api.xmpp import ConsometersProxy, ProxyUnreachableError
+from .config_flow_sge import SgeConfigFlowSteps
 from .const import (
     ALL_MEASURES,
     CONF_AUTH_IMPLEMENTATION,
@@ -148,6 +150,7 @@ from .const import (
     SOURCE_CONSO_API,
     SOURCE_CONSOMETERS,
     SOURCE_DATA_CONNECT,
+    SOURCE_SGE,
     TARIFF_BASE,
     TARIFF_HPHC,
     TARIFF_TEMPO,
@@ -288,7 +291,7 @@ def _select(options: list[SelectOptionDict] | list[str], *, translation_key: str
     return SelectSelector(config)
 
 
-class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
+class EnedisConfigFlow(SgeConfigFlowSteps, domain=DOMAIN):
     """Set up Enedis Linky with a Conso API token or the user's own DataHub application."""
 
     VERSION = 1
@@ -347,7 +350,7 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose how to reach the data."""
         return self.async_show_menu(
-            step_id="user", menu_options=[SOURCE_CONSO_API, SOURCE_DATA_CONNECT, SOURCE_CONSOMETERS]
+            step_id="user", menu_options=[SOURCE_CONSO_API, SOURCE_DATA_CONNECT, SOURCE_CONSOMETERS, SOURCE_SGE]
         )
 
     async def async_step_conso_api(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -385,6 +388,8 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_reauth_confirm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Conso API: a new token. Data Connect: give the consent again."""
+        if self._kind == SOURCE_SGE:
+            return await self.async_step_sge_reauth()
         entry = self._get_reauth_entry()
         if self._kind == SOURCE_CONSOMETERS:
             return await self.async_step_consometers_xmpp()
@@ -406,6 +411,8 @@ class EnedisConfigFlow(ConfigFlow, domain=DOMAIN):
             self._load_entry(entry.data)
         if self._kind == SOURCE_CONSOMETERS:
             return await self.async_step_consometers_xmpp()
+        if self._kind == SOURCE_SGE:
+            return await self.async_step_sge_reconfigure()
         if self._kind == SOURCE_DATA_CONNECT:
             return await self._async_data_connect_form("reconfigure", user_input, ask_settings=True, entry=entry)
         errors: dict[str, str] = {}

@@ -45,6 +45,28 @@ DEFAULT_CONSENT_DURATION: Final = "P3Y"
 CONF_AUTHORIZATION_IDS: Final = "authorization_ids"  # consent v2 autorisation_id values
 CONF_CONSENT_EXPIRES: Final = "consent_expires"  # ISO datetime, when the consent ends (Data Connect)
 
+# --- Enedis SGE (suppliers' SOAP services): one group, so sources added alongside merge cleanly ------------
+SOURCE_SGE: Final = "sge"
+CONF_SGE_ENVIRONMENT: Final = "sge_environment"  # SGE_PRODUCTION | SGE_HOMOLOGATION | SGE_CUSTOM
+SGE_PRODUCTION: Final = "production"
+SGE_HOMOLOGATION: Final = "homologation"
+SGE_CUSTOM: Final = "custom"
+"""Another address: an API gateway in front of SGE (with a key), or a host reached with the certificate."""
+SGE_ENVIRONMENTS: Final = (SGE_PRODUCTION, SGE_HOMOLOGATION, SGE_CUSTOM)
+CONF_SGE_URL: Final = "sge_url"  # the custom address (SGE_CUSTOM only)
+CONF_SGE_LOGIN: Final = "sge_login"  # initiateurLogin, the supplier's SGE login
+CONF_SGE_CERTIFICATE: Final = "sge_certificate"  # client certificate, PEM
+CONF_SGE_KEY: Final = "sge_private_key"  # its private key, PEM (a secret)
+CONF_SGE_CA: Final = "sge_ca_certificate"  # CA to trust instead of the system's (a custom address), PEM
+CONF_SGE_GATEWAY_KEY: Final = "sge_gateway_key"  # API gateway key (a secret)
+CONF_SGE_GATEWAY_HEADER: Final = "sge_gateway_header"
+DEFAULT_SGE_GATEWAY_HEADER: Final = "apikey"
+CONF_SGE_CONTRACT_ID: Final = "sge_contract_id"
+CONF_SGE_PRMS: Final = "sge_prms"  # form field: PRMs separated by commas, spaces or new lines
+CONF_SGE_AGREED: Final = "sge_customer_agreed"  # form field: the customer agreed (ACCORD_CLIENT), required
+CONF_SGE_AGREED_AT: Final = "sge_agreed_at"  # ISO datetime the declaration was made
+SGE_SECRETS: Final = (CONF_SGE_KEY, CONF_SGE_GATEWAY_KEY)
+
 CONF_VERIFIED: Final = "verified"
 """{PRM: ISO datetime}: when a reauthentication or reconfiguration last verified each PRM's access with a request.
 

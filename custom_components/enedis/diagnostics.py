@@ -17,13 +17,32 @@ from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .api.prm import PRM_DIGITS
-from .const import CONF_AUTHORIZATION_IDS, CONF_JID, CONF_PASSWORD, CONF_PRMS, CONF_PROXY_JID, CONF_TOKEN
+from .const import (
+    CONF_AUTHORIZATION_IDS,
+    CONF_JID,
+    CONF_PASSWORD,
+    CONF_PRMS,
+    CONF_PROXY_JID,
+    CONF_SGE_CA,
+    CONF_SGE_CERTIFICATE,
+    CONF_SGE_GATEWAY_KEY,
+    CONF_SGE_KEY,
+    CONF_SGE_LOGIN,
+    CONF_TOKEN,
+    SGE_SECRETS,
+)
 from .coordinator import EnedisConfigEntry
 
 TO_REDACT = {
     CONF_TOKEN,
     CONF_PASSWORD,
     CONF_AUTHORIZATION_IDS,
+    # Enedis SGE: the key and the gateway key are secrets; the certificates and the login name the company.
+    CONF_SGE_KEY,
+    CONF_SGE_GATEWAY_KEY,
+    CONF_SGE_CERTIFICATE,
+    CONF_SGE_CA,
+    CONF_SGE_LOGIN,
     "access_token",
     "refresh_token",
     "client_id",
@@ -108,7 +127,9 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: EnedisC
     coordinator = entry.runtime_data
     data = coordinator.data
     prms = {str(prm) for prm in entry.data.get(CONF_PRMS, [])} | set(coordinator.prms)
-    secrets = set(coordinator.source.secrets()) | {str(entry.data[key]) for key in (CONF_TOKEN,) if entry.data.get(key)}
+    secrets = set(coordinator.source.secrets()) | {
+        str(entry.data[key]) for key in (CONF_TOKEN, *SGE_SECRETS) if entry.data.get(key)
+    }
     secrets |= {f"{local}@" for local in _jid_locals(entry.data)}
     scrub = _Scrubber(prms, secrets)
     snapshot: dict[str, Any] = {

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 from datetime import date
+from pathlib import Path
+import ssl
 
 from aiohttp import web
 
 from . import data
 from .server import create_app
+from .sge import DEMO_LOGIN
 from .state import DEMO_CONSO_CLIENTS, FakeState
+from .tls import make_pki, server_context
 
 
 def main() -> None:
@@ -20,6 +25,8 @@ def main() -> None:
     parser.add_argument("--today", type=date.fromisoformat, default=None)
     parser.add_argument("--redirect-uri", default=None)
     parser.add_argument("--no-quotas", action="store_true")
+    parser.add_argument("--sge-port", type=int, default=None, help="also serve SGE over mutual TLS on this port")
+    parser.add_argument("--sge-dir", type=Path, default=None, help="where to write the SGE demo CA and certificate")
     args = parser.parse_args()
 
     state = FakeState(today=args.today, quotas_enabled=not args.no_quotas)
@@ -40,7 +47,32 @@ def main() -> None:
         prms = ",".join(data.prms_for_client(n))
         print(f"  client {n} ({prms}):")
         print(f"    {state.conso_token_for_client(n)}")
-    web.run_app(create_app(state), host=args.host, port=args.port, print=None)
+    if args.sge_port is None:
+        web.run_app(create_app(state), host=args.host, port=args.port, print=None)
+        return
+    folder = args.sge_dir or Path("sge-demo")
+    folder.mkdir(parents=True, exist_ok=True)
+    pki = make_pki()
+    (folder / "ca.pem").write_text(pki.ca_pem, encoding="ascii")
+    (folder / "client.pem").write_text(pki.client.cert_pem, encoding="ascii")
+    (folder / "client.key").write_text(pki.client.key_pem, encoding="ascii")
+    (folder / "client.key").chmod(0o600)
+    print(f"  Enedis SGE (mutual TLS): https://{args.host}:{args.sge_port}  login {DEMO_LOGIN}")
+    print(f"    CA, client certificate and key: {folder}/ca.pem, client.pem, client.key", flush=True)
+    context = server_context(pki, folder)
+    asyncio.run(_serve_with_sge(state, args.host, args.port, args.sge_port, context))
+
+
+async def _serve_with_sge(state: FakeState, host: str, port: int, sge_port: int, context: ssl.SSLContext) -> None:
+    """The gateway over HTTP, and the same app over HTTPS requiring a client certificate of the demo CA (SGE)."""
+    runner = web.AppRunner(create_app(state))
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    await web.TCPSite(runner, host, sge_port, ssl_context=context).start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Async client for Enedis Linky data: Data Connect 2026, Conso API and the consometers XMPP proxy.
+"""Async client for Enedis Linky data: Data Connect 2026, Conso API, the consometers XMPP proxy and Enedis SGE.
 
 The parsers also read v5 bodies.
 
@@ -15,6 +15,7 @@ The public API is what ``__all__`` lists:
   `DataConnect.async_get_address` (the PRM's postal address, `Address`: personal data the integration never reads);
 - each source's `SourceContract` (``source.contract``, `api/contract.py`): what it serves, its window limits, its
   `QuotaPolicy`, how its directions are learnt and what expires: all that an engine needs to schedule it;
+- `SgeSource` (Enedis SGE, the suppliers' SOAP services) with its client certificate `SgeTls` and SGE's errors;
 - the models, the typed errors, the clocks, the limiter registry and the consent helpers.
 
 Removed (issue 11): the request-side v5 flavour (``ApiFlavor``, the ``flavor=`` argument of both sources, the v5
@@ -67,6 +68,8 @@ from .models import (
     TokenInfo,
 )
 from .prm import PRM_DIGITS, PRM_PATTERN, is_prm
+from .sge import SGE_CONTRACT, CertificateError, InvalidCertificateError, SgeSource, SgeTls
+from .sge_parsers import LoginRefusedError, OutOfPerimeterError, UnknownPrmError
 from .windows import WindowLimits
 from .xmpp import (
     CONSOMETERS_CONTRACT,
@@ -89,10 +92,12 @@ __all__ = [
     "PRODUCTION_URL",
     "PROXY_JID",
     "SANDBOX_URL",
+    "SGE_CONTRACT",
     "Address",
     "ApiNotSubscribedError",
     "AuthError",
     "BeforeActivationError",
+    "CertificateError",
     "Clock",
     "CommunicationError",
     "ConsentError",
@@ -107,14 +112,17 @@ __all__ = [
     "Generation",
     "HistoryLimitError",
     "IndexSeries",
+    "InvalidCertificateError",
     "InvalidResponseError",
     "LimiterRegistry",
+    "LoginRefusedError",
     "MalformedTokenError",
     "ManualClock",
     "Measure",
     "MeteringSource",
     "NoDataError",
     "NotHolderError",
+    "OutOfPerimeterError",
     "ProxyUnreachableError",
     "Quota",
     "QuotaPolicy",
@@ -123,11 +131,14 @@ __all__ = [
     "RequestError",
     "Series",
     "ServerError",
+    "SgeSource",
+    "SgeTls",
     "SourceContract",
     "SubscribedService",
     "SystemClock",
     "TokenExpiredError",
     "TokenInfo",
+    "UnknownPrmError",
     "UnrecognizedResponseError",
     "UnsupportedError",
     "WindowLimits",
