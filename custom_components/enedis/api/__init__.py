@@ -7,8 +7,9 @@ injected `aiohttp.ClientSession`; the XMPP source keeps its own session (``async
 
 The public API is what ``__all__`` lists:
 
-- the sources (`DataConnect`, `ConsoApi`, `ConsometersProxy`: the consometers XMPP proxy, `xmpp`) and their
-  interface, `MeteringSource`: ``async_fetch_window`` (one request, what the integration uses),
+- the sources (`DataConnect`, `ConsoApi`, `MyElectricalData`: the MyElectricalData gateway, `med`,
+  `ConsometersProxy`: the consometers XMPP proxy, `xmpp`) and their interface, `MeteringSource`:
+  ``async_fetch_window`` (one request, what the integration uses),
   ``async_get_series`` and ``windows`` (a whole range in the fewest requests, clamped to the history horizon: for
   scripts and other users; the integration plans its own windows from the contract),
   ``async_get_index``, ``async_get_contract``, ``async_get_prms``, ``secrets`` and ``credentials_expire_at``;
@@ -56,6 +57,7 @@ from .errors import (
     UnsupportedError,
 )
 from .limiter import DEFAULT_REGISTRY, LimiterRegistry, Quota
+from .med import MED_CONTRACT, MED_LEGACY_URL, MED_URL, MedApi, MyElectricalData
 from .models import (
     Address,
     Contract,
@@ -87,6 +89,9 @@ __all__ = [
     "CONSO_API_URL",
     "DATA_CONNECT_CONTRACT",
     "DEFAULT_REGISTRY",
+    "MED_CONTRACT",
+    "MED_LEGACY_URL",
+    "MED_URL",
     "PRM_DIGITS",
     "PRM_PATTERN",
     "PRODUCTION_URL",
@@ -119,7 +124,9 @@ __all__ = [
     "MalformedTokenError",
     "ManualClock",
     "Measure",
+    "MedApi",
     "MeteringSource",
+    "MyElectricalData",
     "NoDataError",
     "NotHolderError",
     "OutOfPerimeterError",
