@@ -33,6 +33,7 @@ from .dataconnect import check_prm
 from .errors import (
     AuthError,
     CommunicationError,
+    ConsentError,
     EnedisError,
     InvalidResponseError,
     RateLimitError,
@@ -234,20 +235,6 @@ class MyElectricalData(MeteringSource):
         """The source serves no contract data (the contract says so: the engine never calls this)."""
         raise UnsupportedError("MyElectricalData contract data is not read")
 
-    async def async_check(self, prm: str) -> None:
-        """A live check of the credentials for ``prm``: one call (yesterday's daily consumption).
-
-        Raises `AuthError` for refused credentials, `RateLimitError` when the day's quota is spent; "no data"
-        (a PRM without consumption) passes.
-        """
-        from .errors import NoDataError, WrongDirectionError  # noqa: PLC0415 - local: only the check reads them
-
-        yesterday = self.today() - timedelta(days=1)
-        try:
-            await self._async_fetch_body(prm, C, Measure.DAILY_ENERGY, yesterday, self.today())
-        except (NoDataError, WrongDirectionError):
-            return
-
     async def async_revoke(self) -> None:
         """Forget the bearer token (the gateway has no revocation route: the token simply expires)."""
         self._access_token = None
@@ -383,13 +370,19 @@ class MyElectricalData(MeteringSource):
                 code="quota_reached",
             )
             return error
-        detail = _detail(text)
-        if detail is not None and not _has_enedis_shape(text):
+        relayed = _relayed(text)
+        if relayed is not None:  # the legacy API's ``{"detail": <Enedis error body>}``
+            error = parse_error(status, relayed, headers=headers, api=MED_API, now=now)
+        elif (detail := _detail(text)) is not None and not _has_enedis_shape(text):
             # The gateway's own ``{"detail": …}`` (FastAPI): the status alone says what it is.
             body = json.dumps({"status": status, "message": detail})
             error = parse_error(status, body, headers=headers, api=MED_API, now=now)
         else:
             error = parse_error(status, _envelope_error(text), headers=headers, api=MED_API, now=now)
+        if status == 403 and type(error) is AuthError:
+            # The account's credentials were accepted (they are refused with 401): this PRM is not open to it (no
+            # consent given through MyElectricalData, or another account's meter).
+            error = ConsentError(error.description, code=error.code, status=status)
         secrets = self.secrets()
         error.description = scrub(error.description, secrets)
         error.args = (scrub(str(error.args[0]) if error.args else "", secrets),)
@@ -411,6 +404,16 @@ def _detail(text: str) -> str | None:
     if isinstance(detail, str):
         return detail
     return json.dumps(detail) if detail is not None else None
+
+
+def _relayed(text: str) -> str | None:
+    """The Enedis error body the legacy API relays as ``{"detail": {...}}``; None for any other body."""
+    try:
+        decoded = json.loads(text)
+    except ValueError:
+        return None
+    detail = decoded.get("detail") if isinstance(decoded, dict) else None
+    return json.dumps(detail) if isinstance(detail, dict) else None
 
 
 def _has_enedis_shape(text: str) -> bool:
