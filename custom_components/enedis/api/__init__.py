@@ -25,6 +25,7 @@ any more. The v5 parsers stay: saved v5 bodies still parse into the same models.
 """
 
 from .base import MeteringSource
+from .client import EnedisApiHelper, EnedisClient, InvalidAccess
 from .clock import Clock, ManualClock, SystemClock
 from .consent import build_authorize_url, make_state
 from .consoapi import CONSO_API_URL, ConsoApi, decode_conso_token
@@ -113,10 +114,13 @@ __all__ = [
     "DataConnect",
     "Direction",
     "DirectionDiscovery",
+    "EnedisApiHelper",
+    "EnedisClient",
     "EnedisError",
     "Generation",
     "HistoryLimitError",
     "IndexSeries",
+    "InvalidAccess",
     "InvalidCertificateError",
     "InvalidResponseError",
     "LimiterRegistry",

@@ -261,7 +261,7 @@ class MyElectricalData(MeteringSource):
 
     async def _async_authorized(self, path: str, params: Mapping[str, str]) -> object:
         """A current-API GET with the bearer token; one new token and one retry when the gateway refuses it."""
-        token = await self._async_access_token()
+        token = await self.async_token()
         try:
             return await self._async_call("GET", path, params=params, headers={"Authorization": f"Bearer {token}"})
         except AuthError as err:
@@ -269,10 +269,11 @@ class MyElectricalData(MeteringSource):
                 raise
             _LOGGER.debug("MyElectricalData refused its bearer token: asking for a new one")
             self._access_token = None
-            token = await self._async_access_token()
+            token = await self.async_token()
             return await self._async_call("GET", path, params=params, headers={"Authorization": f"Bearer {token}"})
 
-    async def _async_access_token(self) -> str:
+    async def async_token(self) -> str:
+        """The current API's bearer token, asked for when none is held or it is about to expire."""
         now = self.clock.now()
         if self._access_token and (self._access_expires is None or self._access_expires - TOKEN_MARGIN > now):
             return self._access_token
