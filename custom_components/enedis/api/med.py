@@ -144,7 +144,8 @@ def _shift_point(point: object) -> object:
     except ValueError:
         return point
     # Naive local wall time, as the gateway writes it: on the autumn DST night the repeated hour is ambiguous in
-    # the body itself; adding the step to the wall time is what the gateway subtracted.
+    # the body itself. Adding the step to the wall time inverts a gateway that subtracted it from Enedis' END stamps
+    # the same naive way (assumed, not verified on a real answer of that night; see the README).
     end = start + timedelta(minutes=int(match.group(1)))
     return {**point, "d": end.strftime("%Y-%m-%d %H:%M:%S")}
 
