@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from custom_components.enedis.api import Direction, Measure
-from custom_components.enedis.api.errors import AuthError, RateLimitError, UnsupportedError
+from custom_components.enedis.api.errors import (
+    AuthError,
+    ConsentError,
+    RateLimitError,
+    UnsupportedError,
+    WrongDirectionError,
+)
 from custom_components.enedis.api.med import MED_CONTRACT, MedApi, MyElectricalData, shift_to_interval_end
 from custom_components.enedis.api.parsers import parse_measure
 from tests.fake_enedis import data
@@ -185,3 +191,21 @@ async def test_contract_location_secrets_and_unsupported(gateway: Gateway) -> No
         await source.async_get_contract(P0)
     with pytest.raises(ValueError, match="client secret"):
         MyElectricalData(gateway.session, [P0], client_id="x")
+
+
+async def test_relayed_enedis_refusals_keep_their_meaning(gateway: Gateway) -> None:
+    """A consumer asked for production: both APIs relay Enedis' ADAM-ERR0069 (the engine's direction probe)."""
+    day = date(2026, 11, 1)
+    for source in (current(gateway), legacy(gateway)):
+        with pytest.raises(WrongDirectionError):
+            await source.async_fetch_window(P0, P, Measure.DAILY_ENERGY, day, day + timedelta(days=1))
+        gateway.clock.advance(2)
+    with pytest.raises(ConsentError):  # a PRM the account does not cover: 403, the credentials were accepted
+        await MyElectricalData(
+            gateway.session,
+            [P0],
+            api=MedApi.LEGACY,
+            token=DEMO_TOKEN,
+            base_url=f"{gateway.url}/med",
+            registry=gateway.registry,
+        ).async_fetch_window("99999999999999", C, Measure.DAILY_ENERGY, day, day + timedelta(days=1))
