@@ -37,10 +37,12 @@ from .const import (
     ENV_PRODUCTION,
     SOURCE_CONSO_API,
     SOURCE_CONSOMETERS,
+    SOURCE_MED,
     SOURCE_SGE,
 )
 from .coordinator import EnedisConfigEntry, EnedisCoordinator
 from .helpers import get_registry
+from .med_entry import med_source
 from .services import async_setup_services
 from .sge_entry import async_sge_source
 from .store import EnedisStore
@@ -90,6 +92,8 @@ async def _async_source(hass: HomeAssistant, entry: EnedisConfigEntry) -> Meteri
         except EnedisError as err:
             raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="token_invalid") from err
         return source
+    if entry.data[CONF_SOURCE] == SOURCE_MED:
+        return med_source(hass, entry.data)
     if entry.data[CONF_SOURCE] == SOURCE_SGE:
         try:
             return await async_sge_source(hass, entry.data)

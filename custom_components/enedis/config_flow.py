@@ -12,6 +12,8 @@ The ways in (step ``user`` is a menu):
   sandbox: same fake clients, picked the same way, so the direct path can be tried without a DataHub account.
 * ``sge``: Enedis SGE (professional access), a supplier's SGE contract over mutual TLS or an API gateway; its
   steps (``sge``, ``sge_reauth``, ``sge_reconfigure``) live in `config_flow_sge` and this flow inherits them.
+* ``myelectricaldata``: a MyElectricalData account (client credentials, or a legacy token); its steps
+  (``myelectricaldata``, ``med_reauth``, ``med_reconfigure``) live in `config_flow_med`, inherited the same way.
 
 Credentials are tested before an entry is created: Conso API and sandbox with one daily-energy call,
 production with the ``subscribed_services`` call (its token request proves the client id/secret; there is
@@ -107,6 +109,7 @@ from .api import (
 from .api.consent import duration_days
 from .api.errors import InvalidDatesError, OutOfRangeError, WrongDirectionError
 from .api.xmpp import ConsometersProxy, ProxyUnreachableError
+from .config_flow_med import MedConfigFlowSteps
 from .config_flow_sge import SgeConfigFlowSteps
 from .const import (
     ALL_MEASURES,
@@ -150,6 +153,7 @@ from .const import (
     SOURCE_CONSO_API,
     SOURCE_CONSOMETERS,
     SOURCE_DATA_CONNECT,
+    SOURCE_MED,
     SOURCE_SGE,
     TARIFF_BASE,
     TARIFF_HPHC,
@@ -291,7 +295,7 @@ def _select(options: list[SelectOptionDict] | list[str], *, translation_key: str
     return SelectSelector(config)
 
 
-class EnedisConfigFlow(SgeConfigFlowSteps, domain=DOMAIN):
+class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
     """Set up Enedis Linky with a Conso API token or the user's own DataHub application."""
 
     VERSION = 1
@@ -350,7 +354,8 @@ class EnedisConfigFlow(SgeConfigFlowSteps, domain=DOMAIN):
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose how to reach the data."""
         return self.async_show_menu(
-            step_id="user", menu_options=[SOURCE_CONSO_API, SOURCE_DATA_CONNECT, SOURCE_CONSOMETERS, SOURCE_SGE]
+            step_id="user",
+            menu_options=[SOURCE_CONSO_API, SOURCE_DATA_CONNECT, SOURCE_CONSOMETERS, SOURCE_SGE, SOURCE_MED],
         )
 
     async def async_step_conso_api(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -390,6 +395,8 @@ class EnedisConfigFlow(SgeConfigFlowSteps, domain=DOMAIN):
         """Conso API: a new token. Data Connect: give the consent again."""
         if self._kind == SOURCE_SGE:
             return await self.async_step_sge_reauth()
+        if self._kind == SOURCE_MED:
+            return await self.async_step_med_reauth()
         entry = self._get_reauth_entry()
         if self._kind == SOURCE_CONSOMETERS:
             return await self.async_step_consometers_xmpp()
@@ -413,6 +420,8 @@ class EnedisConfigFlow(SgeConfigFlowSteps, domain=DOMAIN):
             return await self.async_step_consometers_xmpp()
         if self._kind == SOURCE_SGE:
             return await self.async_step_sge_reconfigure()
+        if self._kind == SOURCE_MED:
+            return await self.async_step_med_reconfigure()
         if self._kind == SOURCE_DATA_CONNECT:
             return await self._async_data_connect_form("reconfigure", user_input, ask_settings=True, entry=entry)
         errors: dict[str, str] = {}

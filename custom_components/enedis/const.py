@@ -67,6 +67,19 @@ CONF_SGE_AGREED: Final = "sge_customer_agreed"  # form field: the customer agree
 CONF_SGE_AGREED_AT: Final = "sge_agreed_at"  # ISO datetime the declaration was made
 SGE_SECRETS: Final = (CONF_SGE_KEY, CONF_SGE_GATEWAY_KEY)
 
+# --- MyElectricalData (a gateway with a 50-calls-a-day quota): one group, so sources added alongside merge cleanly --
+SOURCE_MED: Final = "myelectricaldata"
+CONF_MED_API: Final = "med_api"  # MED_API_CURRENT | MED_API_LEGACY (`api.med.MedApi`)
+MED_API_CURRENT: Final = "current"  # client credentials, https://myelectricaldata.fr/api
+MED_API_LEGACY: Final = "legacy"  # a personal token, https://myelectricaldata.fr
+MED_APIS: Final = (MED_API_CURRENT, MED_API_LEGACY)
+CONF_MED_CLIENT_ID: Final = "med_client_id"
+CONF_MED_CLIENT_SECRET: Final = "med_client_secret"  # noqa: S105  (a config key, not a secret)
+CONF_MED_TOKEN: Final = "med_token"  # noqa: S105  (a config key, not a secret)
+CONF_MED_URL: Final = "med_url"  # optional: another instance (None: the API's public one)
+CONF_MED_PRMS: Final = "med_prms"  # form field: PRMs separated by commas, spaces or new lines
+MED_SECRETS: Final = (CONF_MED_CLIENT_SECRET, CONF_MED_TOKEN)
+
 CONF_VERIFIED: Final = "verified"
 """{PRM: ISO datetime}: when a reauthentication or reconfiguration last verified each PRM's access with a request.
 

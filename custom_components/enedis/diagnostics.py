@@ -20,6 +20,9 @@ from .api.prm import PRM_DIGITS
 from .const import (
     CONF_AUTHORIZATION_IDS,
     CONF_JID,
+    CONF_MED_CLIENT_ID,
+    CONF_MED_CLIENT_SECRET,
+    CONF_MED_TOKEN,
     CONF_PASSWORD,
     CONF_PRMS,
     CONF_PROXY_JID,
@@ -29,6 +32,7 @@ from .const import (
     CONF_SGE_KEY,
     CONF_SGE_LOGIN,
     CONF_TOKEN,
+    MED_SECRETS,
     SGE_SECRETS,
 )
 from .coordinator import EnedisConfigEntry
@@ -43,6 +47,10 @@ TO_REDACT = {
     CONF_SGE_CERTIFICATE,
     CONF_SGE_CA,
     CONF_SGE_LOGIN,
+    # MyElectricalData: the client secret and the token are secrets; the client id names the account.
+    CONF_MED_CLIENT_ID,
+    CONF_MED_CLIENT_SECRET,
+    CONF_MED_TOKEN,
     "access_token",
     "refresh_token",
     "client_id",
@@ -128,7 +136,7 @@ async def async_get_config_entry_diagnostics(hass: HomeAssistant, entry: EnedisC
     data = coordinator.data
     prms = {str(prm) for prm in entry.data.get(CONF_PRMS, [])} | set(coordinator.prms)
     secrets = set(coordinator.source.secrets()) | {
-        str(entry.data[key]) for key in (CONF_TOKEN, *SGE_SECRETS) if entry.data.get(key)
+        str(entry.data[key]) for key in (CONF_TOKEN, *SGE_SECRETS, *MED_SECRETS) if entry.data.get(key)
     }
     secrets |= {f"{local}@" for local in _jid_locals(entry.data)}
     scrub = _Scrubber(prms, secrets)

@@ -258,7 +258,13 @@ async def test_real_hass_backfill_restart_statistics_and_log() -> None:
                                       {"handler": "enedis", "show_advanced_options": False})  # fmt: skip
             assert status == 200, flow
             assert flow["type"] == "menu", flow
-            assert set(flow["menu_options"]) == {"conso_api", "data_connect", "consometers_xmpp", "sge"}
+            assert set(flow["menu_options"]) == {
+                "conso_api",
+                "data_connect",
+                "consometers_xmpp",
+                "sge",
+                "myelectricaldata",
+            }
             url = f"{HA}/api/config/config_entries/flow/{flow['flow_id']}"
             status, form = await rest(session, "POST", url, access_token, {"next_step_id": "conso_api"})
             assert status == 200, form

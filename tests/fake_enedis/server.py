@@ -608,7 +608,9 @@ def create_app(state: FakeState | None = None) -> web.Application:
         r.add_get(f"/{{api:{api}}}/v1", contract_handler)
     r.add_get("/customers_upc/v5/usage_points/contracts", v5_contracts_handler)
     r.add_route("*", "/conso/api/{type}", conso_handler)
+    from .med import install as install_med
     from .sge import install
 
     install(app)
+    install_med(app)
     return app

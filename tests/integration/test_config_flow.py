@@ -228,7 +228,7 @@ async def test_menu(hass: HomeAssistant) -> None:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "user"
-    assert list(result["menu_options"]) == ["conso_api", "data_connect", "consometers_xmpp", "sge"]
+    assert list(result["menu_options"]) == ["conso_api", "data_connect", "consometers_xmpp", "sge", "myelectricaldata"]
 
 
 async def test_conso_api_one_prm(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:

@@ -7,8 +7,9 @@ injected `aiohttp.ClientSession`; the XMPP source keeps its own session (``async
 
 The public API is what ``__all__`` lists:
 
-- the sources (`DataConnect`, `ConsoApi`, `ConsometersProxy`: the consometers XMPP proxy, `xmpp`) and their
-  interface, `MeteringSource`: ``async_fetch_window`` (one request, what the integration uses),
+- the sources (`DataConnect`, `ConsoApi`, `MyElectricalData`: the MyElectricalData gateway, `med`,
+  `ConsometersProxy`: the consometers XMPP proxy, `xmpp`) and their interface, `MeteringSource`:
+  ``async_fetch_window`` (one request, what the integration uses),
   ``async_get_series`` and ``windows`` (a whole range in the fewest requests, clamped to the history horizon: for
   scripts and other users; the integration plans its own windows from the contract),
   ``async_get_index``, ``async_get_contract``, ``async_get_prms``, ``secrets`` and ``credentials_expire_at``;
@@ -24,6 +25,7 @@ any more. The v5 parsers stay: saved v5 bodies still parse into the same models.
 """
 
 from .base import MeteringSource
+from .client import EnedisApiHelper, EnedisClient, InvalidAccess
 from .clock import Clock, ManualClock, SystemClock
 from .consent import build_authorize_url, make_state
 from .consoapi import CONSO_API_URL, ConsoApi, decode_conso_token
@@ -56,6 +58,7 @@ from .errors import (
     UnsupportedError,
 )
 from .limiter import DEFAULT_REGISTRY, LimiterRegistry, Quota
+from .med import MED_CONTRACT, MED_LEGACY_URL, MED_URL, MedApi, MyElectricalData
 from .models import (
     Address,
     Contract,
@@ -87,6 +90,9 @@ __all__ = [
     "CONSO_API_URL",
     "DATA_CONNECT_CONTRACT",
     "DEFAULT_REGISTRY",
+    "MED_CONTRACT",
+    "MED_LEGACY_URL",
+    "MED_URL",
     "PRM_DIGITS",
     "PRM_PATTERN",
     "PRODUCTION_URL",
@@ -108,10 +114,13 @@ __all__ = [
     "DataConnect",
     "Direction",
     "DirectionDiscovery",
+    "EnedisApiHelper",
+    "EnedisClient",
     "EnedisError",
     "Generation",
     "HistoryLimitError",
     "IndexSeries",
+    "InvalidAccess",
     "InvalidCertificateError",
     "InvalidResponseError",
     "LimiterRegistry",
@@ -119,7 +128,9 @@ __all__ = [
     "MalformedTokenError",
     "ManualClock",
     "Measure",
+    "MedApi",
     "MeteringSource",
+    "MyElectricalData",
     "NoDataError",
     "NotHolderError",
     "OutOfPerimeterError",

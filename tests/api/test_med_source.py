@@ -1,0 +1,211 @@
+"""MyElectricalData (current and legacy API) against the fake gateway's MED routes and the real capture."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+import json
+from pathlib import Path
+
+import pytest
+
+from custom_components.enedis.api import Direction, Measure
+from custom_components.enedis.api.errors import (
+    AuthError,
+    ConsentError,
+    RateLimitError,
+    UnsupportedError,
+    WrongDirectionError,
+)
+from custom_components.enedis.api.med import MED_CONTRACT, MedApi, MyElectricalData, shift_to_interval_end
+from custom_components.enedis.api.parsers import parse_measure
+from tests.fake_enedis import data
+from tests.fake_enedis.med import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_TOKEN,
+    med_config,
+    shift_to_interval_start,
+)
+
+from .conftest import Gateway
+from .test_sources import assert_curve_matches_ground_truth
+
+P0 = "22516914714270"
+SELF = "12655648759651"
+C, P = Direction.CONSUMPTION, Direction.PRODUCTION
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+
+
+def current(gw: Gateway, **kwargs: object) -> MyElectricalData:
+    return MyElectricalData(
+        gw.session,
+        [P0, SELF],
+        client_id=DEMO_CLIENT_ID,
+        client_secret=DEMO_CLIENT_SECRET,
+        base_url=f"{gw.url}/med/api",
+        registry=gw.registry,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def legacy(gw: Gateway, token: str = DEMO_TOKEN) -> MyElectricalData:
+    return MyElectricalData(
+        gw.session, [P0], api=MedApi.LEGACY, token=token, base_url=f"{gw.url}/med", registry=gw.registry
+    )
+
+
+def hourly_wh(readings: object) -> dict[datetime, float]:
+    """Wh per UTC hour of half-hour power readings (W x 0.5 h)."""
+    out: dict[datetime, float] = {}
+    for r in readings:  # type: ignore[attr-defined]
+        hour = r.start.replace(minute=0)
+        out[hour] = out.get(hour, 0.0) + r.value * (r.end - r.start).total_seconds() / 3600
+    return out
+
+
+def test_real_capture_start_stamps_read_back_as_interval_ends() -> None:
+    """The gateway's START stamps (the capture shifted as MED does) parse to the capture's own END-stamped series."""
+    raw = json.loads((FIXTURES / "med-new__dc2026_courbe_de_charge_consommation_prod_capture.json").read_text())
+    as_med_sends = shift_to_interval_start(json.loads(json.dumps(raw)))
+    assert as_med_sends["grandeur"][0]["points"][0]["d"] == "2026-09-29 00:00:00"
+    expected = parse_measure(raw, measure=Measure.LOAD_CURVE, direction=C, prm="99999999999991")
+    got = parse_measure(
+        shift_to_interval_end(as_med_sends), measure=Measure.LOAD_CURVE, direction=C, prm="99999999999991"
+    )
+    assert len(got.readings) == 96
+    assert got.readings == expected.readings
+    first = got.readings[0]
+    assert first.start == datetime(2026, 9, 28, 22, 0, tzinfo=UTC)  # 00:00 Paris (CEST)
+    assert first.end == datetime(2026, 9, 28, 22, 30, tzinfo=UTC)
+    assert first.value == 4078
+    # Read without the shift, every value would sit 30 minutes early.
+    unshifted = parse_measure(as_med_sends, measure=Measure.LOAD_CURVE, direction=C, prm="99999999999991")
+    assert unshifted.readings[0].end == datetime(2026, 9, 28, 22, 0, tzinfo=UTC)
+
+
+async def test_current_api_matches_ground_truth_to_the_watt_hour(gateway: Gateway) -> None:
+    source = current(gateway)
+    start, end = date(2026, 10, 20), date(2026, 10, 27)  # the autumn DST change inside
+    curve = await source.async_fetch_window(P0, C, Measure.LOAD_CURVE, start, end)
+    assert_curve_matches_ground_truth(curve.readings, P0, data.CONS, start, end)
+    daily = await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, start, end)
+    assert [r.value for r in daily.readings] == [
+        data.daily_wh(P0, data.CONS, start + timedelta(days=i)) for i in range(7)
+    ]
+    hours = hourly_wh(curve.readings)
+    assert len(hours) == 7 * 24 + 1
+    assert abs(sum(hours.values()) - sum(r.value for r in daily.readings)) <= len(hours)  # 1 Wh per hour at most
+    pmax = await source.async_fetch_window(P0, C, Measure.MAX_POWER, start, end)
+    truth = [data.max_power(P0, start + timedelta(days=i)) for i in range(7)]
+    assert [(r.value, r.at) for r in pmax.readings] == [(v, at.replace(tzinfo=data.PARIS)) for v, at in truth if at]
+    prod = await source.async_fetch_window(SELF, P, Measure.LOAD_CURVE, start, end)
+    assert_curve_matches_ground_truth(prod.readings, SELF, data.PROD, start, end)
+    # One token call, then four counted calls on one budget; the rate-limit headers were read.
+    assert source.requests == {"myelectricaldata_token": 1, "myelectricaldata": 4}
+    assert gateway.state.count("/med/api/accounts/token") == 1
+    assert source.rate_limit["X-RateLimit-Remaining"] == "46"
+
+
+async def test_legacy_api_matches_the_current_one(gateway: Gateway) -> None:
+    start, end = date(2026, 10, 24), date(2026, 10, 27)
+    old, new = legacy(gateway), current(gateway)
+    for measure in (Measure.LOAD_CURVE, Measure.DAILY_ENERGY, Measure.MAX_POWER):
+        a = await old.async_fetch_window(P0, C, measure, start, end)
+        b = await new.async_fetch_window(P0, C, measure, start, end)
+        assert a.readings == b.readings
+        assert a.readings
+    paths = {r.path for r in gateway.state.requests}
+    assert "/med/consumption_load_curve/22516914714270/start/2026-10-24/end/2026-10-27/" in paths
+
+
+async def test_current_api_quota_429_gives_the_reset_time_and_blocks(gateway: Gateway) -> None:
+    source = current(gateway)
+    app_config = med_config(gateway.state)
+    app_config.daily_limit = 2
+    day = date(2026, 11, 1)
+    for _ in range(2):
+        await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, day, day + timedelta(days=1))
+        gateway.clock.advance(2)
+    with pytest.raises(RateLimitError) as caught:
+        await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, day, day + timedelta(days=1))
+    assert caught.value.status == 429
+    assert caught.value.retry_at == datetime(2026, 11, 22, 23, 0, tzinfo=UTC)  # next Paris midnight
+    sent = gateway.state.count("/med/api/enedis")
+    with pytest.raises(RateLimitError) as local:
+        await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, day, day + timedelta(days=1))
+    assert local.value.local
+    assert gateway.state.count("/med/api/enedis") == sent  # blocked until the reset: nothing sent
+
+
+async def test_legacy_api_quota_409(gateway: Gateway) -> None:
+    med_config(gateway.state).daily_limit = 1
+    source = legacy(gateway)
+    day = date(2026, 11, 1)
+    await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, day, day + timedelta(days=1))
+    gateway.clock.advance(2)
+    with pytest.raises(RateLimitError) as caught:
+        await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, day, day + timedelta(days=1))
+    assert caught.value.status == 409
+    assert caught.value.retry_at is not None
+    assert caught.value.retry_at > gateway.clock.now()
+
+
+async def test_expired_bearer_renewed_once_and_bad_credentials(gateway: Gateway) -> None:
+    source = current(gateway)
+    day = date(2026, 11, 1)
+    await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, day, day + timedelta(days=1))
+    med_config(gateway.state).expire_bearers()
+    gateway.clock.advance(2)
+    await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, day, day + timedelta(days=1))
+    assert source.requests["myelectricaldata_token"] == 2
+    bad = MyElectricalData(
+        gateway.session,
+        [P0],
+        client_id=DEMO_CLIENT_ID,
+        client_secret="wrong-secret-value",
+        base_url=f"{gateway.url}/med/api",
+        registry=gateway.registry,
+    )
+    with pytest.raises(AuthError) as caught:
+        await bad.async_fetch_window(P0, C, Measure.DAILY_ENERGY, day, day + timedelta(days=1))
+    assert "wrong-secret-value" not in str(caught.value)
+    with pytest.raises(AuthError):
+        await legacy(gateway, token="not-a-token").async_fetch_window(
+            P0, C, Measure.DAILY_ENERGY, day, day + timedelta(days=1)
+        )
+
+
+async def test_contract_location_secrets_and_unsupported(gateway: Gateway) -> None:
+    source = current(gateway)
+    assert source.location == f"myelectricaldata {gateway.url}/med/api"
+    assert DEMO_CLIENT_SECRET in source.secrets()
+    assert DEMO_CLIENT_SECRET not in repr(source)
+    assert legacy(gateway).secrets() == (DEMO_TOKEN,)
+    assert await source.async_get_prms() == [P0, SELF]
+    assert MED_CONTRACT.policy.quotas[-1].limit == 50
+    assert not MED_CONTRACT.serves(P, Measure.MAX_POWER)
+    assert not MED_CONTRACT.serves_index
+    with pytest.raises(UnsupportedError):
+        await source.async_fetch_window(P0, P, Measure.MAX_POWER, date(2026, 11, 1), date(2026, 11, 2))
+    with pytest.raises(UnsupportedError):
+        await source.async_get_contract(P0)
+    with pytest.raises(ValueError, match="client secret"):
+        MyElectricalData(gateway.session, [P0], client_id="x")
+
+
+async def test_relayed_enedis_refusals_keep_their_meaning(gateway: Gateway) -> None:
+    """A consumer asked for production: both APIs relay Enedis' ADAM-ERR0069 (the engine's direction probe)."""
+    day = date(2026, 11, 1)
+    for source in (current(gateway), legacy(gateway)):
+        with pytest.raises(WrongDirectionError):
+            await source.async_fetch_window(P0, P, Measure.DAILY_ENERGY, day, day + timedelta(days=1))
+        gateway.clock.advance(2)
+    with pytest.raises(ConsentError):  # a PRM the account does not cover: 403, the credentials were accepted
+        await MyElectricalData(
+            gateway.session,
+            [P0],
+            api=MedApi.LEGACY,
+            token=DEMO_TOKEN,
+            base_url=f"{gateway.url}/med",
+            registry=gateway.registry,
+        ).async_fetch_window("99999999999999", C, Measure.DAILY_ENERGY, day, day + timedelta(days=1))

@@ -1,0 +1,261 @@
+"""MyElectricalData inside Home Assistant: the config flow's checks and errors, reauthentication, diagnostics, and a
+backfill whose statistics equal the ground truth.
+
+The fake gateway's MyElectricalData routes listen on 127.0.0.1; Home Assistant's own shared session talks to them
+(entries name that address as another instance's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+import json
+from typing import Any
+from unittest.mock import AsyncMock, patch
+
+from aiohttp.test_utils import TestServer
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.translation import async_get_translations
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.enedis.const import (
+    CONF_MED_API,
+    CONF_MED_CLIENT_ID,
+    CONF_MED_CLIENT_SECRET,
+    CONF_MED_PRMS,
+    CONF_MED_TOKEN,
+    CONF_MED_URL,
+    CONF_PRMS,
+    CONF_SOURCE,
+    CONF_VERIFIED,
+    DOMAIN,
+    MED_API_CURRENT,
+    MED_API_LEGACY,
+    SOURCE_MED,
+)
+from custom_components.enedis.coordinator import EnedisCoordinator
+from custom_components.enedis.diagnostics import async_get_config_entry_diagnostics
+from tests.fake_enedis import data
+from tests.fake_enedis.med import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TOKEN, MedConfig, med_config
+from tests.fake_enedis.server import create_app
+from tests.fake_enedis.state import FakeState
+
+from .common import assert_continuous, async_run_until, async_statistics, install_registry, truth_hours
+
+P0 = "22516914714270"
+P1 = "11453290002823"
+TODAY = date(2026, 11, 22)
+NOW = datetime(2026, 11, 22, 11, 0, tzinfo=UTC)  # 12:00 in Paris
+
+
+@dataclass
+class MedServer:
+    state: FakeState
+    config: MedConfig
+    url: str
+
+    def calls(self) -> list[str]:
+        return [r.path for r in self.state.requests if r.path.startswith("/med/")]
+
+
+async def _serve(state: FakeState) -> AsyncIterator[MedServer]:
+    server = TestServer(create_app(state))
+    await server.start_server()
+    yield MedServer(state, med_config(state), str(server.make_url("/med/api")).rstrip("/"))
+    await server.close()
+
+
+@pytest.fixture
+async def med_server(socket_enabled: None) -> AsyncIterator[MedServer]:
+    """The fake gateway on today's date (the config flow's checks run on the real clock)."""
+    async for server in _serve(FakeState()):
+        yield server
+
+
+@pytest.fixture
+async def med_frozen(socket_enabled: None, freezer: FrozenDateTimeFactory) -> AsyncIterator[MedServer]:
+    """The fake gateway on `TODAY`, its clock the freezer's (scenario tests)."""
+    freezer.move_to(NOW)
+    state = FakeState(today=TODAY, time_of_day=time(12, 0), clock=lambda: dt_util.utcnow().timestamp())
+    async for server in _serve(state):
+        yield server
+
+
+def form(server: MedServer, prms: str = P0, **changes: Any) -> dict[str, Any]:
+    values = {
+        CONF_MED_API: MED_API_CURRENT,
+        CONF_MED_PRMS: prms,
+        CONF_MED_CLIENT_ID: DEMO_CLIENT_ID,
+        CONF_MED_CLIENT_SECRET: DEMO_CLIENT_SECRET,
+        CONF_MED_URL: server.url,
+    }
+    values.update(changes)
+    return {key: value for key, value in values.items() if value is not None}
+
+
+def med_entry(server: MedServer, prms: list[str], **changes: Any) -> MockConfigEntry:
+    values: dict[str, Any] = {
+        CONF_SOURCE: SOURCE_MED,
+        CONF_MED_API: MED_API_CURRENT,
+        CONF_MED_CLIENT_ID: DEMO_CLIENT_ID,
+        CONF_MED_CLIENT_SECRET: DEMO_CLIENT_SECRET,
+        CONF_MED_TOKEN: None,
+        CONF_MED_URL: server.url,
+        CONF_PRMS: prms,
+    }
+    values.update(changes)
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Linky MyElectricalData {prms[0]}",
+        unique_id="_".join(sorted(prms)),
+        data=values,
+        options={"curve_history_months": 2, "daily_history_months": 2},
+    )
+
+
+@pytest.fixture
+def no_setup() -> Iterator[AsyncMock]:
+    """The flow's job ends at the entry: do not run the real setup."""
+    with patch("custom_components.enedis.async_setup_entry", return_value=True) as mock:
+        yield mock
+
+
+async def start(hass: HomeAssistant) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert "myelectricaldata" in result["menu_options"]
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"next_step_id": "myelectricaldata"})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "myelectricaldata"
+    return dict(result)
+
+
+# --------------------------------------------------------------------------------------------- config flow
+
+
+@pytest.mark.usefixtures("no_setup")
+async def test_flow_checks_each_prm(hass: HomeAssistant, med_server: MedServer) -> None:
+    result = await start(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], form(med_server, prms=f"{P0}, {P1}"))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Linky MyElectricalData (2 PRMs)"
+    assert result["data"][CONF_PRMS] == [P0, P1]
+    assert result["data"][CONF_MED_TOKEN] is None
+    assert med_server.calls() == [
+        "/med/api/accounts/token",
+        f"/med/api/enedis/consumption/daily/{P0}",
+        f"/med/api/enedis/consumption/daily/{P1}",
+    ]
+
+
+@pytest.mark.usefixtures("no_setup")
+async def test_flow_legacy_token(hass: HomeAssistant, med_server: MedServer) -> None:
+    result = await start(hass)
+    legacy = form(
+        med_server,
+        **{CONF_MED_API: MED_API_LEGACY, CONF_MED_CLIENT_ID: None, CONF_MED_CLIENT_SECRET: None},
+        **{CONF_MED_URL: med_server.url.removesuffix("/api"), CONF_MED_TOKEN: DEMO_TOKEN},
+    )
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], legacy)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_MED_TOKEN] == DEMO_TOKEN
+    assert result["data"][CONF_MED_CLIENT_SECRET] is None
+    assert med_server.calls()[-1].startswith(f"/med/daily_consumption/{P0}/start/")
+
+
+@pytest.mark.usefixtures("no_setup")
+async def test_flow_errors(hass: HomeAssistant, med_server: MedServer) -> None:
+    med_server.config.clients["other-client"] = ("other-secret", (P0,))
+    result = await start(hass)
+    cases: list[tuple[dict[str, Any], dict[str, str]]] = [
+        (form(med_server, prms="1234"), {CONF_MED_PRMS: "invalid_prms"}),
+        (form(med_server, **{CONF_MED_URL: "not a url"}), {CONF_MED_URL: "invalid_url"}),
+        (form(med_server, **{CONF_MED_CLIENT_SECRET: None}), {"base": "med_credentials_missing"}),
+        (form(med_server, **{CONF_MED_API: MED_API_LEGACY}), {"base": "med_credentials_missing"}),
+        (form(med_server, **{CONF_MED_CLIENT_SECRET: "wrong"}), {"base": "invalid_auth"}),
+        (
+            form(med_server, prms=P1, **{CONF_MED_CLIENT_ID: "other-client", CONF_MED_CLIENT_SECRET: "other-secret"}),
+            {"base": "med_prm_refused"},
+        ),
+    ]
+    for user_input, errors in cases:
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+        assert result["type"] is FlowResultType.FORM, errors
+        assert result["errors"] == errors
+    assert result["description_placeholders"]["prm"] == P1
+    med_server.config.daily_limit = 0
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], form(med_server))
+    assert result["errors"] == {"base": "med_quota_reached"}
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+    en = await async_get_translations(hass, "en", "config", [DOMAIN])
+    fr = await async_get_translations(hass, "fr", "config", [DOMAIN])
+    assert "50 calls of the day" in en[f"component.{DOMAIN}.config.error.med_quota_reached"]
+    assert "50 appels du jour" in fr[f"component.{DOMAIN}.config.error.med_quota_reached"]
+
+
+@pytest.mark.usefixtures("no_setup")
+async def test_reauth_with_new_credentials(hass: HomeAssistant, med_server: MedServer) -> None:
+    entry = med_entry(med_server, [P0], **{CONF_MED_CLIENT_SECRET: "revoked-secret"})
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    assert result["step_id"] == "med_reauth"
+    renewed = form(med_server, **{CONF_MED_CLIENT_SECRET: ""})
+    renewed.pop(CONF_MED_PRMS)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], renewed)
+    assert result["errors"] == {"base": "invalid_auth"}  # an empty secret keeps the stored (refused) one
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**renewed, CONF_MED_CLIENT_SECRET: DEMO_CLIENT_SECRET}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data[CONF_MED_CLIENT_SECRET] == DEMO_CLIENT_SECRET
+    assert set(entry.data[CONF_VERIFIED]) == {P0}
+
+
+# --------------------------------------------------------------------------------------------- scenario
+
+
+def _days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=i) for i in range((end - start).days)]
+
+
+async def test_backfill_statistics_equal_the_ground_truth(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, med_frozen: MedServer
+) -> None:
+    """Two months through MyElectricalData's current API: hourly statistics = ground truth (1 Wh), under its quota."""
+    freezer.move_to(NOW)
+    await hass.config.async_set_time_zone("Europe/Paris")
+    install_registry(hass, freezer)
+    entry = med_entry(med_frozen, [P0])
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    coordinator: EnedisCoordinator = entry.runtime_data
+    await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[P0].backfill_progress >= 100)
+
+    rows = await async_statistics(hass, f"enedis:{P0}_consumption")
+    truth = truth_hours(P0, data.CONS, _days(date(2026, 9, 22), TODAY))
+    got = {datetime.fromtimestamp(row["start"], UTC): row["state"] * 1000 for row in rows}
+    assert set(got) == set(truth)
+    for hour, wh in truth.items():
+        assert got[hour] == pytest.approx(wh, abs=1)
+    assert_continuous(rows)
+
+    counted = [p for p in med_frozen.calls() if p.startswith("/med/api/enedis/")]
+    assert 10 <= len(counted) <= 50  # under the day's quota
+    assert not [r for r in med_frozen.state.requests if r.status == 429]
+
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    text = json.dumps(diagnostics)
+    assert diagnostics["source"] == "MyElectricalData"
+    assert DEMO_CLIENT_SECRET not in text
+    assert DEMO_CLIENT_ID not in text
+    assert P0 not in text
+    assert await hass.config_entries.async_unload(entry.entry_id)
