@@ -62,7 +62,7 @@ from custom_components.enedis.api.calendar import local_day, paris_datetime
 from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.coordinator import EnedisCoordinator
 from custom_components.enedis.helpers import REGISTRY_KEY
-from custom_components.enedis.store import SeriesCache
+from custom_components.enedis.state import SeriesCache
 from tests.fake_enedis.state import FakeState
 from tests.integration.common import async_statistics
 from tests.integration.gateway import FakeGateway, route_real_urls
@@ -194,8 +194,9 @@ def _forget(series: SeriesCache, day: date) -> None:
     """What the cache knows of ``day`` (as if it had not been published yet)."""
     for mapping in (series.curve_state, series.curve, series.daily, series.max_power, series.registers):
         mapping.pop(day, None)
-    for marks in (series.daily_fetched, series.max_power_fetched, series.index_fetched, series.given_up):
-        marks.discard(day)
+    for progress in series.progress.values():
+        progress.fetched.discard(day)
+    series.given_up.discard(day)
     series.attempts.pop(day, None)
 
 
