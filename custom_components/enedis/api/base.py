@@ -184,7 +184,18 @@ class MeteringSource(ABC):
             raise ValueError(msg)
         with about_prm(prm):
             body = await self._async_fetch_body(prm, direction, measure, start, end)
-            return parse_measure(body, measure=measure, direction=direction, prm=prm)
+            return self._parse_window(body, measure=measure, direction=direction, prm=prm)
+
+    def _parse_window(self, body: object, *, measure: Measure, direction: Direction, prm: str) -> Series:
+        """Read one window's body (`_async_fetch_body`'s).
+
+        Data Connect 2026 JSON here; a source with another format overrides this (SGE's XML).
+        """
+        return parse_measure(body, measure=measure, direction=direction, prm=prm)
+
+    def _parse_index(self, body: object, *, direction: Direction, prm: str) -> IndexSeries:
+        """Read an index body (Data Connect 2026 JSON here; overridden like `_parse_window`)."""
+        return parse_index(body, direction=direction, prm=prm)
 
     def windows(
         self, measure: Measure, start: date, end: date, *, newest_first: bool = False
@@ -213,7 +224,7 @@ class MeteringSource(ABC):
         """Cumulative registers over ``[start, end)`` (Data Connect 2026 only)."""
         with about_prm(prm):
             body = await self._async_fetch_body(prm, direction, Measure.INDEX, start, end)
-            return parse_index(body, direction=direction, prm=prm)
+            return self._parse_index(body, direction=direction, prm=prm)
 
     # --- HTTP plumbing ---------------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ import re
 import ssl
 import tempfile
 from types import MappingProxyType
-from typing import Final
+from typing import Final, cast
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
@@ -394,22 +394,13 @@ class SgeSource(MeteringSource):
         )
         return await self._async_soap(CMD_SERVICE, envelope)
 
-    async def async_fetch_window(
-        self, prm: str, direction: Direction, measure: Measure, start: date, end: date
-    ) -> Series:
-        """One ``consulterMesuresDetailleesV3`` call for ``[start, end)`` (a fault raises its typed error)."""
-        if measure is Measure.INDEX:
-            msg = "use async_get_index for index registers"
-            raise ValueError(msg)
-        with about_prm(prm):
-            root = await self._async_fetch_body(prm, direction, measure, start, end)
-            return parse_sge_measure(root, measure=measure, direction=direction, prm=prm)
+    def _parse_window(self, body: object, *, measure: Measure, direction: Direction, prm: str) -> Series:
+        """One ``consulterMesuresDetailleesV3`` answer (a fault raised its typed error before)."""
+        return parse_sge_measure(cast("XmlNode", body), measure=measure, direction=direction, prm=prm)
 
-    async def async_get_index(self, prm: str, direction: Direction, start: date, end: date) -> IndexSeries:
-        """``INDEX``/``EA`` registers over ``[start, end)`` (where the contract allows them)."""
-        with about_prm(prm):
-            root = await self._async_fetch_body(prm, direction, Measure.INDEX, start, end)
-            return parse_sge_index(root, direction=direction, prm=prm)
+    def _parse_index(self, body: object, *, direction: Direction, prm: str) -> IndexSeries:
+        """``INDEX``/``EA`` registers (where the contract allows them)."""
+        return parse_sge_index(cast("XmlNode", body), direction=direction, prm=prm)
 
     # --- transport ---------------------------------------------------------------------------------
 
