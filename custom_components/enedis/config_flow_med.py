@@ -15,11 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import timedelta
 import logging
-import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import ConfigEntry, ConfigFlowResult
 from homeassistant.helpers.selector import (
     SelectSelector,
     SelectSelectorConfig,
@@ -28,7 +27,6 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-from homeassistant.util import dt as dt_util
 
 if TYPE_CHECKING:
     import probatio as vol
@@ -46,9 +44,9 @@ from .api import (
     NoDataError,
     RateLimitError,
     ServerError,
-    is_prm,
 )
 from .api.errors import InvalidDatesError, OutOfRangeError, WrongDirectionError
+from .config_flow_prms import TypedPrmSteps, typed_prms
 from .const import (
     CONF_MED_API,
     CONF_MED_CLIENT_ID,
@@ -58,7 +56,6 @@ from .const import (
     CONF_MED_URL,
     CONF_PRMS,
     CONF_SOURCE,
-    CONF_VERIFIED,
     MED_API_CURRENT,
     MED_API_LEGACY,
     MED_APIS,
@@ -68,7 +65,6 @@ from .const import (
 from .med_entry import med_source
 
 _LOGGER = logging.getLogger(__name__)
-_PRM_SPLIT = re.compile(r"[\s,;]+")
 
 
 def med_error_key(err: EnedisError) -> str:
@@ -89,7 +85,7 @@ def _med_title(prms: list[str]) -> str:
     return f"Linky MyElectricalData {prms[0]}" if len(prms) == 1 else f"Linky MyElectricalData ({len(prms)} PRMs)"
 
 
-class MedConfigFlowSteps(ConfigFlow):
+class MedConfigFlowSteps(TypedPrmSteps):
     """The MyElectricalData steps of the integration's config flow (`EnedisConfigFlow` inherits them)."""
 
     _med_prm: str = ""
@@ -99,23 +95,13 @@ class MedConfigFlowSteps(ConfigFlow):
         """A new MyElectricalData entry: the whole form, then one daily call per PRM."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            prms = [p for p in _PRM_SPLIT.split(str(user_input.get(CONF_MED_PRMS, "")).strip()) if p]
-            if not prms or not all(is_prm(p) for p in prms):
+            prms = typed_prms(user_input.get(CONF_MED_PRMS))
+            if prms is None:
                 errors[CONF_MED_PRMS] = "invalid_prms"
             else:
-                prms = list(dict.fromkeys(prms))
                 data, errors = await self._async_med_check(user_input, prms, stored={})
                 if not errors:
-                    configured = {
-                        prm
-                        for entry in self._async_current_entries(include_ignore=False)
-                        for prm in entry.data.get(CONF_PRMS, [])
-                    }
-                    if configured & set(prms):
-                        return self.async_abort(reason="already_configured")
-                    await self.async_set_unique_id("_".join(sorted(prms)))
-                    self._abort_if_unique_id_configured()
-                    return self.async_create_entry(title=_med_title(prms), data=data)
+                    return await self._async_create_typed_entry(prms, _med_title(prms), data)
         return self._med_form("myelectricaldata", user_input, errors, suggested={}, with_prms=True)
 
     async def async_step_med_reauth(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -134,10 +120,7 @@ class MedConfigFlowSteps(ConfigFlow):
         if user_input is not None:
             data, errors = await self._async_med_check(user_input, prms, stored=entry.data)
             if not errors:
-                now = dt_util.utcnow().isoformat()
-                return self.async_update_reload_and_abort(
-                    entry, data_updates={**data, CONF_VERIFIED: dict.fromkeys(prms, now)}
-                )
+                return self._async_update_verified(entry, prms, data)
         suggested = {
             key: entry.data.get(key)
             for key in (CONF_MED_API, CONF_MED_CLIENT_ID, CONF_MED_URL)

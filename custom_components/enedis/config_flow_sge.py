@@ -18,11 +18,10 @@ left empty keeps the stored one. Success means every PRM of the entry was verifi
 from __future__ import annotations
 
 from collections.abc import Mapping
-import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import ConfigEntry, ConfigFlowResult
 from homeassistant.helpers.selector import (
     BooleanSelector,
     SelectSelector,
@@ -51,8 +50,8 @@ from .api import (
     RateLimitError,
     ServerError,
     UnknownPrmError,
-    is_prm,
 )
+from .config_flow_prms import TypedPrmSteps, typed_prms
 from .const import (
     CONF_PRMS,
     CONF_SGE_AGREED,
@@ -68,7 +67,6 @@ from .const import (
     CONF_SGE_PRMS,
     CONF_SGE_URL,
     CONF_SOURCE,
-    CONF_VERIFIED,
     DEFAULT_SGE_GATEWAY_HEADER,
     SGE_CUSTOM,
     SGE_ENVIRONMENTS,
@@ -78,7 +76,6 @@ from .const import (
 )
 from .sge_entry import async_sge_source
 
-_PRM_SPLIT = re.compile(r"[\s,;]+")
 _STORED = (
     CONF_SGE_ENVIRONMENT,
     CONF_SGE_URL,
@@ -114,7 +111,7 @@ def _sge_title(prms: list[str]) -> str:
     return f"Linky SGE {prms[0]}" if len(prms) == 1 else f"Linky SGE ({len(prms)} PRMs)"
 
 
-class SgeConfigFlowSteps(ConfigFlow):
+class SgeConfigFlowSteps(TypedPrmSteps):
     """The SGE steps of the integration's config flow (`EnedisConfigFlow` inherits them)."""
 
     _sge_prm: str = ""
@@ -124,23 +121,13 @@ class SgeConfigFlowSteps(ConfigFlow):
         """A new SGE entry: the whole form, then one contract call per PRM."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            prms = [p for p in _PRM_SPLIT.split(str(user_input.get(CONF_SGE_PRMS, "")).strip()) if p]
-            if not prms or not all(is_prm(p) for p in prms):
+            prms = typed_prms(user_input.get(CONF_SGE_PRMS))
+            if prms is None:
                 errors[CONF_SGE_PRMS] = "invalid_prms"
             else:
-                prms = list(dict.fromkeys(prms))
                 data, errors = await self._async_sge_check(user_input, prms, stored={})
                 if not errors:
-                    configured = {
-                        prm
-                        for entry in self._async_current_entries(include_ignore=False)
-                        for prm in entry.data.get(CONF_PRMS, [])
-                    }
-                    if configured & set(prms):
-                        return self.async_abort(reason="already_configured")
-                    await self.async_set_unique_id("_".join(sorted(prms)))
-                    self._abort_if_unique_id_configured()
-                    return self.async_create_entry(title=_sge_title(prms), data=data)
+                    return await self._async_create_typed_entry(prms, _sge_title(prms), data)
         return self._sge_form("sge", user_input, errors, suggested={}, with_prms=True)
 
     async def async_step_sge_reauth(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -159,10 +146,7 @@ class SgeConfigFlowSteps(ConfigFlow):
         if user_input is not None:
             data, errors = await self._async_sge_check(user_input, prms, stored=entry.data)
             if not errors:
-                now = dt_util.utcnow().isoformat()
-                return self.async_update_reload_and_abort(
-                    entry, data_updates={**data, CONF_VERIFIED: dict.fromkeys(prms, now)}
-                )
+                return self._async_update_verified(entry, prms, data)
         suggested = {key: entry.data.get(key) for key in _STORED if key not in SGE_SECRETS}
         return self._sge_form(step_id, user_input, errors, suggested=suggested, with_prms=False, prms=prms)
 
