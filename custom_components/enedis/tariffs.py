@@ -17,8 +17,8 @@ Tempo (`split_tempo`): the Tempo day runs 06:00 to 06:00 local and is named by t
 off-peak hours are 22:00-06:00 (`TEMPO_OFFPEAK`), so an off-peak night belongs to the Tempo day of the evening.
 
 Costs (`priced_hours`, `hourly_cost`): energy x the price of the period in force at the hour, plus the monthly
-subscription fee spread evenly over the hours of its local calendar month. An hour whose price is unknown gets no
-cost at all (not 0, not a part): it is left out and reported.
+subscription fee in force spread evenly over the hours of its local calendar month. An hour whose price is unknown
+gets no cost at all (not 0, not a part): it is left out and reported.
 """
 
 from __future__ import annotations
@@ -552,11 +552,15 @@ class PricePeriod:
     """Prices in force from ``start`` (aware) until the next period's start.
 
     ``prices`` maps class keys (``base``, ``offpeak``, ``peak``, the six `TEMPO_CLASSES`, ``feed_in``) to
-    EUR per kWh (see `convert_price`).
+    EUR per kWh (see `convert_price`). ``monthly_fee`` is the subscription in force in the period (EUR TTC per
+    month); None leaves it to the caller's ``monthly_fee`` (the options' single fee). ``known=False`` marks a
+    period whose prices are unknown (after the shipped price data ends): none of its hours is priced.
     """
 
     start: datetime
     prices: Mapping[str, float]
+    monthly_fee: float | None = None
+    known: bool = True
 
     def __post_init__(self) -> None:
         to_utc(self.start)
@@ -599,30 +603,40 @@ def month_hours(hour: datetime) -> int:
     return round((day_bounds(following)[0] - day_bounds(first)[0]) / HOUR)
 
 
-def priced_hours(
-    energy: Mapping[str, Mapping[datetime, float]], periods: Sequence[PricePeriod], monthly_fee: float = 0.0
-) -> tuple[dict[datetime, float], dict[datetime, str]]:
-    """(EUR per UTC hour, the hours left out and why): the cost of ``energy`` at the prices of ``periods``.
+@dataclass(frozen=True, slots=True)
+class PricedHour:
+    """One priced hour: the period in force, the energy's cost and the subscription's share (EUR TTC)."""
 
-    ``energy`` is {class key: {UTC hour: Wh}}. Each hour costs the sum over classes of Wh / 1000 x the class
-    price of the period in force at the hour (the last one starting at or before the start of the hour). An
-    hour is left out of the costs, never priced at 0 or in part, when a class has energy there but no price
-    in the period in force (a 0 Wh hour without a price costs nothing): the second mapping names it with the
-    missing class, for the caller to report. Hours before the first period get no cost and are left out
-    silently (no price was given for them). The ``monthly_fee`` (EUR, subscription) is spread evenly over
-    the hours of each local calendar month (`month_hours`) and added to every priced hour, so a month priced
-    in full carries exactly one fee. Sorted by hour.
-    """
+    period: PricePeriod
+    energy: float
+    subscription: float
+
+
+def _unknown_reason(period: PricePeriod) -> str:
+    last = local_day(period.start) - timedelta(days=1)
+    return f"no shipped price after {last.isoformat()}"
+
+
+def price_each_hour(
+    energy: Mapping[str, Mapping[datetime, float]], periods: Sequence[PricePeriod], monthly_fee: float = 0.0
+) -> tuple[dict[datetime, PricedHour], dict[datetime, str]]:
+    """`priced_hours` with each priced hour's parts (`PricedHour`): the one computation both rest on."""
     ordered = sorted(periods, key=lambda period: to_utc(period.start))
     starts = [to_utc(period.start) for period in ordered]
     costs: dict[datetime, float] = {}
+    in_force: dict[datetime, PricePeriod] = {}
     unpriced: dict[datetime, str] = {}
     for name, hours in energy.items():
         for hour, wh in _by_utc_hour(hours).items():
             position = bisect_right(starts, hour) - 1
             if position < 0:
                 continue
-            price = ordered[position].prices.get(name)
+            period = ordered[position]
+            if not period.known:
+                unpriced.setdefault(hour, _unknown_reason(period))
+                continue
+            in_force[hour] = period
+            price = period.prices.get(name)
             if price is None:
                 if wh:
                     unpriced.setdefault(hour, f"no {name!r} price in the period from {starts[position].isoformat()}")
@@ -631,15 +645,46 @@ def priced_hours(
             costs[hour] = costs.get(hour, 0.0) + wh / 1000 * price
     for hour in unpriced:
         costs.pop(hour, None)
-    if monthly_fee:
-        per_month: dict[date, int] = {}
-        for hour in costs:
+    return _with_fees(costs, in_force, monthly_fee), dict(sorted(unpriced.items()))
+
+
+def _with_fees(
+    costs: Mapping[datetime, float], in_force: Mapping[datetime, PricePeriod], monthly_fee: float
+) -> dict[datetime, PricedHour]:
+    """Each priced hour with its share of the subscription in force (the period's, else ``monthly_fee``)."""
+    per_month: dict[date, int] = {}
+    priced: dict[datetime, PricedHour] = {}
+    for hour, euros in sorted(costs.items()):
+        period = in_force[hour]
+        fee = monthly_fee if period.monthly_fee is None else period.monthly_fee
+        share = 0.0
+        if fee:
             month = local_day(hour).replace(day=1)
             count = per_month.get(month)
             if count is None:
                 count = per_month[month] = month_hours(hour)
-            costs[hour] += monthly_fee / count
-    return _sorted(costs), dict(sorted(unpriced.items()))
+            share = fee / count
+        priced[hour] = PricedHour(period, euros, share)
+    return priced
+
+
+def priced_hours(
+    energy: Mapping[str, Mapping[datetime, float]], periods: Sequence[PricePeriod], monthly_fee: float = 0.0
+) -> tuple[dict[datetime, float], dict[datetime, str]]:
+    """(EUR per UTC hour, the hours left out and why): the cost of ``energy`` at the prices of ``periods``.
+
+    ``energy`` is {class key: {UTC hour: Wh}}. Each hour costs the sum over classes of Wh / 1000 x the class
+    price of the period in force at the hour (the last one starting at or before the start of the hour). An
+    hour is left out of the costs, never priced at 0 or in part, when a class has energy there but no price
+    in the period in force (a 0 Wh hour without a price costs nothing), or when the period in force is not
+    ``known`` (even at 0 Wh): the second mapping says why, for the caller to report. Hours before the first
+    period get no cost and are left out silently (no price was given for them). The subscription (the
+    period's ``monthly_fee``, else the ``monthly_fee`` argument, EUR per month) is spread evenly over the hours
+    of each local calendar month (`month_hours`) and added to every priced hour, so a month priced in full
+    under one fee carries exactly that fee. Sorted by hour.
+    """
+    priced, unpriced = price_each_hour(energy, periods, monthly_fee)
+    return {hour: part.energy + part.subscription for hour, part in priced.items()}, unpriced
 
 
 def hourly_cost(
@@ -655,6 +700,13 @@ def hourly_cost(
 def hourly_compensation(production: Mapping[datetime, float], periods: Sequence[PricePeriod]) -> dict[datetime, float]:
     """EUR per UTC hour earned for ``production`` (UTC hour to Wh) at the ``feed_in`` price of each period.
 
-    Hours of a period without a feed-in price are left out (`priced_hours`).
+    Hours of a period without a feed-in price are left out (`priced_hours`). Only the feed-in price counts:
+    never a subscription, and a period whose consumption prices are unknown (``known=False``) still pays its
+    feed-in price (the feed-in contract is not the shipped grid).
     """
-    return hourly_cost({FEED_IN: production}, periods)
+    feed_in = [
+        PricePeriod(period.start, {FEED_IN: period.prices[FEED_IN]} if FEED_IN in period.prices else {})
+        for period in periods
+    ]
+    priced, _ = price_each_hour({FEED_IN: production}, feed_in)
+    return {hour: part.energy for hour, part in priced.items()}
