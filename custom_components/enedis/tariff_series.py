@@ -10,10 +10,11 @@ prices and the Tempo colours read from the recorder.
   written for it.
 - **Tempo** (``consumption_{blue,white,red}_{offpeak,peak}``): Tempo days run 06:00 to 06:00, off-peak is
   22:00-06:00; a day whose colour is unknown is reported, not guessed.
-- **Costs** (``consumption_cost``, EUR): Wh x the price of the class in force at each hour (price periods from
-  the options, or from a price entity's history), plus the monthly subscription spread over the month's hours.
-  An hour whose price or Tempo colour is unknown has no cost row (never a 0 EUR one): it is counted in
-  ``unpriced_hours`` for the diagnostics.
+- **Costs** (``consumption_cost``, or ``bill`` for the regulated grids: `TariffConfig.cost_key`; EUR): Wh x the
+  price of the class in force at each hour (price periods from the options, from a price entity's history or
+  from the shipped grids), plus the subscription in force spread over the month's hours; each day's `DayBill`
+  comes with it. An hour whose price or Tempo colour is unknown has no cost row (never a 0 EUR one): it is
+  counted in ``unpriced_hours`` for the diagnostics.
   **Compensation** (``production_compensation``, EUR): production x the feed-in price.
 Values are returned per UTC hour; energy in Wh, money in thousandths of a euro, so that the ledger's
 ``build_rows`` (which divides by 1000) gives kWh and EUR.
@@ -22,12 +23,14 @@ Values are returned per UTC hour; energy in Wh, money in thousandths of a euro, 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from .api.calendar import day_bounds, local_day
+from .bill import DayBill, day_bill
 from .const import TARIFF_BASE, TARIFF_HPHC, TARIFF_TEMPO
 from .ledger import CurveState, DayInput
+from .tariff_data import PriceData
 from .tariffs import (
     BASE,
     FEED_IN,
@@ -55,6 +58,10 @@ class TariffConfig:
     windows: tuple[OffpeakWindow, ...] = ()
     periods: tuple[PricePeriod, ...] = ()
     monthly_fee: float = 0.0
+    cost_key: str = "consumption_cost"
+    """The key of the cost series: ``consumption_cost`` for the user's prices, ``bill`` for the regulated grids."""
+    price_data: PriceData | None = field(default=None, compare=False, repr=False)
+    """The shipped price data, for the bill's tax split (loaded once; not part of the configuration's identity)."""
 
     @property
     def splits(self) -> bool:
@@ -143,6 +150,9 @@ class DayTariffs:
     unpriced_hours: int = 0
     unpriced: str | None = None
     """Why the day's first unpriced hour has no price (a class without a price in the period in force)."""
+    bill: DayBill | None = None
+    """The day's bill (`bill.day_bill` of the classes priced), whenever there are price periods: its ``total``
+    is the sum of the day's cost hours; its ``unpriced_hours`` is the day's count above."""
 
 
 def consumption_keys(config: TariffConfig) -> tuple[str, ...]:
@@ -152,7 +162,7 @@ def consumption_keys(config: TariffConfig) -> tuple[str, ...]:
         names = TEMPO_CLASSES if config.option == TARIFF_TEMPO else (OFFPEAK, PEAK)
         keys.extend(f"consumption_{name}" for name in names)
     if config.periods:
-        keys.append("consumption_cost")
+        keys.append(config.cost_key)
     return tuple(keys)
 
 
@@ -209,15 +219,18 @@ def consumption_day(
             series[f"consumption_{name}"] = values
     unpriced: str | None = None
     unpriced_hours = 0
+    bill: DayBill | None = None
     if config.periods:
         # An hour whose price or Tempo colour is unknown gets no cost row at all (a 0 EUR row would read as
         # "free" on the Energy dashboard): it is counted and reported instead.
         cost, left_out = priced_hours(classes, config.periods, config.monthly_fee)
-        series["consumption_cost"] = {hour: euros * 1000 for hour, euros in cost.items()}
+        series[config.cost_key] = {hour: euros * 1000 for hour, euros in cost.items()}
         first = min(period.start for period in config.periods)
         unpriced_hours = sum(1 for hour in hours if hour >= first and hour not in cost)
         unpriced = next(iter(left_out.values()), None)
-    return DayTariffs(day, series, unsplit, unknown, unpriced_hours, unpriced)
+        priced = day_bill(day, classes, config.periods, config.price_data, config.monthly_fee)
+        bill = replace(priced, unpriced_hours=unpriced_hours, unpriced=unpriced)
+    return DayTariffs(day, series, unsplit, unknown, unpriced_hours, unpriced, bill)
 
 
 def assemble(keys: Sequence[str], days: Iterable[DayTariffs], *, with_series: bool = True) -> TariffResult:
