@@ -109,6 +109,7 @@ from .api import (
 from .api.consent import duration_days
 from .api.errors import InvalidDatesError, OutOfRangeError, WrongDirectionError
 from .api.xmpp import ConsometersProxy, ProxyUnreachableError
+from .bill import TARIF_BLEU_OFFERS
 from .config_flow_med import MedConfigFlowSteps
 from .config_flow_sge import SgeConfigFlowSteps
 from .const import (
@@ -130,9 +131,11 @@ from .const import (
     CONF_POLL_START,
     CONF_PRICE_ENTITY,
     CONF_PRICE_PERIODS,
+    CONF_PRICE_SOURCE,
     CONF_PRMS,
     CONF_PROXY_JID,
     CONF_SOURCE,
+    CONF_SUBSCRIBED_KVA,
     CONF_TARIFF,
     CONF_TEMPO_ENTITY,
     CONF_TOKEN,
@@ -149,6 +152,9 @@ from .const import (
     ENV_DEMO,
     ENV_PRODUCTION,
     ENV_SANDBOX,
+    PRICE_SOURCE_MANUAL,
+    PRICE_SOURCE_TARIF_BLEU,
+    PRICE_SOURCES,
     SANDBOX_PRMS,
     SOURCE_CONSO_API,
     SOURCE_CONSOMETERS,
@@ -160,7 +166,7 @@ from .const import (
     TARIFF_TEMPO,
     TARIFFS,
 )
-from .helpers import get_registry
+from .helpers import async_price_data, get_registry
 from .options import (
     CURVE_MONTHS_MAX,
     DAILY_MONTHS_MAX,
@@ -1069,7 +1075,7 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
                     offpeak = format_offpeak(parse_offpeak(offpeak))
                 except OffpeakFormatError:
                     errors[CONF_OFFPEAK_OVERRIDE] = "invalid_offpeak"
-            errors.update(self._tariff_errors(user_input, offpeak))
+            errors.update(await self._async_tariff_errors(user_input, offpeak))
             if not errors:
                 chosen = replace(
                     stored,
@@ -1078,6 +1084,8 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
                     tempo_entity=user_input.get(CONF_TEMPO_ENTITY) or None,
                     price_entity=user_input.get(CONF_PRICE_ENTITY) or None,
                     monthly_fee=float(user_input.get(CONF_MONTHLY_FEE) or 0.0),
+                    price_source=user_input.get(CONF_PRICE_SOURCE) or PRICE_SOURCE_MANUAL,
+                    subscribed_kva=_whole(user_input.get(CONF_SUBSCRIBED_KVA)),
                 )
                 options = {**self.config_entry.options, **chosen.to_options(TARIFF_KEYS)}
                 prices = {
@@ -1099,6 +1107,8 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
             CONF_TEMPO_ENTITY: stored.tempo_entity,
             CONF_PRICE_ENTITY: stored.price_entity,
             CONF_MONTHLY_FEE: stored.monthly_fee,
+            CONF_PRICE_SOURCE: stored.price_source,
+            CONF_SUBSCRIBED_KVA: stored.subscribed_kva,
             # The date the shown prices apply from (the newest period's), not today: the form shows one period.
             CONF_APPLY_FROM: newest_start.isoformat() if newest_start else None,
             **{field: current[key] for key, field in PRICE_FIELDS.items() if key in current},
@@ -1110,6 +1120,15 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
         fields: dict[Any, Any] = {
             vol.Required(CONF_TARIFF): SelectSelector(
                 SelectSelectorConfig(options=list(TARIFFS), mode=SelectSelectorMode.LIST, translation_key="tariff")
+            ),
+            # Optional: a form saved without it (an older frontend, a script) keeps manual prices.
+            vol.Optional(CONF_PRICE_SOURCE): SelectSelector(
+                SelectSelectorConfig(
+                    options=list(PRICE_SOURCES), mode=SelectSelectorMode.LIST, translation_key="price_source"
+                )
+            ),
+            vol.Optional(CONF_SUBSCRIBED_KVA): NumberSelector(
+                NumberSelectorConfig(min=3, max=36, step=1, mode=NumberSelectorMode.BOX, unit_of_measurement="kVA")
             ),
             vol.Optional(CONF_OFFPEAK_OVERRIDE): TextSelector(),
             vol.Optional(CONF_TEMPO_ENTITY): EntitySelector(EntitySelectorConfig()),
@@ -1123,7 +1142,7 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
         schema = self.add_suggested_values_to_schema(vol.Schema(fields), suggested)
         return self.async_show_form(step_id="tariff", data_schema=schema, errors=errors)
 
-    def _tariff_errors(self, user_input: Mapping[str, Any], offpeak: str) -> dict[str, str]:
+    async def _async_tariff_errors(self, user_input: Mapping[str, Any], offpeak: str) -> dict[str, str]:
         """Refuse a tariff whose costs or splits could not be computed (an hour is never priced by a guess).
 
         Tempo needs a colour entity (a day's colour is never guessed); HP/HC needs off-peak windows, typed here
@@ -1136,12 +1155,39 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
             errors[CONF_TEMPO_ENTITY] = "tempo_entity_required"
         if tariff == TARIFF_HPHC and not offpeak and not self._contract_offpeak():
             errors[CONF_OFFPEAK_OVERRIDE] = "offpeak_required"
-        if not user_input.get(CONF_PRICE_ENTITY):
+        if user_input.get(CONF_PRICE_SOURCE) == PRICE_SOURCE_TARIF_BLEU:
+            errors.update(await self._async_tarif_bleu_errors(user_input))
+        elif not user_input.get(CONF_PRICE_ENTITY):
             given = {key for key, field in PRICE_FIELDS.items() if user_input.get(field) is not None}
             consumption = given - {FEED_IN}
             if consumption and not set(OPTION_PRICES[tariff]) <= consumption:
                 errors["base"] = "prices_incomplete"
         return errors
+
+    async def _async_tarif_bleu_errors(self, user_input: Mapping[str, Any]) -> dict[str, str]:
+        """The Tarif Bleu needs the subscribed power (typed, or every PRM's contract) and a grid at that power."""
+        kva = _whole(user_input.get(CONF_SUBSCRIBED_KVA))
+        powers = {kva} if kva is not None else self._contract_powers()
+        if not powers:
+            return {CONF_SUBSCRIBED_KVA: "subscribed_kva_required"}
+        data = await async_price_data(self.hass)
+        offered = set(data.kvas(TARIF_BLEU_OFFERS[user_input[CONF_TARIFF]]))
+        if not powers <= offered:
+            return {CONF_SUBSCRIBED_KVA: "tarif_bleu_no_grid"}
+        return {}
+
+    def _contract_powers(self) -> set[int]:
+        """The subscribed powers of every PRM of the (loaded) entry, empty when one is unknown."""
+        entry = self.config_entry
+        if entry.state is not ConfigEntryState.LOADED:
+            return set()
+        powers: set[int] = set()
+        for prm in entry.data[CONF_PRMS]:
+            contract = entry.runtime_data.contracts.get(prm)
+            if contract is None or not contract.subscribed_power_kva:
+                return set()
+            powers.add(round(contract.subscribed_power_kva))
+        return powers
 
     def _contract_offpeak(self) -> bool:
         """Whether the contract of every PRM of the (loaded) entry gives off-peak windows this integration reads."""
@@ -1161,6 +1207,15 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
 
 
 CONF_APPLY_FROM = "apply_from"
+
+
+def _whole(value: object) -> int | None:
+    """A number field's value as a whole number, None when empty."""
+    if value is None or value == "":
+        return None
+    return round(float(str(value)))
+
+
 OPTION_PRICES: dict[str, tuple[str, ...]] = {
     TARIFF_BASE: (BASE,),
     TARIFF_HPHC: (OFFPEAK, PEAK),

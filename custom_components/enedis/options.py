@@ -40,8 +40,12 @@ from .const import (
     CONF_POLL_START,
     CONF_PRICE_ENTITY,
     CONF_PRICE_PERIODS,
+    CONF_PRICE_SOURCE,
+    CONF_SUBSCRIBED_KVA,
     CONF_TARIFF,
     CONF_TEMPO_ENTITY,
+    PRICE_SOURCE_MANUAL,
+    PRICE_SOURCES,
     TARIFF_BASE,
     TARIFFS,
 )
@@ -56,7 +60,15 @@ POLL_HOURS: Final = (6, 22)
 
 HISTORY_KEYS: Final = (CONF_CURVE_MONTHS, CONF_DAILY_MONTHS, CONF_POLL_START, CONF_POLL_END, CONF_MEASURES)
 """The stored keys the options' *History* page saves."""
-TARIFF_KEYS: Final = (CONF_TARIFF, CONF_OFFPEAK_OVERRIDE, CONF_TEMPO_ENTITY, CONF_PRICE_ENTITY, CONF_MONTHLY_FEE)
+TARIFF_KEYS: Final = (
+    CONF_TARIFF,
+    CONF_OFFPEAK_OVERRIDE,
+    CONF_TEMPO_ENTITY,
+    CONF_PRICE_ENTITY,
+    CONF_MONTHLY_FEE,
+    CONF_PRICE_SOURCE,
+    CONF_SUBSCRIBED_KVA,
+)
 """The stored keys the *Tariff and prices* page always saves; it saves `CONF_PRICE_PERIODS` only when the prices
 or their date changed (editing another option never rewrites, nor moves, the price history)."""
 
@@ -88,7 +100,13 @@ class EntryOptions:
     price_entity: str | None = None
     """An entity whose state is the price (its history prices each hour)."""
     monthly_fee: float = 0.0
-    """Subscription, EUR per month."""
+    """Subscription, EUR per month (manual prices). With the Tarif Bleu, the subscription of the prices the user
+    typed (a newer grid than the shipped ones); 0 keeps the shipped grid's subscription."""
+    price_source: str = PRICE_SOURCE_MANUAL
+    """One of `const.PRICE_SOURCES`: the prices typed here (or the price entity), or the shipped Tarif Bleu grids
+    (`bill.regulated_periods`), the typed prices then winning from their date."""
+    subscribed_kva: int | None = None
+    """The subscribed power for the Tarif Bleu grid, when set; else the contract's (Data Connect, SGE)."""
     price_periods: tuple[PricePeriod, ...] = ()
     """Dated prices, sorted by start (see `parse_price_periods`)."""
 
@@ -98,6 +116,7 @@ class EntryOptions:
         default = cls()
         measures = options.get(CONF_MEASURES)
         tariff = options.get(CONF_TARIFF)
+        source = options.get(CONF_PRICE_SOURCE)
         return cls(
             curve_months=_int(options.get(CONF_CURVE_MONTHS), default.curve_months),
             daily_months=_int(options.get(CONF_DAILY_MONTHS), default.daily_months),
@@ -114,6 +133,8 @@ class EntryOptions:
             price_entity=_text(options.get(CONF_PRICE_ENTITY)),
             monthly_fee=_float(options.get(CONF_MONTHLY_FEE), default.monthly_fee),
             price_periods=parse_price_periods(options.get(CONF_PRICE_PERIODS)),
+            price_source=source if isinstance(source, str) and source in PRICE_SOURCES else default.price_source,
+            subscribed_kva=_kva(options.get(CONF_SUBSCRIBED_KVA)),
         )
 
     def to_options(self, keys: Iterable[str] | None = None) -> dict[str, Any]:
@@ -134,6 +155,8 @@ class EntryOptions:
             CONF_PRICE_ENTITY: self.price_entity,
             CONF_MONTHLY_FEE: self.monthly_fee,
             CONF_PRICE_PERIODS: price_periods_to_options(self.price_periods),
+            CONF_PRICE_SOURCE: self.price_source,
+            CONF_SUBSCRIBED_KVA: self.subscribed_kva,
         }
         if keys is None:
             return stored
@@ -230,6 +253,14 @@ def _float(value: object, default: float) -> float:
     except (TypeError, ValueError):
         return default
     return number if math.isfinite(number) else default
+
+
+def _kva(value: object) -> int | None:
+    """A subscribed power (kVA, a positive whole number) or None (not set, or not readable)."""
+    number = _float(value, math.nan)
+    if not math.isfinite(number) or number <= 0 or number != int(number):
+        return None
+    return int(number)
 
 
 def _text(value: object) -> str | None:

@@ -1367,6 +1367,40 @@ async def test_options_tariff_and_repricing(hass: HomeAssistant) -> None:
     assert len(entry.options["price_periods"]) == 2
 
 
+async def test_options_tarif_bleu_needs_a_power_with_a_grid(hass: HomeAssistant) -> None:
+    """The regulated tariff: a Conso API entry has no contract, so the form asks for the power; a power the option
+    has no grid at is refused; a valid one is stored with the price source (errors translated: test_translations)."""
+    entry = conso_entry(PRM1)
+    entry.add_to_hass(hass)
+
+    async def tariff_form(user_input: dict[str, Any]) -> Any:
+        result = await hass.config_entries.options.async_init(entry.entry_id)
+        result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "tariff"})
+        return await hass.config_entries.options.async_configure(result["flow_id"], user_input)
+
+    result = await tariff_form({"tariff_option": "base", "price_source": "tarif_bleu"})
+    assert result["errors"] == {"subscribed_kva": "subscribed_kva_required"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"tariff_option": "tempo", "price_source": "tarif_bleu", "subscribed_kva": 3, "tempo_entity": "sensor.tempo"}
+    )
+    assert result["errors"] == {"subscribed_kva": "tarif_bleu_no_grid"}
+    # What was typed stays in the form.
+    assert suggested_input(result)["subscribed_kva"] == 3
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"tariff_option": "tempo", "price_source": "tarif_bleu", "subscribed_kva": 9.0, "tempo_entity": "sensor.tempo"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert (entry.options["price_source"], entry.options["subscribed_kva"], entry.options["tariff_option"]) == (
+        "tarif_bleu",
+        9,
+        "tempo",
+    )
+    # Manual prices need no power.
+    result = await tariff_form({"tariff_option": "base", "price_source": "manual"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["price_source"] == "manual"
+
+
 def suggested_input(result: Any) -> dict[str, Any]:
     """What the frontend submits for a form left as shown: every suggested value, or default, that is set."""
     values: dict[str, Any] = {}
@@ -1397,6 +1431,8 @@ async def test_options_tariff_edits_one_option_only(hass: HomeAssistant) -> None
         "tempo_entity": None,
         "price_entity": None,
         "price_periods": periods,
+        "price_source": "manual",
+        "subscribed_kva": None,
     }
     entry = conso_entry(PRM1)
     entry.add_to_hass(hass)

@@ -12,7 +12,7 @@ from hypothesis import given, strategies as st
 import pytest
 
 from custom_components.enedis.api.calendar import PARIS
-from custom_components.enedis.const import ALL_MEASURES, TARIFFS
+from custom_components.enedis.const import ALL_MEASURES, PRICE_SOURCES, TARIFFS
 from custom_components.enedis.options import (
     HISTORY_KEYS,
     TARIFF_KEYS,
@@ -56,6 +56,8 @@ def test_an_entry_without_options_gets_every_default() -> None:
         "price_entity": None,
         "monthly_fee": 0.0,
         "price_periods": [],
+        "price_source": "manual",
+        "subscribed_kva": None,
     }
     assert options.current_prices == {}
     assert options.current_prices_from is None
@@ -89,8 +91,11 @@ def test_what_the_options_flow_stored_reads_back_unchanged() -> None:
             {"start": "2025-12-31T23:00:00+00:00", "prices": HPHC_1},
             {"start": "2026-07-31T22:00:00+00:00", "prices": HPHC_2},
         ],
+        "price_source": "tarif_bleu",
+        "subscribed_kva": 9,
     }
     options = EntryOptions.from_entry(stored)
+    assert (options.price_source, options.subscribed_kva) == ("tarif_bleu", 9)
     assert options.curve_months == 6
     assert options.measures == ("daily_energy", "max_power")
     assert options.price_periods == (
@@ -131,6 +136,8 @@ models = st.builds(
     price_entity=st.none() | st.just("sensor.price"),
     monthly_fee=st.floats(min_value=0, max_value=1000, allow_nan=False),
     price_periods=periods,
+    price_source=st.sampled_from(PRICE_SOURCES),
+    subscribed_kva=st.none() | st.sampled_from([3, 6, 9, 12, 36]),
 )
 
 
@@ -172,6 +179,16 @@ def test_an_entry_from_before_the_tariff_page_keeps_its_history_options() -> Non
             EntryOptions(measures=("load_curve", "production")),
         ),
         ({"measures": "load_curve"}, EntryOptions()),
+        # An unknown price source or a power that is not a whole positive number: manual prices, the contract's.
+        ({"price_source": "spot", "subscribed_kva": "six"}, EntryOptions()),
+        ({"subscribed_kva": 0}, EntryOptions()),
+        ({"subscribed_kva": -6}, EntryOptions()),
+        ({"subscribed_kva": 6.5}, EntryOptions()),
+        (
+            {"subscribed_kva": "9", "price_source": "tarif_bleu"},
+            EntryOptions(price_source="tarif_bleu", subscribed_kva=9),
+        ),
+        ({"subscribed_kva": 12.0}, EntryOptions(subscribed_kva=12)),
     ],
 )
 def test_tolerant_reading(stored: dict[str, Any], expected: EntryOptions | None) -> None:
