@@ -139,7 +139,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             hass,
             self.store,
             lambda: self.options,
-            lambda prm: self.contracts[prm].offpeak_hours if prm in self.contracts else None,
+            self.contracts.get,
             self._create_issue,
         )
         self._rebuilt = False
@@ -624,6 +624,7 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             self.refused,
             expires_at=expires,
             last_error=self.errors[-1][1] if self.errors else None,
+            bills=self._importer.bills,
         )
 
     def diagnostics(self) -> dict[str, Any]:

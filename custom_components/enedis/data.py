@@ -6,6 +6,17 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from .api import Contract, Direction, Reading
+from .bill import Forecast, MonthBill
+
+
+@dataclass(frozen=True, slots=True)
+class BillSummary:
+    """The bill sensors' figures (EUR TTC, Paris months): None where a month has no priced day."""
+
+    this_month: MonthBill | None
+    forecast: Forecast | None
+    last_month: MonthBill | None
+    same_month_last_year: MonthBill | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +53,8 @@ class PrmData:
     """Share of the history backfill done, in % (100 once the history is imported)."""
     missing_days: tuple[date, ...] = ()
     """Days given up on after retries (reported in diagnostics)."""
+    bill: BillSummary | None = None
+    """The bill (consumption priced with the options' prices or the Tarif Bleu); None without prices."""
 
 
 @dataclass(frozen=True, slots=True)

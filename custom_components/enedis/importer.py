@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 import logging
 from typing import Any
@@ -19,9 +19,11 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 
-from .api import Direction, Measure
+from .api import Contract, Direction, Measure
 from .api.calendar import local_day, to_utc, utc_hour
-from .const import DOMAIN, TARIFF_TEMPO
+from .bill import regulated_periods
+from .const import DOMAIN, PRICE_SOURCE_TARIF_BLEU, TARIFF_TEMPO
+from .helpers import async_price_data
 from .ledger import (
     CurveState,
     DayInput,
@@ -35,9 +37,11 @@ from .ledger import (
     repair_rows,
 )
 from .options import EntryOptions
+from .snapshot import BillBook
 from .state import SeriesCache
 from .statistics import async_clear, async_recorded_rows, async_write, energy_metadata, series_metadata
 from .store import EnedisStore
+from .tariff_data import PriceData
 from .tariff_history import async_price_periods, async_tempo_colours
 from .tariff_series import (
     DayTariffs,
@@ -295,14 +299,18 @@ class Importer:
         hass: HomeAssistant,
         store: EnedisStore,
         options: Callable[[], EntryOptions],
-        contract_offpeak: Callable[[str], str | None],
+        contract: Callable[[str], Contract | None],
         create_issue: IssueCreator,
     ) -> None:
-        """``options`` and ``contract_offpeak`` (a PRM's off-peak hours from its contract) are read at each use."""
+        """``options`` and ``contract`` (a PRM's contract, when known) are read at each use."""
         self.hass = hass
         self._store = store
         self._options = options
-        self._contract_offpeak = contract_offpeak
+        self._contract = contract
+        self._price_data: PriceData | None = None
+        """The shipped price data, read (in the executor) before the first import that needs it."""
+        self.bills: dict[str, BillBook] = {}
+        """Per PRM, the priced days of its consumption (the bill sensors), from the last import."""
         self._create_issue = create_issue
         self.rows_written = 0
         self.tariff_reports: dict[str, dict[str, Any]] = {}
@@ -316,7 +324,8 @@ class Importer:
     def tariff_config(self, prm: str) -> TariffConfig:
         """The tariff of a PRM: option, off-peak windows (options' override, else the contract's), prices."""
         options = self._options()
-        text = options.offpeak_override or self._contract_offpeak(prm)
+        contract = self._contract(prm)
+        text = options.offpeak_override or (contract.offpeak_hours if contract is not None else None)
         windows: tuple[OffpeakWindow, ...] = ()
         if text:
             try:
@@ -325,15 +334,53 @@ class Importer:
                 self._create_issue(f"offpeak_unknown_{prm}", "offpeak_unknown", {"offpeak": str(text)})
             else:
                 ir.async_delete_issue(self.hass, DOMAIN, f"offpeak_unknown_{prm}")
+        if options.price_source == PRICE_SOURCE_TARIF_BLEU:
+            return TariffConfig(
+                option=options.tariff,
+                windows=windows,
+                periods=self._regulated_periods(prm, options, contract),
+                cost_key="bill",
+                price_data=self._price_data,
+            )
         return TariffConfig(
             option=options.tariff,
             windows=windows,
             periods=options.price_periods,
             monthly_fee=options.monthly_fee,
+            price_data=self._price_data,
         )
+
+    def _regulated_periods(self, prm: str, options: EntryOptions, contract: Contract | None) -> tuple[PricePeriod, ...]:
+        """The Tarif Bleu prices of the PRM's option and power, the prices typed in the options winning from their
+        date (`bill.regulated_periods`); none (no bill) while the power is unknown or has no grid: a repair issue
+        says so."""  # noqa: D205, D209
+        issue_id = f"tarif_bleu_{prm}"
+        kva = options.subscribed_kva
+        if kva is None and contract is not None and contract.subscribed_power_kva:
+            kva = round(contract.subscribed_power_kva)
+        if self._price_data is None:
+            return ()
+        if kva is None:
+            self._create_issue(issue_id, "tarif_bleu_power_unknown", {"prm": prm})
+            return ()
+        user = tuple(
+            PricePeriod(period.start, period.prices, monthly_fee=options.monthly_fee or None)
+            for period in options.price_periods
+        )
+        try:
+            periods = regulated_periods(self._price_data, options.tariff, kva, user)
+        except ValueError:
+            self._create_issue(
+                issue_id, "tarif_bleu_no_grid", {"prm": prm, "kva": str(kva), "option": options.tariff.upper()}
+            )
+            return ()
+        ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        return periods
 
     async def _async_tariff_inputs(self, prm: str, inputs: list[DayInput]) -> tuple[TariffConfig, dict[date, str]]:
         """The tariff config, with prices and Tempo colours read from the recorder's history when configured."""
+        if self._price_data is None:
+            self._price_data = await async_price_data(self.hass)
         config = self.tariff_config(prm)
         options = self._options()
         colours: dict[date, str] = {}
@@ -343,12 +390,10 @@ class Importer:
         if config.option == TARIFF_TEMPO and options.tempo_entity:
             # The first local day's night (00:00-06:00) belongs to the previous Tempo day.
             colours = await async_tempo_colours(self.hass, options.tempo_entity, days[0] - timedelta(days=1), days[-1])
-        if options.price_entity:
+        if options.price_entity and options.price_source != PRICE_SOURCE_TARIF_BLEU:
             from_entity = await async_price_periods(self.hass, options.price_entity, days[0], days[-1])
             feed_in = [p for p in config.periods if "feed_in" in p.prices]
-            config = TariffConfig(
-                config.option, config.windows, tuple(from_entity) + tuple(feed_in), config.monthly_fee
-            )
+            config = replace(config, periods=tuple(from_entity) + tuple(feed_in))
         return config, colours
 
     async def async_import(
@@ -402,6 +447,7 @@ class Importer:
             result = computed.tariffs
             report = self.tariff_reports.setdefault(prm, {})
             if direction is Direction.CONSUMPTION:
+                self._keep_bills(prm, config, computed.memo)
                 report.update(
                     tariff=config.option,
                     offpeak_windows=[str(w) for w in config.windows],
@@ -412,6 +458,14 @@ class Importer:
                     unpriced_hours=result.unpriced_hours,
                 )
         touched.clear()
+
+    def _keep_bills(self, prm: str, config: TariffConfig, memo: ImportMemo) -> None:
+        """Keep the PRM's priced days for the bill sensors (none without prices)."""
+        days = {day: result.tariffs.bill for day, result in memo.days.items() if result.tariffs.bill is not None}
+        if not config.periods or not days:
+            self.bills.pop(prm, None)
+            return
+        self.bills[prm] = BillBook(days, config.periods, config.monthly_fee)
 
     async def async_reconcile(self, prms: Iterable[str]) -> int:
         """Make the recorder hold what the cache says was written; returns the rows rewritten.

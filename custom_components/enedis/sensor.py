@@ -20,6 +20,7 @@ from homeassistant.components.sensor import (
     SensorStateClass,
 )
 from homeassistant.const import (
+    CURRENCY_EURO,
     PERCENTAGE,
     EntityCategory,
     UnitOfApparentPower,
@@ -34,9 +35,10 @@ from homeassistant.util import dt as dt_util
 
 from .api import Direction
 from .api.calendar import local_day
+from .bill import MonthBill
 from .const import ACCESS_STATES, DOMAIN
 from .coordinator import EnedisConfigEntry, EnedisCoordinator
-from .data import EnedisData, PrmData
+from .data import BillSummary, EnedisData, PrmData
 from .entity import EnedisEntity
 
 # Read-only sensors fed by the coordinator: no request per entity.
@@ -81,6 +83,104 @@ def _consumption_contract(prm_data: PrmData) -> bool:
     never get a value. Through Data Connect the contract arrives with the first refresh (or the week's refresh).
     """
     return prm_data.contract is not None and prm_data.contract.has_consumption
+
+
+def _billed(prm_data: PrmData) -> bool:
+    """Whether the PRM's consumption is priced (prices in the options, or the Tarif Bleu)."""
+    return prm_data.bill is not None
+
+
+def _money(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _month_value(pick: Callable[[BillSummary], MonthBill | None]) -> Callable[[PrmData, EnedisData], SensorValue]:
+    def value(prm_data: PrmData, _data: EnedisData) -> SensorValue:
+        month = pick(prm_data.bill) if prm_data.bill is not None else None
+        return None if month is None else _money(month.total)
+
+    return value
+
+
+def _month_attributes(
+    pick: Callable[[BillSummary], MonthBill | None],
+) -> Callable[[PrmData, EnedisData], Mapping[str, Any]]:
+    """The month, its energy and the bill's split (EUR TTC; HT, accise, TVA where the taxes are known)."""
+
+    def attributes(prm_data: PrmData, _data: EnedisData) -> Mapping[str, Any]:
+        month = pick(prm_data.bill) if prm_data.bill is not None else None
+        if month is None:
+            return dict.fromkeys(BILL_ATTRIBUTES)
+        return {
+            "month": month.month.strftime("%Y-%m"),
+            "energy_kwh": round(month.kwh, 3),
+            "energy": _money(month.energy),
+            "subscription": _money(month.subscription),
+            "energy_ht": _money(month.energy_ht),
+            "accise": _money(month.accise),
+            "energy_tva": _money(month.energy_tva),
+            "subscription_before_tva": _money(month.subscription_before_tva),
+            "subscription_tva": _money(month.subscription_tva),
+            "priced_hours": month.priced_hours,
+            "unpriced_hours": month.unpriced_hours,
+            "complete": month.complete,
+        }
+
+    return attributes
+
+
+BILL_ATTRIBUTES = (
+    "month",
+    "energy_kwh",
+    "energy",
+    "subscription",
+    "energy_ht",
+    "accise",
+    "energy_tva",
+    "subscription_before_tva",
+    "subscription_tva",
+    "priced_hours",
+    "unpriced_hours",
+    "complete",
+)
+"""The bill sensors' attributes (the keys stay the same when a month has no figure)."""
+
+
+def _forecast_value(prm_data: PrmData, _data: EnedisData) -> SensorValue:
+    forecast = prm_data.bill.forecast if prm_data.bill is not None else None
+    return None if forecast is None else _money(forecast.total)
+
+
+def _forecast_attributes(prm_data: PrmData, _data: EnedisData) -> Mapping[str, Any]:
+    forecast = prm_data.bill.forecast if prm_data.bill is not None else None
+    if forecast is None:
+        return {"so_far": None, "estimated_days": None, "basis_days": None}
+    return {
+        "so_far": _money(forecast.so_far),
+        "estimated_days": forecast.estimated_days,
+        "basis_days": forecast.basis_days,
+    }
+
+
+def _bill_sensor(
+    key: str,
+    value_fn: Callable[[PrmData, EnedisData], SensorValue],
+    attr_fn: Callable[[PrmData, EnedisData], Mapping[str, Any]],
+) -> EnedisSensorEntityDescription:
+    return EnedisSensorEntityDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement=CURRENCY_EURO,
+        suggested_display_precision=2,
+        # No state_class: the hourly bill is the external statistic enedis:{prm}_bill (or _consumption_cost);
+        # these are a month's figures, recomputed as Enedis publishes each day.
+        value_fn=value_fn,
+        attr_fn=attr_fn,
+        exists_fn=_billed,
+        # Kept while the first import of a start has not priced anything yet (not removed from the registry).
+        never_fn=lambda _: False,
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -218,6 +318,18 @@ SENSORS: tuple[EnedisSensorEntityDescription, ...] = (
     ),
 )
 
+BILL_SENSORS: tuple[EnedisSensorEntityDescription, ...] = (
+    _bill_sensor("bill_this_month", _month_value(lambda b: b.this_month), _month_attributes(lambda b: b.this_month)),
+    _bill_sensor("bill_forecast", _forecast_value, _forecast_attributes),
+    _bill_sensor("bill_last_month", _month_value(lambda b: b.last_month), _month_attributes(lambda b: b.last_month)),
+    _bill_sensor(
+        "bill_same_month_last_year",
+        _month_value(lambda b: b.same_month_last_year),
+        _month_attributes(lambda b: b.same_month_last_year),
+    ),
+)
+"""The bill: this month so far, its forecast, last month, the same month a year ago (`snapshot.bill_summary`)."""
+
 
 def _exists(description: EnedisSensorEntityDescription, prm_data: PrmData) -> bool | None:
     """Whether a PRM's sensor exists: True, False (it never could: removed), None (not known yet: kept as is)."""
@@ -251,7 +363,7 @@ async def async_setup_entry(
             prm_data = coordinator.data.prms.get(prm)
             if prm_data is None:
                 continue
-            for description in SENSORS:
+            for description in (*SENSORS, *BILL_SENSORS):
                 if description.entry_wide and index > 0:
                     continue
                 key = (prm, description.key)

@@ -8,15 +8,56 @@ coverage, the import's progress, consent); `build_diagnostics` the coverage, hol
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from .api import Direction, Measure, Reading
+from .bill import DayBill, MonthBill, forecast_month, month_bill
 from .const import ACCESS_OK
-from .data import EnedisData, PrmData
+from .data import BillSummary, EnedisData, PrmData
 from .ledger import CurveState
 from .planner import Context, curve_refused, directions, old_partial_days, series_of, start, wants
 from .state import AccessRefusal, EntryCache, SeriesCache
+from .tariffs import PricePeriod
+
+
+@dataclass(frozen=True, slots=True)
+class BillBook:
+    """What the bill sensors of one PRM are computed from (`bill_summary`).
+
+    Each priced day's bill and the price periods (the forecast prices the subscription of the days to come).
+    """
+
+    days: dict[date, DayBill]
+    periods: tuple[PricePeriod, ...]
+    monthly_fee: float
+
+
+def _month_before(month: date, months: int = 1) -> date:
+    index = month.year * 12 + month.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def bill_summary(today: date, book: BillBook | None) -> BillSummary | None:
+    """The bill this month so far, its forecast, last month's and the same month's a year ago (Paris months).
+
+    A month without a single priced day has no figure (None), never 0 EUR.
+    """
+    if book is None:
+        return None
+    this_month = today.replace(day=1)
+
+    def month(first: date) -> MonthBill | None:
+        days = [bill for day, bill in book.days.items() if day.replace(day=1) == first]
+        return month_bill(first, days) if days else None
+
+    return BillSummary(
+        this_month=month(this_month),
+        forecast=forecast_month(book.days, this_month, book.periods, book.monthly_fee),
+        last_month=month(_month_before(this_month)),
+        same_month_last_year=month(_month_before(this_month, 12)),
+    )
 
 
 def backfill_progress(ctx: Context, cache: EntryCache, prm: str) -> float:
@@ -109,10 +150,15 @@ def build_snapshot(
     *,
     expires_at: datetime | None,
     last_error: str | None,
+    bills: Mapping[str, BillBook] | None = None,
 ) -> EnedisData:
     """The entities' data for every PRM of the entry (refused ones included: their entities say so)."""
+    books = bills or {}
     return EnedisData(
-        prms={prm: prm_data(ctx, cache, prm, refused.get(prm)) for prm in prms},
+        prms={
+            prm: replace(prm_data(ctx, cache, prm, refused.get(prm)), bill=bill_summary(ctx.today, books.get(prm)))
+            for prm in prms
+        },
         requests_today=cache.requests_today if cache.requests_day == ctx.today else 0,
         expires_at=expires_at,
         last_error=last_error,

@@ -51,6 +51,7 @@ SERIES_NAMES: dict[str, dict[str, str]] = {
         "consumption_offpeak": "consumption off-peak",
         "consumption_peak": "consumption peak",
         "consumption_cost": "consumption cost",
+        "bill": "bill (Tarif Bleu)",
         "production_compensation": "production compensation",
         "blue": "Blue",
         "white": "White",
@@ -62,6 +63,7 @@ SERIES_NAMES: dict[str, dict[str, str]] = {
         "consumption_offpeak": "consommation heures creuses",
         "consumption_peak": "consommation heures pleines",
         "consumption_cost": "coût de la consommation",
+        "bill": "facture (Tarif Bleu)",
         "production_compensation": "rémunération de la production",
         "blue": "Bleu",
         "white": "Blanc",
@@ -85,7 +87,7 @@ def series_metadata(hass: HomeAssistant, prm: str, key: str) -> StatisticMetaDat
         _, colour, part = key.split("_", 2)
         prefix = "consommation" if _language(hass) == "fr" else "consumption"
         label = f"{prefix} Tempo {names[colour]} {names[part]}"
-    money = key.endswith(("_cost", "_compensation"))
+    money = key == "bill" or key.endswith(("_cost", "_compensation"))
     return StatisticMetaData(
         mean_type=StatisticMeanType.NONE,
         has_sum=True,
