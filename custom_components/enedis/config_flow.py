@@ -1145,14 +1145,13 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
     async def _async_tariff_errors(self, user_input: Mapping[str, Any], offpeak: str) -> dict[str, str]:
         """Refuse a tariff whose costs or splits could not be computed (an hour is never priced by a guess).
 
-        Tempo needs a colour entity (a day's colour is never guessed); HP/HC needs off-peak windows, typed here
-        or read from the contract of every PRM of the entry (Conso API serves no contract); prices, when any
-        consumption price is given, must cover every class of the option (a price entity prices them all).
+        HP/HC needs off-peak windows, typed here or read from the contract of every PRM of the entry (Conso API
+        serves no contract); prices, when any consumption price is given, must cover every class of the option (a
+        price entity prices them all). Tempo needs no colour entity: colours also come from the shipped calendar
+        and RTE (`tempo_colours`), and a day none of them knows is left unpriced, never guessed.
         """
         errors: dict[str, str] = {}
         tariff = user_input[CONF_TARIFF]
-        if tariff == TARIFF_TEMPO and not user_input.get(CONF_TEMPO_ENTITY):
-            errors[CONF_TEMPO_ENTITY] = "tempo_entity_required"
         if tariff == TARIFF_HPHC and not offpeak and not self._contract_offpeak():
             errors[CONF_OFFPEAK_OVERRIDE] = "offpeak_required"
         if user_input.get(CONF_PRICE_SOURCE) == PRICE_SOURCE_TARIF_BLEU:

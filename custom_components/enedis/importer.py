@@ -42,7 +42,7 @@ from .state import SeriesCache
 from .statistics import async_clear, async_recorded_rows, async_write, energy_metadata, series_metadata
 from .store import EnedisStore
 from .tariff_data import PriceData
-from .tariff_history import async_price_periods, async_tempo_colours
+from .tariff_history import async_price_periods
 from .tariff_series import (
     DayTariffs,
     TariffConfig,
@@ -54,6 +54,7 @@ from .tariff_series import (
     production_keys,
 )
 from .tariffs import FEED_IN, OffpeakFormatError, OffpeakWindow, PricePeriod, parse_offpeak
+from .tempo_colours import async_colours
 
 _LOGGER = logging.getLogger(__name__)
 ONE_DAY = timedelta(days=1)
@@ -378,7 +379,10 @@ class Importer:
         return periods
 
     async def _async_tariff_inputs(self, prm: str, inputs: list[DayInput]) -> tuple[TariffConfig, dict[date, str]]:
-        """The tariff config, with prices and Tempo colours read from the recorder's history when configured."""
+        """The tariff config with prices (read from the recorder's history when configured) and Tempo colours.
+
+        Colours come from `tempo_colours`: the colour entity's history, else the shipped calendar, else RTE's.
+        """
         if self._price_data is None:
             self._price_data = await async_price_data(self.hass)
         config = self.tariff_config(prm)
@@ -387,9 +391,10 @@ class Importer:
         days = sorted(d.day for d in inputs)
         if not days:
             return config, colours
-        if config.option == TARIFF_TEMPO and options.tempo_entity:
+        if config.option == TARIFF_TEMPO:
             # The first local day's night (00:00-06:00) belongs to the previous Tempo day.
-            colours = await async_tempo_colours(self.hass, options.tempo_entity, days[0] - timedelta(days=1), days[-1])
+            first = days[0] - timedelta(days=1)
+            colours = await async_colours(self.hass, first, days[-1], entity_id=options.tempo_entity)
         if options.price_entity and options.price_source != PRICE_SOURCE_TARIF_BLEU:
             from_entity = await async_price_periods(self.hass, options.price_entity, days[0], days[-1])
             feed_in = [p for p in config.periods if "feed_in" in p.prices]

@@ -11,6 +11,7 @@ import ssl
 from aiohttp import web
 
 from . import data
+from .rte import RTE_TEMPO_PATH
 from .server import create_app
 from .sge import DEMO_LOGIN
 from .state import DEMO_CONSO_CLIENTS, FakeState
@@ -41,6 +42,7 @@ def main() -> None:
     print(f"  client_id / secret     : {client_id} / {secret}")
     print(f"  Conso API base URL     : {base}/conso/api")
     print(f"  Redirect URL           : {state.redirect_uri}")
+    print(f"  RTE Tempo calendar     : {base}{RTE_TEMPO_PATH}?season=2026-2027")
     print(f"  Conso API demo token (clients {DEMO_CONSO_CLIENTS}):")
     print(f"    {state.demo_conso_token()}")
     for n in DEMO_CONSO_CLIENTS:

@@ -1,4 +1,4 @@
-"""aiohttp application of the fake Enedis gateway (Data Connect 2026 + v5 + Conso API).
+"""aiohttp application of the fake Enedis gateway (Data Connect 2026 + v5 + Conso API, and RTE's Tempo calendar).
 
 Conso API base URL: ``http://HOST:PORT/conso/api``; Enedis base URL: ``http://HOST:PORT``.
 """
@@ -609,8 +609,10 @@ def create_app(state: FakeState | None = None) -> web.Application:
     r.add_get("/customers_upc/v5/usage_points/contracts", v5_contracts_handler)
     r.add_route("*", "/conso/api/{type}", conso_handler)
     from .med import install as install_med
+    from .rte import install as install_rte
     from .sge import install
 
     install(app)
     install_med(app)
+    install_rte(app)
     return app

@@ -4,7 +4,8 @@
 the real hosts whose side effect forwards the request (method, path, query, body and headers) to the fake gateway
 running on 127.0.0.1, and hands its answer back. The integration therefore talks to
 ``https://conso.boris.sh/api/...`` and ``https://gw.ext.prod.api.enedis.fr/...`` exactly as in production, and
-the fake gateway enforces Enedis' rules, quotas and faults.
+the fake gateway enforces Enedis' rules, quotas and faults. RTE's Tempo calendar
+(``https://www.services-rte.com/cms/open_data/v1/tempo``) is answered the same way (``tests/fake_enedis/rte.py``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ REAL_HOSTS: dict[str, str] = {
     "gw.ext.prod.api.enedis.fr": "",
     "gw.ext.prod-sandbox.api.enedis.fr": "",
     "mon-compte-particulier.enedis.fr": "",
+    "www.services-rte.com": "",  # RTE's public Tempo calendar (tests/fake_enedis/rte.py)
 }
 _REQUEST: ContextVar[Mapping[str, Any] | None] = ContextVar("enedis_fake_request", default=None)
 

@@ -1381,13 +1381,13 @@ async def test_options_tarif_bleu_needs_a_power_with_a_grid(hass: HomeAssistant)
     result = await tariff_form({"tariff_option": "base", "price_source": "tarif_bleu"})
     assert result["errors"] == {"subscribed_kva": "subscribed_kva_required"}
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"tariff_option": "tempo", "price_source": "tarif_bleu", "subscribed_kva": 3, "tempo_entity": "sensor.tempo"}
+        result["flow_id"], {"tariff_option": "tempo", "price_source": "tarif_bleu", "subscribed_kva": 3}
     )
     assert result["errors"] == {"subscribed_kva": "tarif_bleu_no_grid"}
     # What was typed stays in the form.
     assert suggested_input(result)["subscribed_kva"] == 3
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {"tariff_option": "tempo", "price_source": "tarif_bleu", "subscribed_kva": 9.0, "tempo_entity": "sensor.tempo"}
+        result["flow_id"], {"tariff_option": "tempo", "price_source": "tarif_bleu", "subscribed_kva": 9.0}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert (entry.options["price_source"], entry.options["subscribed_kva"], entry.options["tariff_option"]) == (
@@ -1496,8 +1496,6 @@ def assert_translated(section: str, key: str) -> None:
     [
         # Conso API serves no contract: HP/HC without off-peak hours could never be split.
         ({"tariff_option": "hphc", "price_offpeak": 0.2, "price_peak": 0.27}, {"offpeak_hours": "offpeak_required"}),
-        # Tempo without a colour source could never price a day.
-        ({"tariff_option": "tempo"}, {"tempo_entity": "tempo_entity_required"}),
         # A class of the option without a price: its hours could not be priced.
         ({**HPHC, "price_peak": 0.27}, {"base": "prices_incomplete"}),
         ({"tariff_option": "base", "price_offpeak": 0.2, "price_peak": 0.27}, {"base": "prices_incomplete"}),
@@ -1533,6 +1531,21 @@ async def test_options_tariff_refuses_an_incomplete_tariff(
     result = await hass.config_entries.options.async_configure(result["flow_id"], complete)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options["tariff_option"] == user_input["tariff_option"]
+
+
+async def test_options_tempo_needs_no_colour_entity(hass: HomeAssistant) -> None:
+    """Tempo without a colour entity is accepted: colours also come from the shipped calendar and RTE."""
+    entry = conso_entry(PRM1)
+    entry.add_to_hass(hass)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "tariff"})
+    prices = {f"price_{colour}_{part}": 0.1 for colour in ("blue", "white", "red") for part in ("offpeak", "peak")}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"tariff_option": "tempo", **prices})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["tariff_option"] == "tempo"
+    assert entry.options["tempo_entity"] is None
+    for path in (STRINGS, TRANSLATIONS / "en.json", TRANSLATIONS / "fr.json"):
+        assert "tempo_entity_required" not in json.loads(path.read_text())["options"]["error"]
 
 
 async def test_forms_keep_what_was_typed(hass: HomeAssistant, aioclient_mock: AiohttpClientMocker) -> None:
@@ -1598,8 +1611,8 @@ async def test_number_fields_have_limits_and_translated_units(hass: HomeAssistan
             config = field.config
             assert {"min", "max"} <= set(config), key
             unit = config.get("unit_of_measurement", "")
-            if unit.isalpha() and len(unit) > 1:
+            if unit.isalpha() and len(unit) > 1 and unit != "kVA":  # kVA: a symbol, the same in French
                 translation = config["translation_key"]
                 assert english[translation]["unit_of_measurement"][unit] == unit
                 assert french[translation]["unit_of_measurement"][unit] not in {"", unit}
-    assert seen == 15  # 4 history numbers, the monthly fee and 10 prices
+    assert seen == 16  # 4 history numbers, the subscribed power, the monthly fee and 10 prices

@@ -124,6 +124,8 @@ async def test_tempo_colours_from_an_entity(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
 ) -> None:
     colours = ["Bleu", "Blanc", "Rouge", "BLUE", "white"]
+    # RTE unreachable: the entity is the only source of these days (RTE's colours: test_tempo_colours.py).
+    gateway.state.add_fault("technical_error", count=None, path="/cms/open_data/")
     first = TODAY - timedelta(days=32)
     unknown_day = TODAY - timedelta(days=10)
     for offset in range(33):
