@@ -377,7 +377,7 @@ def forecast_month(
     basis = {
         day: bill
         for day, bill in days.items()
-        if basis_first <= day <= last_known and bill.unpriced_hours == 0 and bill.priced_hours == hours_in_day(day)
+        if basis_first <= day <= last_known and bill.priced_hours == hours_in_day(day)
     }
     if later and not basis:
         return None
