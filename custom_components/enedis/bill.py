@@ -73,7 +73,7 @@ def regulated_periods(
     """
     offer = TARIF_BLEU_OFFERS.get(option)
     if offer is None:
-        msg = f"tariff option {option!r} has no regulated grid (one of {', '.join(TARIF_BLEU_OFFERS)})"
+        msg = f"tariff option {option!r} is not a Tarif Bleu option (one of {', '.join(TARIF_BLEU_OFFERS)})"
         raise ValueError(msg)
     grids = data.grids.get((offer, kva))
     if not grids:
