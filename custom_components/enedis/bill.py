@@ -73,7 +73,7 @@ def regulated_periods(
     """
     offer = TARIF_BLEU_OFFERS.get(option)
     if offer is None:
-        msg = f"tariff option {option!r} has no regulated grid (one of {', '.join(TARIF_BLEU_OFFERS)})"
+        msg = f"tariff option {option!r} is not a Tarif Bleu option (one of {', '.join(TARIF_BLEU_OFFERS)})"
         raise ValueError(msg)
     grids = data.grids.get((offer, kva))
     if not grids:
@@ -377,7 +377,7 @@ def forecast_month(
     basis = {
         day: bill
         for day, bill in days.items()
-        if basis_first <= day <= last_known and bill.unpriced_hours == 0 and bill.priced_hours == hours_in_day(day)
+        if basis_first <= day <= last_known and bill.priced_hours == hours_in_day(day)
     }
     if later and not basis:
         return None

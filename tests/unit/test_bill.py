@@ -481,7 +481,7 @@ def test_regulated_periods_are_the_shipped_grids_then_unknown() -> None:
     assert set(TARIF_BLEU_OFFERS) == {"base", "hphc", "tempo"}
     with pytest.raises(ValueError, match="no 7 kVA"):
         regulated_periods(DATA, "base", 7)
-    with pytest.raises(ValueError, match="has no regulated grid"):
+    with pytest.raises(ValueError, match="not a Tarif Bleu option"):
         regulated_periods(DATA, "ejp", 6)
 
 
