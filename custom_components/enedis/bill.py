@@ -62,8 +62,9 @@ def regulated_periods(
     subscription as ``monthly_fee``; a last period with ``known=False`` starts the day after the data's coverage
     ends (its hours are never priced, see `tariffs.priced_hours`). The user's periods are merged in: at each
     instant the period with the latest start wins, the user's at an equal start, so a grid entered by hand wins
-    from its date until a newer shipped grid (or the end of the shipped data) starts, and a user period dated
-    after the shipped data prices the hours from its date. A user period without ``monthly_fee`` takes the
+    from its date until a newer shipped grid starts. The end of the shipped data is not a newer grid: a user
+    period dated after the newest shipped grid goes on past it (prices entered for a grid the data does not have
+    yet), and one dated after the shipped data prices the hours from its date. A user period without ``monthly_fee`` takes the
     subscription of the latest shipped grid starting on or before its day (the subscription is taken as
     unchanged). Feed-in prices belong to the user's periods only: the feed-in price of the user period in force
     is kept in every period (shipped grids included), and a user period with a feed-in price only changes the
@@ -102,11 +103,21 @@ def regulated_periods(
     consumption = [period for period in users if _is_consumption(period)]
     consumption_starts = [to_utc(period.start) for period in consumption]
 
+    newest_grid = max((start for period, start in zip(shipped, shipped_starts, strict=True) if period.known), default=None)
+
+    def own_wins(own: PricePeriod | None, grid: PricePeriod | None) -> bool:
+        if own is None:
+            return False
+        if grid is None or to_utc(own.start) >= to_utc(grid.start):
+            return True
+        # The end of the shipped data is not a new grid: prices entered after the newest shipped grid go on.
+        return not grid.known and newest_grid is not None and to_utc(own.start) > newest_grid
+
     merged: list[PricePeriod] = []
     for at in sorted({*shipped_starts, *user_starts}):
         grid = _latest(shipped, shipped_starts, at)
         own = _latest(consumption, consumption_starts, at)
-        source = own if own is not None and (grid is None or to_utc(own.start) >= to_utc(grid.start)) else grid
+        source = own if own_wins(own, grid) else grid
         prices = {name: price for name, price in (source.prices if source else {}).items() if name != FEED_IN}
         feed = _latest(users, user_starts, at)
         if feed is not None and FEED_IN in feed.prices:

@@ -502,10 +502,10 @@ def test_regulated_periods_merge_the_users_periods() -> None:
         # at an equal start the user's wins; without a fee it keeps the shipped grid's (2026-02-01: 15.65)
         (paris_midnight("2026-02-01"), {"base": 0.18, FEED_IN: 0.1269}, 15.65, True),
         (paris_midnight("2026-08-01"), {"base": 0.2001, FEED_IN: 0.1269}, 15.86, True),
+        # prices entered after the newest shipped grid go on past the end of the shipped data (2026-12-01): its
+        # end is not a newer grid
         (paris_midnight("2026-09-15"), {"base": 0.21, FEED_IN: 0.05}, 15.86, True),
-        # the end of the shipped data is newer than the user's period of 2026-09-15: unknown from its date
-        (paris_midnight("2026-12-02"), {FEED_IN: 0.05}, None, False),
-        # a user period dated after the shipped data prices again (it says nothing of the feed-in price)
+        # a user period dated after the shipped data (it says nothing of the feed-in price)
         (paris_midnight("2027-01-01"), {"base": 0.22}, 16.0, True),
     ]
     # A feed-in price alone changes the feed-in price only, not the grid.
@@ -517,6 +517,17 @@ def test_regulated_periods_merge_the_users_periods() -> None:
         13.72,
     )
     assert dict(with_feed[4].prices) == {"base": 0.1952, FEED_IN: 0.04}
+
+
+def test_without_user_periods_after_the_newest_grid_the_end_of_the_data_is_unknown() -> None:
+    """A user period older than the newest shipped grid does not reach past the data's end."""
+    older = PricePeriod(paris_midnight("2026-02-10"), {"base": 0.18}, monthly_fee=15.0)
+    merged = regulated_periods(DATA, "base", 6, [older])
+    assert [(p.start, p.known) for p in merged[-3:]] == [
+        (paris_midnight("2026-02-10"), True),
+        (paris_midnight("2026-08-01"), True),
+        (paris_midnight("2026-12-02"), False),
+    ]
 
 
 def test_a_periods_fee_wins_over_the_argument() -> None:
