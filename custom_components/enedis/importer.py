@@ -340,9 +340,9 @@ class Importer:
         days = sorted(d.day for d in inputs)
         if not days:
             return config, colours
-        if config.option == TARIFF_TEMPO and options.tempo_entity:
+        if config.option == TARIFF_TEMPO:
             # The first local day's night (00:00-06:00) belongs to the previous Tempo day.
-            colours = await async_tempo_colours(self.hass, options.tempo_entity, days[0] - timedelta(days=1), days[-1])
+            colours = await self.async_tempo_colours(days[0] - timedelta(days=1), days[-1])
         if options.price_entity:
             from_entity = await async_price_periods(self.hass, options.price_entity, days[0], days[-1])
             feed_in = [p for p in config.periods if "feed_in" in p.prices]
@@ -350,6 +350,26 @@ class Importer:
                 config.option, config.windows, tuple(from_entity) + tuple(feed_in), config.monthly_fee
             )
         return config, colours
+
+    async def async_tempo_colours(self, first: date, last: date) -> dict[date, str]:
+        """The Tempo colours known for the Tempo days ``first``..``last``, beyond the shipped calendar.
+
+        The one place where they are gathered, for the Tempo statistics and the tariff comparator: the colour
+        entity's history (option), when configured. Days not known are absent (never guessed).
+        """
+        entity = self._options().tempo_entity
+        if not entity:
+            return {}
+        return await async_tempo_colours(self.hass, entity, first, last)
+
+    def consumption_days(self, prm: str) -> Mapping[date, DayResult] | None:
+        """The last import's days of ``prm``'s consumption (per day: its inputs ``key[0]`` and hours), or None.
+
+        None before the first import since the start, or while an import of the series runs (its memo is then
+        out): the caller computes from the cache instead (`day_inputs`). The mapping is never changed in place.
+        """
+        memo = self._memos.get((prm, Direction.CONSUMPTION))
+        return memo.days if memo is not None else None
 
     async def async_import(
         self,
