@@ -19,8 +19,8 @@ the shipped price data (`tariff_data.PriceData`) at the PRM's subscribed power, 
 
 An option's totals are over the days IT priced. As coverage differs (the Zen grids and the Tempo calendar stop at
 different dates), the comparison also gives the **common basis**: the days priced by every available option, and
-each option's total on it. The cheapest option is chosen on that basis, and every option's difference to the
-current one is computed on it too.
+each option's total on it (an option that priced no day at all is left out of it, not comparable). The cheapest
+option is chosen on that basis, and every option's difference to the current one is computed on it too.
 
 Time: the class of every hour is found once per day and option (a year of 8 options prices in about 0.5 s).
 """
@@ -371,13 +371,17 @@ def _price_option(pricer: _Pricer, consumption: _Consumption) -> tuple[list[Mont
 
 
 def _common_basis(results: Sequence[OptionCost], priced_days: Mapping[str, _Priced], days: Iterable[date]) -> set[date]:
-    """The days every compared option priced; sets each option's totals on them."""
-    common = set(days)
-    for priced in priced_days.values():
-        common &= set(priced)
+    """The days every option that priced any day priced; sets those options' totals on them.
+
+    An option that priced no day at all (its prices or calendar do not reach the period) is left out of the basis
+    rather than emptying it: its ``common_eur`` stays None (not comparable), and its days say why.
+    """
+    pricing = [set(priced) for priced in priced_days.values() if priced]
+    common = set(days).intersection(*pricing) if pricing else set()
     for result in results:
         option_days = priced_days.get(result.key)
-        if option_days is None:
+        if not option_days:
+            result.last_priced = None
             continue
         common_eur = common_kwh = 0.0
         by_month = {month.month: month for month in result.months}

@@ -191,8 +191,12 @@ def test_unknown_colours_and_prices_past_the_data_are_not_priced(data: PriceData
     assert options["tempo"]["total_eur"] == 0
     for key in ("zen_weekend", "zen_weekend_hc", "zen_flex"):
         assert options[key]["days_not_priced"] == {DAILY_ONLY: 0, UNKNOWN_CALENDAR: 0, NO_PRICE: 2}, key
-    assert unknown["days"]["common_basis"] == 0
-    assert unknown["cheapest"] is None
+    # Options that priced no day are left out of the common basis (not comparable) rather than emptying it.
+    assert unknown["days"]["common_basis"] == 2
+    assert options["tempo"]["common_basis_eur"] is None
+    assert options["zen_flex"]["common_basis_eur"] is None
+    assert options["base"]["common_basis_eur"] == options["base"]["total_eur"]
+    assert unknown["cheapest"] in {"base", "hphc", "hphc_standard"}
     assert options["base"]["total_eur"] == round(48 * 0.2001 + 48 * 15.86 / 720, 2) == 10.66  # Base 6 kVA of 2026-08-01
     # Colours from elsewhere (the colour entity, RTE) price the days beyond the shipped calendar: 2026-09-01's
     # night belongs to the shipped 2026-08-31 (blue).
@@ -217,6 +221,27 @@ def test_unknown_colours_and_prices_past_the_data_are_not_priced(data: PriceData
         6 * p["blue_offpeak"] + 16 * p["white_peak"] + 2 * p["white_offpeak"]
     )
     assert known["options"]["tempo"]["total_eur"] == round(energy + grid.subscription * 48 / 720, 2)
+
+
+def test_no_common_basis_when_no_option_prices_a_day(data: PriceData) -> None:
+    # 2023: before every shipped grid (Tarif Bleu from 2024-02-01, Zen from 2024-03-19).
+    first, last = date(2023, 6, 1), date(2023, 6, 2)
+    result = as_dict(
+        compare(
+            data,
+            kva=6,
+            hours=flat(first, last),
+            daily_only={},
+            first=first,
+            last=last,
+            offpeak=OWN,
+            colours={},
+            current="base",
+        )
+    )
+    assert result["days"]["common_basis"] == 0
+    assert result["cheapest"] is None
+    assert result["options"]["base"]["days_not_priced"] == {DAILY_ONLY: 0, UNKNOWN_CALENDAR: 0, NO_PRICE: 2}
 
 
 def test_a_month_priced_whole_carries_one_subscription_across_dst(data: PriceData) -> None:
