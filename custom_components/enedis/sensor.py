@@ -311,7 +311,7 @@ COMPARISON_SENSORS: tuple[EnedisComparisonSensorEntityDescription, ...] = (
     _cost_sensor("zen_weekend_hc", "cost_zen_weekend_hc"),
     _cost_sensor("zen_flex", "cost_zen_flex"),
 )
-"""Every option of `comparator.OPTIONS` has its cost sensor (tests/unit check it)."""
+"""Every option of `comparator.OPTIONS` has its cost sensor (tests/integration/test_compare_tariffs.py checks it)."""
 
 
 def _exists(description: EnedisSensorEntityDescription, prm_data: PrmData) -> bool | None:

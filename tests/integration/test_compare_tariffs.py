@@ -154,14 +154,30 @@ async def test_compare_tariffs_service_and_sensors(
         assert registered is not None
         assert (registered.disabled_by is None) is (key == "hphc"), key
 
-    # Once a day at most: more refreshes the same day do not compute again; the next day does.
-    computed_at = coordinator.comparisons.results[P0].computed_at
+    # Once a day at most: more refreshes the same day do not compute again; the next day does, and the sensors
+    # show it as soon as it is done.
+    result = coordinator.comparisons.results[P0]
+    computed_at = result.computed_at
     for _ in range(3):
-        await async_step(hass, freezer, coordinator)
-    assert coordinator.comparisons.results[P0].computed_at == computed_at
-    freezer.move_to(paris(TODAY + timedelta(days=1), 1))
-    await async_step(hass, freezer, coordinator)
-    assert local_day(coordinator.comparisons.results[P0].computed_at) == TODAY + timedelta(days=1)
+        await coordinator.async_refresh()
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert coordinator.comparisons.results[P0] is result
+    freezer.move_to(paris(local_day(dt_util.utcnow()) + timedelta(days=1), 0) + timedelta(minutes=5))
+    await coordinator.async_refresh()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    recomputed = coordinator.comparisons.results[P0].computed_at
+    assert local_day(recomputed) == local_day(computed_at) + timedelta(days=1)
+    cheapest = hass.states.get(entity_id(hass, "cheapest_option"))
+    assert cheapest is not None
+    assert cheapest.attributes["computed_at"] == recomputed.isoformat()
+
+    # Without the importer's last computation (after a start, during an import) the cache gives the same answer.
+    coordinator._importer._memos.clear()
+    assert coordinator._importer.consumption_days(P0) is None
+    again = await compare(hass)
+    assert again["options"] == (await compare(hass))["options"]
+    assert again["options"]["base"]["total_eur"] == round(expected, 2)
+    assert again["options"]["hphc"]["days_not_priced"]["daily_only"] == days - hourly
 
     # An explicit period; errors are translated.
     january = await compare(hass, prm=P0, start="2025-01-01", end="2025-01-31")
