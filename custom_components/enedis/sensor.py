@@ -325,8 +325,12 @@ def _exists(description: EnedisSensorEntityDescription, prm_data: PrmData) -> bo
 def _new_comparison_sensors(
     coordinator: EnedisCoordinator, prm: str, prm_data: PrmData, added: set[tuple[str, str]]
 ) -> list[SensorEntity]:
-    """The tariff comparison sensors of a PRM that consumes, once (``added`` records them)."""
-    if not _consumes(prm_data):
+    """The tariff comparison sensors of a PRM, once (``added`` records them).
+
+    Only with a consumption contract (its subscribed power selects the grids): not on Conso API entries, where the
+    comparison could never be computed, nor before the contract is read.
+    """
+    if not _consumption_contract(prm_data):
         return []
     new: list[SensorEntity] = []
     for description in COMPARISON_SENSORS:

@@ -181,6 +181,8 @@ class TariffComparisons:
         series = self._store.cache.prm(prm).series.get(Direction.CONSUMPTION)
         default = default_period(self._today(), days_with_data(series))
         period = Period(first or default.first, last or default.last, partial=default.partial)
+        if period.last < period.first:
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="invalid_dates")
         if first is not None or last is not None:
             known = days_with_data(series)
             inside = [day for day in known if period.first <= day <= period.last]

@@ -189,6 +189,9 @@ async def test_compare_tariffs_service_and_sensors(
     with pytest.raises(ServiceValidationError) as err:
         await compare(hass, start="2025-01-31", end="2025-01-01")
     assert err.value.translation_key == "invalid_dates"
+    with pytest.raises(ServiceValidationError) as err:
+        await compare(hass, start="2025-02-05")  # after the default end (the last day of the previous month)
+    assert err.value.translation_key == "invalid_dates"
     saved = coordinator.contracts.pop(P0)
     with pytest.raises(ServiceValidationError) as err:
         await compare(hass)
