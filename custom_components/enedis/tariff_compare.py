@@ -172,6 +172,10 @@ class TariffComparisons:
             )
         return round(power)
 
+    def _knows_power(self, prm: str) -> bool:
+        contract = self._contracts.get(prm)
+        return contract is not None and bool(contract.subscribed_power_kva)
+
     async def async_compare(
         self, prm: str, first: date | None = None, last: date | None = None
     ) -> tuple[Comparison, Period]:
@@ -219,10 +223,11 @@ class TariffComparisons:
         """Compute the comparisons that are due (`due`) in a background task; ``on_done`` once they are stored.
 
         ``complete``: per PRM to compare (those with consumption, not refused), whether its history import ended.
+        A PRM whose subscribed power is not known (no contract yet, or none: Conso API) is not compared.
         """
         if self._running:
             return
-        prms = [prm for prm, done in complete.items() if self.due(prm, done)]
+        prms = [prm for prm, done in complete.items() if self._knows_power(prm) and self.due(prm, done)]
         if not prms:
             return
         self._running = True
