@@ -30,7 +30,7 @@ import math
 
 from .api.calendar import day_bounds, local_day, local_midnight_utc, to_utc, utc_hour
 from .const import TARIFF_BASE, TARIFF_HPHC, TARIFF_TEMPO
-from .tariff_data import PriceData
+from .tariff_data import Grid, PriceData
 from .tariffs import FEED_IN, HOUR, PricePeriod, month_hours, price_each_hour
 
 TARIF_BLEU_OFFERS: Mapping[str, str] = {TARIFF_BASE: "BASE", TARIFF_HPHC: "HPHC", TARIFF_TEMPO: "TEMPO"}
@@ -53,6 +53,25 @@ def _latest(periods: Sequence[PricePeriod], starts: Sequence[datetime], at: date
     return periods[position] if position >= 0 else None
 
 
+def _with_fee(period: PricePeriod, grids: Sequence[Grid]) -> PricePeriod:
+    """``period`` with the subscription of the latest shipped grid on or before its day when it has none."""
+    if period.monthly_fee is not None:
+        return period
+    position = bisect_right([grid.valid_from for grid in grids], local_day(period.start)) - 1
+    fee = grids[position].subscription if position >= 0 else None
+    return PricePeriod(period.start, period.prices, monthly_fee=fee, known=period.known)
+
+
+def _own_wins(own: PricePeriod | None, grid: PricePeriod | None, newest_grid: datetime | None) -> bool:
+    """Whether the user's period ``own`` prices an instant where the shipped ``grid`` is in force."""
+    if own is None:
+        return False
+    if grid is None or to_utc(own.start) >= to_utc(grid.start):
+        return True
+    # The end of the shipped data is not a new grid: prices entered after the newest shipped grid go on.
+    return not grid.known and newest_grid is not None and to_utc(own.start) > newest_grid
+
+
 def regulated_periods(
     data: PriceData, option: str, kva: int, user_periods: Sequence[PricePeriod] = ()
 ) -> tuple[PricePeriod, ...]:
@@ -64,11 +83,11 @@ def regulated_periods(
     instant the period with the latest start wins, the user's at an equal start, so a grid entered by hand wins
     from its date until a newer shipped grid starts. The end of the shipped data is not a newer grid: a user
     period dated after the newest shipped grid goes on past it (prices entered for a grid the data does not have
-    yet), and one dated after the shipped data prices the hours from its date. A user period without ``monthly_fee`` takes the
-    subscription of the latest shipped grid starting on or before its day (the subscription is taken as
-    unchanged). Feed-in prices belong to the user's periods only: the feed-in price of the user period in force
-    is kept in every period (shipped grids included), and a user period with a feed-in price only changes the
-    feed-in price, not the grid.
+    yet), and one dated after the shipped data prices the hours from its date. A user period without
+    ``monthly_fee`` takes the subscription of the latest shipped grid starting on or before its day (the
+    subscription is taken as unchanged). Feed-in prices belong to the user's periods only: the feed-in price of
+    the user period in force is kept in every period (shipped grids included), and a user period with a feed-in
+    price only changes the feed-in price, not the grid.
 
     Raises ValueError for an option without a Tarif Bleu grid or a kVA the option has no grid for.
     """
@@ -89,21 +108,15 @@ def regulated_periods(
     ]
     shipped.append(PricePeriod(local_midnight_utc(last + timedelta(days=1)), {}, known=False))
     shipped_starts = [to_utc(period.start) for period in shipped]
-    grid_days = [grid.valid_from for grid in grids]
-
-    def with_fee(period: PricePeriod) -> PricePeriod:
-        if period.monthly_fee is not None:
-            return period
-        position = bisect_right(grid_days, local_day(period.start)) - 1
-        fee = grids[position].subscription if position >= 0 else None
-        return PricePeriod(period.start, period.prices, monthly_fee=fee, known=period.known)
 
     users = sorted(user_periods, key=lambda period: to_utc(period.start))
     user_starts = [to_utc(period.start) for period in users]
     consumption = [period for period in users if _is_consumption(period)]
     consumption_starts = [to_utc(period.start) for period in consumption]
 
-    newest_grid = max((start for period, start in zip(shipped, shipped_starts, strict=True) if period.known), default=None)
+    newest_grid = max(
+        (start for period, start in zip(shipped, shipped_starts, strict=True) if period.known), default=None
+    )
 
     def own_wins(own: PricePeriod | None, grid: PricePeriod | None) -> bool:
         if own is None:
@@ -117,12 +130,12 @@ def regulated_periods(
     for at in sorted({*shipped_starts, *user_starts}):
         grid = _latest(shipped, shipped_starts, at)
         own = _latest(consumption, consumption_starts, at)
-        source = own if own_wins(own, grid) else grid
+        source = own if _own_wins(own, grid, newest_grid) else grid
         prices = {name: price for name, price in (source.prices if source else {}).items() if name != FEED_IN}
         feed = _latest(users, user_starts, at)
         if feed is not None and FEED_IN in feed.prices:
             prices[FEED_IN] = feed.prices[FEED_IN]
-        fee = None if source is None else (with_fee(source) if source is own else source).monthly_fee
+        fee = None if source is None else (_with_fee(source, grids) if source is own else source).monthly_fee
         known = source is None or source.known
         if merged and (merged[-1].prices, merged[-1].monthly_fee, merged[-1].known) == (prices, fee, known):
             continue  # nothing changes at this instant

@@ -69,6 +69,7 @@ from .api.calendar import local_day
 from .const import (
     ACCESS_CONSENT_MISSING,
     ACCESS_NOT_HOLDER,
+    ACCESS_OK,
     CONF_CONSENT_EXPIRES,
     CONF_PRMS,
     CONF_VERIFIED,
@@ -83,6 +84,7 @@ from .snapshot import build_snapshot, prm_diagnostics
 from .state import AccessRefusal, SeriesCache
 from .statistics import async_clear, statistic_id
 from .store import EnedisStore
+from .tariff_compare import TariffComparisons
 from .tariff_series import TariffConfig
 
 _LOGGER = logging.getLogger(__name__)
@@ -142,6 +144,16 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             self.contracts.get,
             self._create_issue,
         )
+        self.comparisons = TariffComparisons(
+            hass,
+            self.store,
+            self._importer,
+            contracts=self.contracts,
+            options=lambda: self.options,
+            now=self._now,
+            wants_curve=lambda: self._wants(Measure.LOAD_CURVE, Direction.CONSUMPTION),
+        )
+        """The tariff comparisons (service, and the sensors' once a day)."""
         self._rebuilt = False
         self._reconcile: set[str] = set()
         """PRMs whose statistics are compared with the recorder after the next import (start, refetch)."""
@@ -297,7 +309,20 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
         self._backoff = ERROR_BACKOFF
         self._invalid_response_warned = False
         self.update_interval = max(timedelta(seconds=1), next_wake - self._now())
-        return self._snapshot()
+        snapshot = self._snapshot()
+        self._schedule_comparisons(snapshot)
+        return snapshot
+
+    def _schedule_comparisons(self, snapshot: EnedisData) -> None:
+        """The sensors' tariff comparisons, at most once a day per PRM (and when its history import ends)."""
+        if self.hass.is_stopping:
+            return
+        complete = {
+            prm: data.backfill_progress >= 100
+            for prm, data in snapshot.prms.items()
+            if data.access == ACCESS_OK and Direction.CONSUMPTION in data.directions
+        }
+        self.comparisons.async_schedule(self.config_entry, complete, self.async_update_listeners)
 
     def _update_failed(self, key: str, wait: timedelta, detail: str = "") -> UpdateFailed:
         failed = UpdateFailed(

@@ -393,13 +393,30 @@ class Importer:
             return config, colours
         if config.option == TARIFF_TEMPO:
             # The first local day's night (00:00-06:00) belongs to the previous Tempo day.
-            first = days[0] - timedelta(days=1)
-            colours = await async_colours(self.hass, first, days[-1], entity_id=options.tempo_entity)
+            colours = await self.async_tempo_colours(days[0] - timedelta(days=1), days[-1])
         if options.price_entity and options.price_source != PRICE_SOURCE_TARIF_BLEU:
             from_entity = await async_price_periods(self.hass, options.price_entity, days[0], days[-1])
             feed_in = [p for p in config.periods if "feed_in" in p.prices]
             config = replace(config, periods=tuple(from_entity) + tuple(feed_in))
         return config, colours
+
+    async def async_tempo_colours(self, first: date, last: date) -> dict[date, str]:
+        """The Tempo colours known for the Tempo days ``first``..``last``.
+
+        The one place where they are gathered, for the Tempo statistics and the tariff comparator: the colour
+        entity's history (option) when configured, else the shipped calendar, else RTE's (`tempo_colours`). Days
+        not known are absent (never guessed).
+        """
+        return await async_colours(self.hass, first, last, entity_id=self._options().tempo_entity)
+
+    def consumption_days(self, prm: str) -> Mapping[date, DayResult] | None:
+        """The last import's days of ``prm``'s consumption (per day: its inputs ``key[0]`` and hours), or None.
+
+        None before the first import since the start, or while an import of the series runs (its memo is then
+        out): the caller computes from the cache instead (`day_inputs`). The mapping is never changed in place.
+        """
+        memo = self._memos.get((prm, Direction.CONSUMPTION))
+        return memo.days if memo is not None else None
 
     async def async_import(
         self,

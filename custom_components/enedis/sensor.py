@@ -1,5 +1,8 @@
 """Sensors of the Enedis Linky integration: yesterday's energy, power, contract and import progress per PRM.
 
+The tariff comparison sensors (cost over the last 12 complete months under each option, the cheapest option) read
+the comparison the coordinator computes at most once a day (`tariff_compare.TariffComparisons`), not the snapshot.
+
 The energy sensors have NO ``state_class``: Enedis publishes each day's data the next morning, so a sensor
 sampled by the recorder would put the energy in the wrong hours. The integration imports the hourly energy as
 external statistics instead (``enedis:{prm}_consumption`` / ``enedis:{prm}_production``, see ``statistics.py``),
@@ -36,10 +39,12 @@ from homeassistant.util import dt as dt_util
 from .api import Direction
 from .api.calendar import local_day
 from .bill import MonthBill
+from .comparator import OPTION_KEYS, option_dict
 from .const import ACCESS_STATES, DOMAIN
 from .coordinator import EnedisConfigEntry, EnedisCoordinator
 from .data import BillSummary, EnedisData, PrmData
 from .entity import EnedisEntity
+from .tariff_compare import ComparisonResult
 
 # Read-only sensors fed by the coordinator: no request per entity.
 PARALLEL_UPDATES = 0
@@ -331,12 +336,120 @@ BILL_SENSORS: tuple[EnedisSensorEntityDescription, ...] = (
 """The bill: this month so far, its forecast, last month, the same month a year ago (`snapshot.bill_summary`)."""
 
 
+@dataclass(frozen=True, kw_only=True)
+class EnedisComparisonSensorEntityDescription(SensorEntityDescription):
+    """A sensor of the tariff comparison of one PRM (`tariff_compare.ComparisonResult`)."""
+
+    value_fn: Callable[[ComparisonResult], SensorValue]
+    attr_fn: Callable[[ComparisonResult], Mapping[str, Any]]
+    option: str | None = None
+    """The option whose cost the sensor shows (None: the cheapest-option sensor)."""
+
+
+def _period(result: ComparisonResult) -> dict[str, Any]:
+    return {
+        "first": result.comparison.first.isoformat(),
+        "last": result.comparison.last.isoformat(),
+        "partial": result.partial,
+        "computed_at": result.computed_at.isoformat(),
+    }
+
+
+def _option_value(result: ComparisonResult, option: str) -> float | None:
+    cost = result.comparison.option(option)
+    return round(cost.total_eur, 2) if cost is not None and cost.available else None
+
+
+def _option_attributes(result: ComparisonResult, option: str) -> dict[str, Any]:
+    cost = result.comparison.option(option)
+    values = option_dict(cost) if cost is not None else {}
+    return {
+        **_period(result),
+        "days_priced": values.get("days_priced"),
+        "days_not_priced": values.get("days_not_priced"),
+        "common_basis_eur": values.get("common_basis_eur"),
+        "difference_to_current_eur": values.get("difference_to_current_eur"),
+        "unavailable_reason": values.get("reason"),
+    }
+
+
+def _cheapest_attributes(result: ComparisonResult) -> dict[str, Any]:
+    comparison = result.comparison
+    options = [option for option in comparison.options if option.available]
+    saving = comparison.saving_eur
+    return {
+        **_period(result),
+        "current": comparison.current,
+        "saving_eur": None if saving is None else round(saving, 2),
+        "common_basis_days": comparison.common_days,
+        "common_basis_eur": {o.key: None if o.common_eur is None else round(o.common_eur, 2) for o in options},
+        "days_not_priced": {option.key: sum(option.days_not_priced.values()) for option in options},
+    }
+
+
+def _cost_sensor(option: str, translation_key: str) -> EnedisComparisonSensorEntityDescription:
+    """The cost over the period of ``option`` (EUR TTC, the days it priced)."""
+    return EnedisComparisonSensorEntityDescription(
+        key=f"cost_{option}",
+        translation_key=translation_key,
+        device_class=SensorDeviceClass.MONETARY,
+        native_unit_of_measurement=CURRENCY_EURO,
+        suggested_display_precision=2,
+        # Enabled by default: the current option's only (`EnedisComparisonSensor`); the others are in the
+        # cheapest-option sensor's attributes, and can be enabled one by one.
+        entity_registry_enabled_default=False,
+        value_fn=lambda result: _option_value(result, option),
+        attr_fn=lambda result: _option_attributes(result, option),
+        option=option,
+    )
+
+
+COMPARISON_SENSORS: tuple[EnedisComparisonSensorEntityDescription, ...] = (
+    EnedisComparisonSensorEntityDescription(
+        key="cheapest_option",
+        translation_key="cheapest_option",
+        device_class=SensorDeviceClass.ENUM,
+        options=list(OPTION_KEYS),
+        value_fn=lambda result: result.comparison.cheapest,
+        attr_fn=_cheapest_attributes,
+    ),
+    _cost_sensor("base", "cost_base"),
+    _cost_sensor("hphc", "cost_hphc"),
+    _cost_sensor("hphc_standard", "cost_hphc_standard"),
+    _cost_sensor("tempo", "cost_tempo"),
+    _cost_sensor("ejp", "cost_ejp"),
+    _cost_sensor("zen_weekend", "cost_zen_weekend"),
+    _cost_sensor("zen_weekend_hc", "cost_zen_weekend_hc"),
+    _cost_sensor("zen_flex", "cost_zen_flex"),
+)
+"""Every option of `comparator.OPTIONS` has its cost sensor (tests/integration/test_compare_tariffs.py checks it)."""
+
+
 def _exists(description: EnedisSensorEntityDescription, prm_data: PrmData) -> bool | None:
     """Whether a PRM's sensor exists: True, False (it never could: removed), None (not known yet: kept as is)."""
     if description.exists_fn(prm_data):
         return True
     never = description.never_fn(prm_data) if description.never_fn else True
     return False if never else None
+
+
+def _new_comparison_sensors(
+    coordinator: EnedisCoordinator, prm: str, prm_data: PrmData, added: set[tuple[str, str]]
+) -> list[SensorEntity]:
+    """The tariff comparison sensors of a PRM, once (``added`` records them).
+
+    Only with a subscribed power to select the grids: a consumption contract's, or the options' *Subscribed power*
+    for a PRM that consumes (Conso API entries have no contract); not before either is known.
+    """
+    typed_power = coordinator.options.subscribed_kva is not None and _consumes(prm_data)
+    if not (_consumption_contract(prm_data) or typed_power):
+        return []
+    new: list[SensorEntity] = []
+    for description in COMPARISON_SENSORS:
+        if (prm, description.key) not in added:
+            added.add((prm, description.key))
+            new.append(EnedisComparisonSensor(coordinator, prm, description))
+    return new
 
 
 async def async_setup_entry(
@@ -358,11 +471,12 @@ async def async_setup_entry(
 
     @callback
     def _async_sync_entities() -> None:
-        new: list[EnedisSensor] = []
+        new: list[SensorEntity] = []
         for index, prm in enumerate(coordinator.prms):
             prm_data = coordinator.data.prms.get(prm)
             if prm_data is None:
                 continue
+            new.extend(_new_comparison_sensors(coordinator, prm, prm_data, added))
             for description in (*SENSORS, *BILL_SENSORS):
                 if description.entry_wide and index > 0:
                     continue
@@ -416,3 +530,37 @@ class EnedisSensor(EnedisEntity, SensorEntity):
         if self.entity_description.attr_fn is None or prm_data is None:
             return None
         return self.entity_description.attr_fn(prm_data, self.coordinator.data)
+
+
+class EnedisComparisonSensor(EnedisEntity, SensorEntity):
+    """A sensor of the tariff comparison of one PRM (unknown until the first comparison is computed)."""
+
+    entity_description: EnedisComparisonSensorEntityDescription
+
+    def __init__(
+        self,
+        coordinator: EnedisCoordinator,
+        prm: str,
+        description: EnedisComparisonSensorEntityDescription,
+    ) -> None:
+        """Describe the sensor ``description.key`` of ``prm``; the current option's cost is enabled by default."""
+        super().__init__(coordinator, prm, description.key)
+        self.entity_description = description
+        if description.option is not None and description.option == coordinator.options.tariff:
+            self._attr_entity_registry_enabled_default = True
+
+    @property
+    def _result(self) -> ComparisonResult | None:
+        return self.coordinator.comparisons.results.get(self.prm)
+
+    @property
+    def native_value(self) -> SensorValue:
+        """The value, None until computed."""
+        result = self._result
+        return None if result is None else self.entity_description.value_fn(result)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """The period, what was priced and the common basis."""
+        result = self._result
+        return None if result is None else self.entity_description.attr_fn(result)
