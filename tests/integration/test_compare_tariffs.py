@@ -34,6 +34,7 @@ from .common import (
     async_run_until,
     async_statistics,
     async_step,
+    conso_entry,
     data_connect_entry,
     install_registry,
 )
@@ -197,4 +198,34 @@ async def test_compare_tariffs_service_and_sensors(
         await compare(hass)
     assert err.value.translation_key == "subscribed_power_unknown"
     coordinator.contracts[P0] = saved
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_conso_api_entries_compare_with_the_typed_subscribed_power(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
+) -> None:
+    """Conso API serves no contract: the options' *Subscribed power* selects the grids (and the sensors exist)."""
+    freezer.move_to(paris(TODAY, 12))
+    install_registry(hass, freezer)
+    token = gateway.state.conso_token_for_client(0)
+    entry = conso_entry(token, [P0], curve_history_months=1, daily_history_months=1, subscribed_kva=9)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data
+    await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[P0].backfill_progress >= 100)
+    await async_step(hass, freezer, coordinator)
+    assert P0 not in coordinator.contracts
+    response = await compare(hass)
+    assert response["kva"] == 9
+    assert response["options"]["ejp"]["available"] is True  # EJP has a 9 kVA grid
+    cheapest = hass.states.get(entity_id(hass, "cheapest_option"))
+    assert cheapest is not None
+    assert cheapest.state == response["cheapest"]
+
+    # Without it, no comparison: a translated error, and no sensors for a comparison that could never be made.
+    hass.config_entries.async_update_entry(entry, options={**entry.options, "subscribed_kva": None})
+    with pytest.raises(ServiceValidationError) as err:
+        await compare(hass)
+    assert err.value.translation_key == "subscribed_power_unknown"
     await hass.config_entries.async_unload(entry.entry_id)
