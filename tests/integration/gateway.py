@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 import contextlib
 from contextvars import ContextVar
+import os
 import re
 from typing import Any
 
@@ -24,6 +25,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 )
 from yarl import URL
 
+from custom_components.enedis.tempo_colours import DEMO_RTE_VARIABLE
 from tests.fake_enedis.server import create_app
 from tests.fake_enedis.state import FakeState
 
@@ -98,8 +100,12 @@ async def fake_gateway_at_real_urls(
     gateway = FakeGateway(state, server, session)
 
     route_real_urls(aioclient_mock, gateway)
+    # RTE too, at its real URL: lift the tests' unreachable RTE (tests/conftest.py) while the gateway runs.
+    rte_override = os.environ.pop(DEMO_RTE_VARIABLE, None)
     try:
         yield gateway
     finally:
+        if rte_override is not None:
+            os.environ[DEMO_RTE_VARIABLE] = rte_override
         await session.close()
         await server.close()
