@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 import itertools
 from typing import Any
 
@@ -20,6 +20,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from pytest_homeassistant_custom_component.components.recorder.common import async_wait_recording_done
 
 from custom_components.enedis.api import CONSO_API_URL, LimiterRegistry
+from custom_components.enedis.api.calendar import PARIS
 from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.coordinator import EnedisCoordinator
 from custom_components.enedis.helpers import REGISTRY_KEY
@@ -168,3 +169,29 @@ def floors(series: SeriesCache) -> dict[str, date]:
 def probes(series: SeriesCache) -> dict[str, tuple[date, date]]:
     """The bisections in progress per measure (by measure name)."""
     return {m.value: p.probe for m, p in series.progress.items() if p.probe is not None}
+
+
+def paris_utc(day: date, hour: int = 0, minute: int = 0) -> datetime:
+    """Paris wall-clock ``day`` ``hour``:``minute`` as an aware UTC instant."""
+    return datetime.combine(day, time(hour, minute), tzinfo=PARIS).astimezone(UTC)
+
+
+def by_hour(rows: list[dict[str, Any]], key: str = "state") -> dict[datetime, float]:
+    """Statistics rows as {UTC hour: ``key``}."""
+    return {datetime.fromtimestamp(row["start"], UTC): row[key] for row in rows}
+
+
+async def async_setup_imported(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, entry: MockConfigEntry
+) -> MockConfigEntry:
+    """Set ``entry`` up (demo credentials, the freezer's rate limiters) and run it until its history is imported."""
+    install_registry(hass, freezer)
+    await async_import_demo_credentials(hass)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data
+    await async_run_until(
+        hass, freezer, coordinator, lambda: all(p.backfill_progress >= 100 for p in coordinator.data.prms.values())
+    )
+    return entry

@@ -8,7 +8,7 @@ Expected figures are computed here from the consumption statistic and the grid's
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from freezegun.api import FrozenDateTimeFactory
@@ -16,6 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.enedis.api.calendar import PARIS
@@ -24,11 +25,12 @@ from tests.fake_enedis.state import FakeState
 
 from .common import (
     assert_continuous,
-    async_import_demo_credentials,
     async_run_until,
+    async_setup_imported,
     async_statistics,
+    by_hour,
     data_connect_entry,
-    install_registry,
+    paris_utc as paris,
 )
 from .gateway import FakeGateway, fake_gateway_at_real_urls
 
@@ -36,10 +38,6 @@ P0 = "22516914714270"
 TODAY = date(2026, 11, 22)
 BASE_2026_08: dict[int, tuple[float, float]] = {6: (15.86, 0.2001), 9: (19.88, 0.1985), 12: (23.76, 0.1985)}
 """Tarif Bleu Base from 2026-08-01 (prices/grids.csv): kVA -> (subscription EUR TTC per month, EUR TTC per kWh)."""
-
-
-def paris(day: date, hour: int = 0) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=PARIS).astimezone(UTC)
 
 
 def cents(value: float) -> float:
@@ -55,20 +53,9 @@ async def gateway(
         yield gateway
 
 
-async def setup_entry(hass: HomeAssistant, freezer: FrozenDateTimeFactory, **options: object):
-    install_registry(hass, freezer)
-    await async_import_demo_credentials(hass)
+async def setup_entry(hass: HomeAssistant, freezer: FrozenDateTimeFactory, **options: object) -> MockConfigEntry:
     entry = data_connect_entry([P0], curve_history_months=2, daily_history_months=2, **options)
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    coordinator = entry.runtime_data
-    await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[P0].backfill_progress >= 100)
-    return entry
-
-
-def by_hour(rows: list[dict[str, float]]) -> dict[datetime, float]:
-    return {datetime.fromtimestamp(row["start"], UTC): row["state"] for row in rows}
+    return await async_setup_imported(hass, freezer, entry)
 
 
 def month_hours(first: date) -> int:

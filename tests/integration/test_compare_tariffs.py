@@ -20,7 +20,7 @@ import pytest
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.enedis.api import Direction
-from custom_components.enedis.api.calendar import PARIS, day_bounds, local_day
+from custom_components.enedis.api.calendar import day_bounds, local_day
 from custom_components.enedis.comparator import OPTION_KEYS
 from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.ledger import CurveState
@@ -37,15 +37,12 @@ from .common import (
     conso_entry,
     data_connect_entry,
     install_registry,
+    paris_utc as paris,
 )
 from .gateway import FakeGateway, fake_gateway_at_real_urls
 
 P0 = "22516914714270"
 TODAY = date(2025, 2, 10)
-
-
-def paris(day: date, hour: int) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=PARIS).astimezone(UTC)
 
 
 @pytest.fixture

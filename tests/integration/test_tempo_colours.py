@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 import logging
 from typing import Any
 
@@ -30,8 +30,10 @@ from .common import (
     async_import_demo_credentials,
     async_run_until,
     async_statistics,
+    by_hour,
     data_connect_entry,
     install_registry,
+    paris_utc as paris,
 )
 from .gateway import FakeGateway, fake_gateway_at_real_urls
 
@@ -48,10 +50,6 @@ PRICES = {
     "red_offpeak": 0.5,
     "red_peak": 0.9,
 }
-
-
-def paris(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=PARIS).astimezone(UTC)
 
 
 def days(first: date, last: date) -> list[date]:
@@ -279,10 +277,6 @@ async def setup_tempo_entry(hass: HomeAssistant, freezer: FrozenDateTimeFactory,
     coordinator = entry.runtime_data
     await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[P0].backfill_progress >= 100)
     return entry
-
-
-def by_hour(rows: list[dict[str, Any]]) -> dict[datetime, float]:
-    return {datetime.fromtimestamp(row["start"], UTC): row["state"] for row in rows}
 
 
 async def tempo_statistics(hass: HomeAssistant) -> tuple[dict[datetime, float], dict[str, dict[datetime, float]]]:
