@@ -41,7 +41,9 @@ Steps (each screenshot goes into ``--out``):
     Paris month (the statistic the Energy dashboard's cost uses); otherwise the walk-through FAILS;
  8. the comparator: Developer tools > Actions in YAML mode, ``action: enedis.compare_tariffs`` with the Data Connect
     PRM, performed; its response (16). The same action through the websocket (``call_service`` with
-    ``return_response``) must answer a ``cheapest`` option among options that have a total, and the page's response
+    ``return_response``) must answer a ``cheapest`` option among options that have a total, with no Tempo day left
+    without a colour (after the shipped calendar, colours come from the gateway's copy of RTE's endpoint,
+    ``ENEDIS_DEMO_RTE_URL``); the page's response and the *Cheapest tariff option* sensor (when it has a value)
     must name the same cheapest option; otherwise the walk-through FAILS.
 """
 
@@ -620,6 +622,10 @@ def compare_tariffs(page: Page, args: argparse.Namespace) -> None:
         fail(f"compare_tariffs answered options without totals: {totals}")
     if cheapest not in options or not (totals.get(cheapest) or 0) > 0:
         fail(f"compare_tariffs answered no cheapest option with a positive total: {cheapest!r}, {totals}")
+    # The Tempo days after the shipped calendar (2026-08-31) take RTE's colours: the gateway's copy here.
+    unknown = (options.get("tempo") or {}).get("days_not_priced", {}).get("unknown_calendar")
+    if unknown:
+        fail(f"compare_tariffs left {unknown} Tempo days without a colour (is ENEDIS_DEMO_RTE_URL reached?)")
 
     page.goto(f"{args.ha}/config/tools/action")
     page.get_by_role("button", name="YAML mode").first.click()
