@@ -32,7 +32,19 @@ Steps (each screenshot goes into ``--out``):
     ``recorder/statistic_during_period`` over the year equals the truth within 0.5 Wh per day, and that the
     meter's row of the dashboard's *Totals* card, which shows kWh rounded to 2 decimals (the frontend's
     ``formatNumber`` default), is positive and equals the truth within that rounding (13). Any difference makes
-    the walk-through FAIL (exit 1), after the screenshot.
+    the walk-through FAIL (exit 1), after the screenshot;
+ 7. the bill: the Data Connect entry's options (Settings > the entry > Configure > "Tariff and prices"), "Prices" =
+    "Regulated tariff (Tarif Bleu)", the tariff option left Base and the subscribed power left to the contract's
+    (14: the filled form); once the entry has reloaded, the REST API's ``/api/states`` is polled until its *Bill
+    last month* sensor has a value, then the device page with the bill sensors (15). *Bill last month* must be
+    positive and equal, to the cent, ``recorder/statistic_during_period`` of ``enedis:{prm}_bill`` over the last
+    Paris month (the statistic the Energy dashboard's cost uses); otherwise the walk-through FAILS;
+ 8. the comparator: Developer tools > Actions in YAML mode, ``action: enedis.compare_tariffs`` with the Data Connect
+    PRM, performed; its response (16). The same action through the websocket (``call_service`` with
+    ``return_response``) must answer a ``cheapest`` option among options that have a total, with no Tempo day left
+    without a colour (after the shipped calendar, colours come from the gateway's copy of RTE's endpoint,
+    ``ENEDIS_DEMO_RTE_URL``); the page's response and the *Cheapest tariff option* sensor (when it has a value)
+    must name the same cheapest option; otherwise the walk-through FAILS.
 """
 
 from __future__ import annotations
@@ -73,6 +85,8 @@ STATISTICS_TIMEOUT = 120.0
 """Seconds allowed, once the import reads 100 %, for the recorder to hold the year's total."""
 PAGE_DECIMALS = 2
 """The Totals card shows kWh through the frontend's ``formatNumber``, whose default is at most 2 decimals."""
+BILL_TIMEOUT = 180.0
+"""Seconds allowed, once the tariff options are saved, for the entry to reload and price the bill."""
 SHOTS: list[str] = []
 FAILURES: list[str] = []
 
@@ -87,8 +101,10 @@ def post(url: str, payload: dict[str, Any], *, form: bool = False, token: str | 
         return json.loads(response.read() or b"null")
 
 
-def get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - 127.0.0.1
+def get_json(url: str, *, token: str | None = None) -> Any:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - 127.0.0.1
+    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
         return json.loads(response.read())
 
 
@@ -266,12 +282,19 @@ def demo_data_connect(page: Page, args: argparse.Namespace) -> None:
     finish_dialog(page)
 
 
-def device_page(page: Page, args: argparse.Namespace, prm: str, name: str, what: str) -> None:
+def device_page(
+    page: Page, args: argparse.Namespace, prm: str, name: str, what: str, *, focus: str | None = None
+) -> None:
+    """The meter's device page; ``focus``: a text scrolled to the top of the view before the screenshot."""
     devices = ws(page, {"type": "config/device_registry/list"})
     device = next(d for d in devices if ["enedis", prm] in d["identifiers"])
     page.goto(f"{args.ha}/config/devices/device/{device['id']}")
     page.get_by_text(prm, exact=False).first.wait_for()
     page.wait_for_timeout(1500)
+    if focus is not None:
+        target = page.get_by_text(focus, exact=True).first
+        target.wait_for()
+        target.evaluate("(e) => e.scrollIntoView({block: 'center'})")
     shot(page, args.out, name, what)
 
 
@@ -461,6 +484,187 @@ def energy_year(page: Page, args: argparse.Namespace) -> None:
         fail(f"the dashboard shows {page_kwh} kWh for {year}, the ground truth is {truth_kwh:.3f} kWh")
 
 
+def last_month() -> tuple[date, date]:
+    """First day of the last complete Paris month, and the first day of this one."""
+    this_month = datetime.now(PARIS).date().replace(day=1)
+    return (this_month - timedelta(days=1)).replace(day=1), this_month
+
+
+def tariff_options(page: Page, args: argparse.Namespace) -> None:
+    """Settings > the Data Connect entry > Configure > "Tariff and prices": the regulated tariff, saved."""
+    prm = args.dc_prm
+    page.goto(f"{args.ha}/config/integrations/integration/enedis")
+    row = page.locator("ha-config-entry-row").filter(has_text=f"Linky {prm}").first
+    row.wait_for()
+    row.get_by_role("button", name="Configure").first.click()
+    page.get_by_text("Tariff and prices").first.click()
+    page.get_by_text("Regulated tariff (Tarif Bleu)").first.wait_for()
+    radio = page.get_by_role("radio", name="Regulated tariff (Tarif Bleu)")
+    if radio.count():
+        radio.first.check()
+    else:
+        page.get_by_text("Regulated tariff (Tarif Bleu)").first.click()
+    base = page.get_by_role("radio", name="Base", exact=True)
+    if base.count() and not base.first.is_checked():
+        fail("the tariff options form does not show the option Base (the entry's default)")
+    page.get_by_text("Tariff and prices").first.click()  # hover away from the radio
+    # The form is long: from the tariff option down to the subscribed power (left empty: the contract's).
+    page.get_by_text("the contract's subscribed power is used", exact=False).first.evaluate(
+        "(e) => e.scrollIntoView({block: 'end'})"
+    )
+    shot(page, args.out, "14-tariff-options", "options, Tariff and prices: Prices = Regulated tariff (Tarif Bleu)")
+    dialog_button(page, "Submit")
+    page.get_by_role("button", name=re.compile(r"^(Finish|OK|Close)$")).last.wait_for()
+    options = next(
+        e for e in ws(page, {"type": "config_entries/get", "domain": "enedis"}) if e["title"] == f"Linky {prm}"
+    )
+    print(f"[browser] options saved for {options['title']} (entry {options['entry_id']})", flush=True)
+    finish_dialog(page)
+
+
+def bill_state(args: argparse.Namespace) -> tuple[str | None, dict[str, Any]]:
+    """The Data Connect meter's *Bill last month* sensor through the REST API: (entity_id, state object)."""
+    states = get_json(f"{args.ha}/api/states", token=args.access_token)
+    for state in states:
+        entity_id = state["entity_id"]
+        if re.fullmatch(r"sensor\..*bill_last_month.*", entity_id) and args.dc_prm in entity_id:
+            return entity_id, state
+    return None, {}
+
+
+def bill(page: Page, args: argparse.Namespace) -> None:
+    """Wait for the bill sensors, show them on the device page, check last month's bill against the recorder."""
+    prm = args.dc_prm
+    began = time.monotonic()
+    entity_id, state = None, {}
+    while time.monotonic() - began < BILL_TIMEOUT:
+        entity_id, state = bill_state(args)
+        if entity_id and state.get("state") not in {None, "unknown", "unavailable"}:
+            break
+        time.sleep(2)
+    else:
+        msg = f"no value for the Bill last month sensor of {prm} after {BILL_TIMEOUT:.0f} s: {entity_id} {state}"
+        raise AssertionError(msg)
+    print(
+        f"[browser] {entity_id} = {state['state']} EUR after {time.monotonic() - began:.0f} s "
+        f"({json.dumps(state.get('attributes', {}), ensure_ascii=False)})",
+        flush=True,
+    )
+    others = {
+        s["entity_id"]: s["state"]
+        for s in get_json(f"{args.ha}/api/states", token=args.access_token)
+        if args.dc_prm in s["entity_id"] and re.search(r"bill|cheapest|cost_over", s["entity_id"])
+    }
+    print(f"[browser] bill and comparator sensors: {others}", flush=True)
+    device_page(
+        page,
+        args,
+        prm,
+        "15-bill-device",
+        "the Data Connect meter on the Tarif Bleu: the bill sensors",
+        focus="Bill last month",
+    )
+
+    first, end = last_month()
+    stat_id = f"enedis:{prm}_bill"
+    period = {"start_time": paris_midnight(first).isoformat(), "end_time": paris_midnight(end).isoformat()}
+    value = float(state["state"])
+    change, began = None, time.monotonic()
+    while time.monotonic() - began < STATISTICS_TIMEOUT:
+        answer = ws(
+            page,
+            {
+                "type": "recorder/statistic_during_period",
+                "statistic_id": stat_id,
+                "types": ["change"],
+                "fixed_period": period,
+            },
+        )
+        change = answer.get("change")
+        if change is not None and abs(change - value) <= 0.005 + 1e-9:
+            break
+        page.wait_for_timeout(2000)
+    print(
+        f"[browser] {first:%Y-%m}: Bill last month {value} EUR; recorder/statistic_during_period({stat_id}) "
+        f"= {change} EUR",
+        flush=True,
+    )
+    if value <= 0:
+        fail(f"Bill last month of {prm} is not positive: {value}")
+    if change is None or abs(change - value) > 0.005 + 1e-9:
+        fail(f"Bill last month of {prm} is {value} EUR, the recorder's {stat_id} over {first:%Y-%m} is {change} EUR")
+
+
+def compare_tariffs(page: Page, args: argparse.Namespace) -> None:
+    """Developer tools > Actions, YAML mode: enedis.compare_tariffs for the Data Connect PRM; its response."""
+    prm = args.dc_prm
+    answer = ws(
+        page,
+        {
+            "type": "call_service",
+            "domain": "enedis",
+            "service": "compare_tariffs",
+            "service_data": {"prm": prm},
+            "return_response": True,
+        },
+    )
+    response = answer.get("response") or {}
+    options = response.get("options") or {}
+    cheapest = response.get("cheapest")
+    totals = {name: option.get("total_eur") for name, option in options.items()}
+    print(
+        f"[browser] compare_tariffs({prm}): {response.get('first')} .. {response.get('last')}, "
+        f"{response.get('kva')} kVA, current {response.get('current')}, cheapest {cheapest}, "
+        f"saving {response.get('saving_eur')} EUR; totals {totals}",
+        flush=True,
+    )
+    if not options or any(not isinstance(total, int | float) for total in totals.values()):
+        fail(f"compare_tariffs answered options without totals: {totals}")
+    if cheapest not in options or not (totals.get(cheapest) or 0) > 0:
+        fail(f"compare_tariffs answered no cheapest option with a positive total: {cheapest!r}, {totals}")
+    # The Tempo days after the shipped calendar (2026-08-31) take RTE's colours: the gateway's copy here.
+    unknown = (options.get("tempo") or {}).get("days_not_priced", {}).get("unknown_calendar")
+    if unknown:
+        fail(f"compare_tariffs left {unknown} Tempo days without a colour (is ENEDIS_DEMO_RTE_URL reached?)")
+
+    page.goto(f"{args.ha}/config/tools/action")
+    page.get_by_role("button", name="YAML mode").first.click()
+    editor = page.locator("ha-yaml-editor#yaml-editor .cm-content").first
+    editor.click()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text("action: enedis.compare_tariffs")
+    page.keyboard.press("Enter")
+    page.keyboard.insert_text(f'data: {{prm: "{prm}"}}')
+    page.wait_for_timeout(500)
+    page.get_by_role("button", name="Perform action").first.click()
+    shown = page.locator(".response .cm-content").first
+    shown.wait_for(timeout=60_000)
+    page.wait_for_timeout(1000)
+    # A taller window for this one: the action as typed, then the top of its response.
+    page.set_viewport_size({"width": 1280, "height": 1280})
+    page.locator("ha-card", has=page.locator("ha-yaml-editor#yaml-editor")).first.evaluate(
+        "(e) => e.scrollIntoView({block: 'start'})"
+    )
+    shot(page, args.out, "16-compare-tariffs-response", "Developer tools > Actions: enedis.compare_tariffs's response")
+    page.set_viewport_size({"width": 1280, "height": 800})
+    text = shown.inner_text()
+    if f"cheapest: {cheapest}" not in text:
+        fail(f"the page's response does not name the cheapest option {cheapest!r}: {text[:300]!r}")
+    # The cheapest-option sensor compares the same default period (the last 12 complete months).
+    sensor = next(
+        (
+            s
+            for s in get_json(f"{args.ha}/api/states", token=args.access_token)
+            if re.fullmatch(r"sensor\..*cheapest_tariff_option", s["entity_id"]) and prm in s["entity_id"]
+        ),
+        None,
+    )
+    print(f"[browser] cheapest-option sensor: {sensor and (sensor['entity_id'], sensor['state'])}", flush=True)
+    if sensor is not None and sensor["state"] not in {"unknown", "unavailable"} and sensor["state"] != cheapest:
+        fail(f"{sensor['entity_id']} = {sensor['state']}, enedis.compare_tariffs answers {cheapest}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--ha", required=True)
@@ -474,6 +678,7 @@ def main() -> int:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     tokens = onboard(args.ha)
+    args.access_token = tokens["access_token"]
     print("[browser] onboarding done through REST (owner, location, analytics, integrations)", flush=True)
 
     with sync_playwright() as pw:
@@ -517,7 +722,7 @@ def recorded_failure(page: Page, args: argparse.Namespace, what: str, err: Excep
 
 
 def walk(page: Page, args: argparse.Namespace) -> None:
-    """The walk-through proper (steps 2 to 6)."""
+    """The walk-through proper (steps 2 to 8)."""
     # --- 2. Conso API path ----------------------------------------------------------------------------------
     start_flow(page, args.ha)
     page.get_by_text("Conso API token (conso.boris.sh)").wait_for()
@@ -571,6 +776,21 @@ def walk(page: Page, args: argparse.Namespace) -> None:
         page, args, args.dc_prm, "12-data-connect-device", "the Data Connect meter: contract sensors, import at 100 %"
     )
     energy_year(page, args)
+
+    # --- 7. the bill: the Data Connect meter on the regulated tariff ----------------------------------------
+    began = time.monotonic()
+    try:
+        tariff_options(page, args)
+        bill(page, args)
+    except Exception as err:
+        recorded_failure(page, args, "Bill", err)
+
+    # --- 8. the comparator: Developer tools > Actions, enedis.compare_tariffs -------------------------------
+    try:
+        compare_tariffs(page, args)
+    except Exception as err:
+        recorded_failure(page, args, "Tariff comparator", err)
+    print(f"[browser] the bill and the comparator took {time.monotonic() - began:.0f} s", flush=True)
 
 
 if __name__ == "__main__":
