@@ -18,6 +18,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 
 from .api import Contract, Direction, Measure
 from .api.calendar import local_day, to_utc, utc_hour
@@ -376,7 +377,19 @@ class Importer:
             )
             return ()
         ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+        self._sync_prices_ended_issue(prm, periods)
         return periods
+
+    def _sync_prices_ended_issue(self, prm: str, periods: tuple[PricePeriod, ...]) -> None:
+        """A repair issue while today is past the shipped Tarif Bleu prices (no typed prices going on): the bill
+        stops there, never priced by a guess, until the integration is updated or the prices are typed."""  # noqa: D205, D209
+        issue_id = f"tarif_bleu_ended_{prm}"
+        last = periods[-1] if periods else None
+        if last is not None and not last.known and last.start <= dt_util.utcnow():
+            end = local_day(last.start) - ONE_DAY
+            self._create_issue(issue_id, "tarif_bleu_prices_ended", {"prm": prm, "end": end.isoformat()})
+        else:
+            ir.async_delete_issue(self.hass, DOMAIN, issue_id)
 
     async def _async_tariff_inputs(self, prm: str, inputs: list[DayInput]) -> tuple[TariffConfig, dict[date, str]]:
         """The tariff config with prices (read from the recorder's history when configured) and Tempo colours.

@@ -145,3 +145,43 @@ async def test_tarif_bleu_without_a_grid_at_that_power_says_so(
     await async_run_until(hass, freezer, coordinator, lambda: coordinator._rebuilt, max_steps=5)
     assert issue_registry.async_get_issue(DOMAIN, f"tarif_bleu_{P0}") is None
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_past_the_shipped_prices_a_repair_issue_says_what_to_do(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    aioclient_mock: AiohttpClientMocker,
+    socket_enabled: None,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """On 2026-12-05 the shipped Tarif Bleu (to 2026-12-01) no longer prices the days: no bill row for them (never a
+    guessed price) and a repair issue; prices typed from 2026-12-02 go on and the issue goes."""
+    today = date(2026, 12, 5)
+    freezer.move_to(paris(today, 12))
+    state = FakeState(today=today, time_of_day=time(12), clock=lambda: dt_util.utcnow().timestamp())
+    async with fake_gateway_at_real_urls(aioclient_mock, state):
+        entry = await setup_entry(hass, freezer, tariff_option="base", price_source="tarif_bleu")
+        issue = issue_registry.async_get_issue(DOMAIN, f"tarif_bleu_ended_{P0}")
+        assert issue is not None
+        assert issue.translation_key == "tarif_bleu_prices_ended"
+        assert issue.translation_placeholders == {"prm": P0, "end": "2026-12-01", "entry": "Linky sandbox"}
+        bill = by_hour(await async_statistics(hass, f"enedis:{P0}_bill"))
+        consumption = by_hour(await async_statistics(hass, f"enedis:{P0}_consumption"))
+        december = [hour for hour in consumption if hour >= paris(date(2026, 12, 2))]
+        assert december  # the days after the shipped prices were imported...
+        assert all(bill.get(hour, 0.0) == 0.0 for hour in december)  # ...and not priced
+        assert bill[paris(date(2026, 12, 1), 12)] > 0  # the last shipped day is
+
+        typed = {"start": paris(date(2026, 12, 2)).isoformat(), "prices": {"base": 0.2}}
+        hass.config_entries.async_update_entry(entry, options={**entry.options, "price_periods": [typed]})
+        assert await hass.config_entries.async_reload(entry.entry_id)
+        await hass.async_block_till_done()
+        coordinator = entry.runtime_data
+        await async_run_until(hass, freezer, coordinator, lambda: coordinator._rebuilt, max_steps=5)
+        assert issue_registry.async_get_issue(DOMAIN, f"tarif_bleu_ended_{P0}") is None
+        bill = by_hour(await async_statistics(hass, f"enedis:{P0}_bill"))
+        hour = december[0]
+        kva = round(coordinator.contracts[P0].subscribed_power_kva or 0)
+        # The typed price, and the subscription of the newest shipped grid (none typed: the shipped one goes on).
+        assert bill[hour] == pytest.approx(consumption[hour] * 0.2 + BASE_2026_08[kva][0] / 744, abs=1e-9)
+        await hass.config_entries.async_unload(entry.entry_id)
