@@ -31,12 +31,14 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
+import gc
 import logging
 import os
 from pathlib import Path
 import resource
 import socket
 import sys
+import threading
 import time
 import time as walltime
 from typing import Any, cast
@@ -236,6 +238,46 @@ class LoopLagProbe:
             self._task.cancel()
 
 
+class CollectorPauses:
+    """The cycle collector's passes (generation, start, end in perf_counter seconds), from `gc.callbacks`.
+
+    Compared with the loop-lag probe's stalls: a stall that overlaps a full pass (generation 2) is the collector's,
+    whichever thread triggered it (it holds the interpreter lock for its whole pass).
+    """
+
+    def __init__(self) -> None:
+        self.passes: list[tuple[int, float, float]] = []
+        self._started: dict[int, float] = {}
+
+    def _callback(self, phase: str, info: dict[str, int]) -> None:
+        now = walltime.perf_counter()
+        if phase == "start":
+            self._started[threading.get_ident()] = now
+        elif (began := self._started.pop(threading.get_ident(), None)) is not None:
+            self.passes.append((info["generation"], began, now))
+
+    def start(self) -> None:
+        gc.callbacks.append(self._callback)
+
+    def stop(self) -> None:
+        gc.callbacks.remove(self._callback)
+
+    def full(self) -> list[tuple[float, float]]:
+        """The full passes' (start, end)."""
+        return [(began, ended) for generation, began, ended in self.passes if generation == 2]
+
+    def explain(self, probe: LoopLagProbe, limit: float) -> str:
+        """How many of the probe's stalls over ``limit`` overlap a full pass, and the passes' durations."""
+        stalls = [(at - lag, at) for at, lag in probe.samples if lag > limit]
+        full = self.full()
+        by_collector = sum(1 for lo, hi in stalls if any(began < hi and ended > lo for began, ended in full))
+        longest = max((ended - began for began, ended in full), default=0.0)
+        return (
+            f"{len(full)} full collections (longest {longest * 1000:.1f} ms); "
+            f"{by_collector} of the {len(stalls)} stalls over {limit * 1000:.0f} ms overlap one"
+        )
+
+
 async def _hourly_rows(hass: HomeAssistant, statistic_id: str) -> int:
     return len(await async_statistics(hass, statistic_id))
 
@@ -295,6 +337,8 @@ async def test_statistics_import(
         store._async_write_data = REAL_WRITE.__get__(store)  # type: ignore[method-assign]
 
         # 1. The whole backfill, refreshes back to back.
+        collector = CollectorPauses()
+        collector.start()
         probe = LoopLagProbe()
         t0 = walltime.perf_counter()
         refreshes = 0
@@ -366,6 +410,7 @@ async def test_statistics_import(
                 await async_wait_recording_done(hass)
         assert min(steady_rows) > 0, steady_rows
 
+        collector.stop()
         await coordinator.store.async_save()
         store_kb = (await hass.async_add_executor_job(os.path.getsize, store.path)) / 1024
         maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -418,3 +463,15 @@ async def test_statistics_import(
     worst = max(backfill_lag, queue_lag, commit_lag, steady_probe.max_lag()) * 1000
     verdict = "OK" if worst <= STALL_LIMIT_MS else "EXCEEDED"
     print(f"longest event-loop stall: {worst:.1f} ms (limit {STALL_LIMIT_MS:.0f} ms): {verdict}")
+    print("the cycle collector, per phase (a full pass holds the interpreter lock, whichever thread runs it):")
+    for label, phase_probe in (
+        ("backfill", backfill_probe),
+        ("re-import", probe),
+        ("start-up check", reconcile_probe),
+        ("steady state", steady_probe),
+    ):
+        first = phase_probe.samples[0][0] if phase_probe.samples else 0.0
+        last = phase_probe.samples[-1][0] if phase_probe.samples else 0.0
+        inside = CollectorPauses()
+        inside.passes = [p for p in collector.passes if first <= p[1] <= last]
+        print(f"  {label}: {inside.explain(phase_probe, limit)}")
