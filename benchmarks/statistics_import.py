@@ -41,6 +41,7 @@ import sys
 import threading
 import time
 import time as walltime
+import traceback
 from typing import Any, cast
 
 import aiohttp
@@ -238,6 +239,39 @@ class LoopLagProbe:
             self._task.cancel()
 
 
+class StallStacks:
+    """With ``ENEDIS_BENCH_STACKS=1``: a thread that, when the loop-lag probe has not woken for 40 ms, records every
+    thread's innermost frames once per stall (what held the loop, or the interpreter lock, at that moment)."""
+
+    def __init__(self, probe: LoopLagProbe) -> None:
+        self._probe = probe
+        self.stacks: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _watch(self) -> None:
+        reported = 0.0
+        while not self._stop.wait(0.005):
+            last = self._probe.samples[-1][0] if self._probe.samples else walltime.perf_counter()
+            now = walltime.perf_counter()
+            if now - last > 0.04 and last != reported:
+                reported = last
+                lines = [f"stall at +{now - last:.3f} s:"]
+                for ident, frame in sys._current_frames().items():
+                    if ident == threading.get_ident():
+                        continue
+                    where = traceback.format_stack(frame, limit=6)
+                    lines.append(f"  thread {ident}:" + "".join(where).replace("\n", "\n    "))
+                self.stacks.append("\n".join(lines))
+
+    def start(self) -> None:
+        if os.environ.get("ENEDIS_BENCH_STACKS") == "1":
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
 class CollectorPauses:
     """The cycle collector's passes (generation, start, end in perf_counter seconds), from `gc.callbacks`.
 
@@ -340,6 +374,8 @@ async def test_statistics_import(
         collector = CollectorPauses()
         collector.start()
         probe = LoopLagProbe()
+        watcher = StallStacks(probe)
+        watcher.start()
         t0 = walltime.perf_counter()
         refreshes = 0
         async with probe.running():
@@ -350,6 +386,9 @@ async def test_statistics_import(
                 assert refreshes < 200
             await async_wait_recording_done(hass)
         backfill_s = walltime.perf_counter() - t0
+        watcher.stop()
+        for stack in watcher.stacks:
+            print(stack)
         backfill_probe = probe
         rows_after_backfill = coordinator.rows_written
         ids = [f"enedis:{PRM}_{key}" for key in SERIES]

@@ -210,7 +210,14 @@ class TariffComparisons:
         return comparison, period
 
     def due(self, prm: str, history_complete: bool) -> bool:
-        """Whether the PRM's daily comparison should be computed again: a new day, or its history import just ended."""
+        """Whether the PRM's daily comparison should be computed: its history is imported, and it is a new day.
+
+        Not during the history import: a comparison of part of the history would be replaced within minutes, and its
+        computation (about 0.3 s in the executor) would compete with the import's for the interpreter lock (measured:
+        one of the event loop's stalls over 50 ms in `benchmarks/statistics_import.py`). The action compares at once.
+        """
+        if not history_complete:
+            return False
         result = self.results.get(prm)
         if result is None:
             return True

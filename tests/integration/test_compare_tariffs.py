@@ -75,7 +75,7 @@ async def test_compare_tariffs_service_and_sensors(
     entry = data_connect_entry([P0], curve_history_months=1, daily_history_months=2, tariff_option="hphc")
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     coordinator = entry.runtime_data
     await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[P0].backfill_progress >= 100)
     await async_step(hass, freezer, coordinator)
@@ -152,9 +152,13 @@ async def test_compare_tariffs_service_and_sensors(
         assert registered is not None
         assert (registered.disabled_by is None) is (key == "hphc"), key
 
+    # Never during the history import (the sensors wait for the whole history), even without a result yet.
+    result = coordinator.comparisons.results.pop(P0)
+    assert not coordinator.comparisons.due(P0, history_complete=False)
+    assert coordinator.comparisons.due(P0, history_complete=True)
+    coordinator.comparisons.results[P0] = result
     # Once a day at most: more refreshes the same day do not compute again; the next day does, and the sensors
     # show it as soon as it is done.
-    result = coordinator.comparisons.results[P0]
     computed_at = result.computed_at
     for _ in range(3):
         await coordinator.async_refresh()
