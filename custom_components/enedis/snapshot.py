@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from .api import Direction, Measure, Reading
+from .api.calendar import months_before
 from .bill import DayBill, MonthBill, forecast_month, month_bill
 from .const import ACCESS_OK
 from .data import BillSummary, EnedisData, PrmData
@@ -34,11 +35,6 @@ class BillBook:
     monthly_fee: float
 
 
-def _month_before(month: date, months: int = 1) -> date:
-    index = month.year * 12 + month.month - 1 - months
-    return date(index // 12, index % 12 + 1, 1)
-
-
 def bill_summary(today: date, book: BillBook | None) -> BillSummary | None:
     """The bill this month so far, its forecast, last month's and the same month's a year ago (Paris months).
 
@@ -55,8 +51,8 @@ def bill_summary(today: date, book: BillBook | None) -> BillSummary | None:
     return BillSummary(
         this_month=month(this_month),
         forecast=forecast_month(book.days, this_month, book.periods, book.monthly_fee),
-        last_month=month(_month_before(this_month)),
-        same_month_last_year=month(_month_before(this_month, 12)),
+        last_month=month(months_before(this_month, 1)),
+        same_month_last_year=month(months_before(this_month, 12)),
     )
 
 
