@@ -46,7 +46,7 @@ from .api import (
     ServerError,
 )
 from .api.errors import InvalidDatesError, OutOfRangeError, WrongDirectionError
-from .config_flow_prms import TypedPrmSteps, typed_prms
+from .config_flow_prms import TypedPrmSteps
 from .const import (
     CONF_MED_API,
     CONF_MED_CLIENT_ID,
@@ -93,16 +93,13 @@ class MedConfigFlowSteps(TypedPrmSteps):
 
     async def async_step_myelectricaldata(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """A new MyElectricalData entry: the whole form, then one daily call per PRM."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            prms = typed_prms(user_input.get(CONF_MED_PRMS))
-            if prms is None:
-                errors[CONF_MED_PRMS] = "invalid_prms"
-            else:
-                data, errors = await self._async_med_check(user_input, prms, stored={})
-                if not errors:
-                    return await self._async_create_typed_entry(prms, _med_title(prms), data)
-        return self._med_form("myelectricaldata", user_input, errors, suggested={}, with_prms=True)
+        return await self._async_typed_new_step(
+            user_input,
+            prms_field=CONF_MED_PRMS,
+            check=self._async_med_check,
+            title=_med_title,
+            form=lambda errors: self._med_form("myelectricaldata", user_input, errors, suggested={}, with_prms=True),
+        )
 
     async def async_step_med_reauth(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The credentials were refused: new ones for the entry's PRMs."""
@@ -115,18 +112,19 @@ class MedConfigFlowSteps(TypedPrmSteps):
     async def _async_med_update(
         self, step_id: str, entry: ConfigEntry, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
-        errors: dict[str, str] = {}
-        prms = list(entry.data.get(CONF_PRMS, []))
-        if user_input is not None:
-            data, errors = await self._async_med_check(user_input, prms, stored=entry.data)
-            if not errors:
-                return self._async_update_verified(entry, prms, data)
         suggested = {
             key: entry.data.get(key)
             for key in (CONF_MED_API, CONF_MED_CLIENT_ID, CONF_MED_URL)
             if entry.data.get(key) is not None
         }
-        return self._med_form(step_id, user_input, errors, suggested=suggested, with_prms=False, prms=prms)
+        return await self._async_typed_update_step(
+            entry,
+            user_input,
+            check=self._async_med_check,
+            form=lambda errors, prms: self._med_form(
+                step_id, user_input, errors, suggested=suggested, with_prms=False, prms=prms
+            ),
+        )
 
     async def _async_med_check(
         self, user_input: Mapping[str, Any], prms: list[str], *, stored: Mapping[str, Any]

@@ -7,9 +7,9 @@ every PRM of the entry was verified (`CONF_VERIFIED`: a refusal older than that 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 import re
-from typing import Any
+from typing import Any, Protocol
 
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
 from homeassistant.util import dt as dt_util
@@ -31,8 +31,55 @@ def typed_prms(text: object) -> list[str] | None:
     return list(dict.fromkeys(prms))
 
 
+class DataCheck(Protocol):
+    """A source's check of its form: the entry data, or the form's errors (``stored``: the entry's data, if any)."""
+
+    def __call__(
+        self, user_input: Mapping[str, Any], prms: list[str], *, stored: Mapping[str, Any]
+    ) -> Awaitable[tuple[dict[str, Any], dict[str, str]]]:
+        """Check ``user_input`` for ``prms``."""
+
+
 class TypedPrmSteps(ConfigFlow):
     """Creating and updating an entry whose PRMs were typed (inherited by the SGE and MyElectricalData steps)."""
+
+    async def _async_typed_new_step(
+        self,
+        user_input: Mapping[str, Any] | None,
+        *,
+        prms_field: str,
+        check: DataCheck,
+        title: Callable[[list[str]], str],
+        form: Callable[[dict[str, str]], ConfigFlowResult],
+    ) -> ConfigFlowResult:
+        """A new entry: the typed PRMs (``prms_field``), the source's check, the entry; else the form again."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            prms = typed_prms(user_input.get(prms_field))
+            if prms is None:
+                errors[prms_field] = "invalid_prms"
+            else:
+                data, errors = await check(user_input, prms, stored={})
+                if not errors:
+                    return await self._async_create_typed_entry(prms, title(prms), data)
+        return form(errors)
+
+    async def _async_typed_update_step(
+        self,
+        entry: ConfigEntry,
+        user_input: Mapping[str, Any] | None,
+        *,
+        check: DataCheck,
+        form: Callable[[dict[str, str], list[str]], ConfigFlowResult],
+    ) -> ConfigFlowResult:
+        """A reauthentication or reconfiguration of ``entry``'s PRMs: the source's check, the update; else the form."""
+        errors: dict[str, str] = {}
+        prms = list(entry.data.get(CONF_PRMS, []))
+        if user_input is not None:
+            data, errors = await check(user_input, prms, stored=entry.data)
+            if not errors:
+                return self._async_update_verified(entry, prms, data)
+        return form(errors, prms)
 
     async def _async_create_typed_entry(self, prms: list[str], title: str, data: Mapping[str, Any]) -> ConfigFlowResult:
         """Create the entry, unless one of its PRMs already belongs to an entry (``already_configured``)."""

@@ -51,7 +51,7 @@ from .api import (
     ServerError,
     UnknownPrmError,
 )
-from .config_flow_prms import TypedPrmSteps, typed_prms
+from .config_flow_prms import TypedPrmSteps
 from .const import (
     CONF_PRMS,
     CONF_SGE_AGREED,
@@ -119,16 +119,13 @@ class SgeConfigFlowSteps(TypedPrmSteps):
 
     async def async_step_sge(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """A new SGE entry: the whole form, then one contract call per PRM."""
-        errors: dict[str, str] = {}
-        if user_input is not None:
-            prms = typed_prms(user_input.get(CONF_SGE_PRMS))
-            if prms is None:
-                errors[CONF_SGE_PRMS] = "invalid_prms"
-            else:
-                data, errors = await self._async_sge_check(user_input, prms, stored={})
-                if not errors:
-                    return await self._async_create_typed_entry(prms, _sge_title(prms), data)
-        return self._sge_form("sge", user_input, errors, suggested={}, with_prms=True)
+        return await self._async_typed_new_step(
+            user_input,
+            prms_field=CONF_SGE_PRMS,
+            check=self._async_sge_check,
+            title=_sge_title,
+            form=lambda errors: self._sge_form("sge", user_input, errors, suggested={}, with_prms=True),
+        )
 
     async def async_step_sge_reauth(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """The certificate, login or key was refused: new credentials for the entry's PRMs."""
@@ -141,14 +138,15 @@ class SgeConfigFlowSteps(TypedPrmSteps):
     async def _async_sge_update(
         self, step_id: str, entry: ConfigEntry, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
-        errors: dict[str, str] = {}
-        prms = list(entry.data.get(CONF_PRMS, []))
-        if user_input is not None:
-            data, errors = await self._async_sge_check(user_input, prms, stored=entry.data)
-            if not errors:
-                return self._async_update_verified(entry, prms, data)
         suggested = {key: entry.data.get(key) for key in _STORED if key not in SGE_SECRETS}
-        return self._sge_form(step_id, user_input, errors, suggested=suggested, with_prms=False, prms=prms)
+        return await self._async_typed_update_step(
+            entry,
+            user_input,
+            check=self._async_sge_check,
+            form=lambda errors, prms: self._sge_form(
+                step_id, user_input, errors, suggested=suggested, with_prms=False, prms=prms
+            ),
+        )
 
     async def _async_sge_check(
         self, user_input: Mapping[str, Any], prms: list[str], *, stored: Mapping[str, Any]
