@@ -40,6 +40,7 @@ from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from .api.calendar import local_day
+from .const import DOMAIN
 from .state import EntryCache
 
 _LOGGER = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ class EnedisStore:
         self._unsub_save: CALLBACK_TYPE | None = None
         self._unsub_final: CALLBACK_TYPE | None = None
         self._last_save = 0.0
+        self._unloaded = False
         self.cache = EntryCache()
 
     async def async_load(self, source: str | None = None, today: date | None = None) -> EntryCache:
@@ -109,7 +111,14 @@ class EnedisStore:
 
     @callback
     def async_schedule_save(self) -> None:
-        """Save soon: at once when the last save is older than `SAVE_DELAY`, else coalesced after it."""
+        """Save soon: at once when the last save is older than `SAVE_DELAY`, else coalesced after it.
+
+        After `async_unload` (a refresh still running when the entry unloaded changed the cache), at once: no timer
+        outlives the entry.
+        """
+        if self._unloaded:
+            self._hass.async_create_task(self.async_save(), f"{DOMAIN} cache save after unload")
+            return
         if self._unsub_save is not None:
             return
         delay = max(0.0, self._last_save + SAVE_DELAY - time.monotonic())
@@ -131,6 +140,7 @@ class EnedisStore:
     @callback
     def async_unload(self) -> None:
         """Stop listening (the coordinator saves before)."""
+        self._unloaded = True
         if self._unsub_final is not None:
             self._unsub_final()
             self._unsub_final = None

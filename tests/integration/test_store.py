@@ -587,3 +587,19 @@ async def test_version_2_file_of_the_previous_release_needs_no_request(
     assert saved["version"] == STORAGE_VERSION == 3
     assert "daily_fetched" not in saved["data"]["prms"][P6]["series"]["consumption"]
     await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_a_change_after_unload_is_saved_at_once_and_leaves_no_timer(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """A refresh still running when the entry unloads may change the cache after the unload's save: it is saved at
+    once, and no delayed-save timer outlives the entry (it would fire after the entry is gone)."""
+    store = EnedisStore(hass, "entry3")
+    await store.async_load()
+    await store.async_save()  # the unload's save: the next scheduled one would otherwise wait SAVE_DELAY
+    store.async_unload()
+    store.cache.prm("12345678901234").history_start = WINTER
+    store.async_schedule_save()
+    assert store._unsub_save is None
+    await hass.async_block_till_done()
+    assert hass_storage["enedis.entry3"]["data"]["prms"]["12345678901234"]["history_start"] == WINTER.isoformat()
