@@ -8,6 +8,7 @@ from dataclasses import fields, is_dataclass
 from datetime import UTC, date, datetime, time, timedelta
 import json
 from pathlib import Path
+import random
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -28,6 +29,8 @@ from custom_components.enedis.state import (
     MeasureRefusal,
     PrmCache,
     SeriesCache,
+    _hours_from_json,
+    _hours_to_json,
     migrate_series,
 )
 from custom_components.enedis.store import STORAGE_VERSION, EnedisStore
@@ -91,6 +94,37 @@ def test_series_round_trip_and_encodings() -> None:
         [int(datetime(2026, 1, 16, 23, tzinfo=UTC).timestamp()), "5,7"],
     ]
     assert raw["extra_written"]["consumption_cost"][0][1] == "0.1,2.675,0.3333333333333333"
+
+
+def _reference_hours_to_json(hours: dict[datetime, float]) -> list[list[Any]]:
+    """The written hours' encoding as first written: one hour at a time (`state._hours_to_json` must give the same)."""
+    runs: list[tuple[int, list[str]]] = []
+    previous: int | None = None
+    for hour in sorted(hours):
+        stamp = int(hour.timestamp())
+        if previous is None or stamp != previous + 3600:
+            runs.append((stamp, []))
+        value = hours[hour]
+        runs[-1][1].append(str(int(value)) if value.is_integer() else repr(value))
+        previous = stamp
+    return [[stamp, ",".join(values)] for stamp, values in runs]
+
+
+def test_written_hours_encoding_is_the_per_hour_one() -> None:
+    """Runs found from the hours' differences and C-level number text: the same JSON as the per-hour loop, for hours
+    in any order, with gaps, whole, fractional, tiny and negative values (-0.0 reads back equal)."""
+    rng = random.Random(11)  # noqa: S311  (reproducible test data)
+    start = datetime(2024, 10, 26, 22, tzinfo=UTC)
+    values = [0.0, 1.0, 250.0, 1e6, 10.05, 2.5, 1 / 3, 1e-05, -5.0, 100.0, 0.1, 1234.5]
+    hours = {start + timedelta(hours=i): rng.choice(values) for i in range(3000) if rng.random() > 0.01}
+    shuffled = dict(rng.sample(list(hours.items()), len(hours)))
+    encoded = _hours_to_json(shuffled)
+    assert encoded == _reference_hours_to_json(hours)
+    assert len(encoded) > 10  # the gaps made runs
+    assert _hours_from_json(json.loads(json.dumps(encoded))) == hours
+    assert _hours_to_json({}) == []
+    assert _hours_to_json({start: -0.0}) == [[int(start.timestamp()), "-0"]]
+    assert _hours_from_json(_hours_to_json({start: -0.0})) == {start: 0.0}
 
 
 # --- every field: a value other than its default, a codec that keeps it, a copy that owns its containers -----------
