@@ -177,7 +177,7 @@ def _oldest_written(job: ImportJob, memo: ImportMemo | None, valid: Mapping[str,
     oldest_written: datetime | None = None
     for key, hours_written in job.previous.items():
         known = memo.published.get(key) if memo is not None and valid.get(key) else None
-        oldest = min(hours_written, default=None) if known is None else next(iter(known.hours), None)
+        oldest = min(hours_written, default=None) if known is None else next(iter(known.written), None)
         if oldest is not None and (oldest_written is None or oldest < oldest_written):
             oldest_written = oldest
     return oldest_written

@@ -36,6 +36,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from itertools import accumulate
 import math
 from typing import overload
 
@@ -467,16 +468,20 @@ def publish(
 class Published:
     """What one statistic holds in the recorder after a `publish`, as arrays: cheap to update (`publish_update`).
 
-    ``written`` is `Publication.written`: every hour from ``origin`` to the newest, contiguous (`contiguous_hours`);
-    ``hours``, ``states`` (Wh) and ``sums`` (Wh, from ``origin``) are its keys, values and running totals.
-    Immutable by convention: `publish_update` makes new lists.
+    ``written`` is `Publication.written`: every hour from ``origin`` to the newest, contiguous (`contiguous_hours`),
+    in order; ``states`` (Wh) and ``sums`` (Wh, from ``origin``) are its values and running totals.
+    Immutable by convention: `publish_update` makes new arrays.
+
+    Kept in memory between imports (six per self-consumption PRM with prices, ~26,000 hours each): ``states`` and
+    ``sums`` are ``array("d")``, not lists, and the hours are ``written``'s keys, not a list of their own. Python's
+    cycle collector visits every object a list refers to at each full pass (a pause of the whole process); an array
+    holds raw numbers it never visits (`benchmarks/statistics_import.py` prints the pass's duration).
     """
 
     origin: datetime
     written: dict[datetime, float]
-    hours: list[datetime]
-    states: list[float]
-    sums: list[float]
+    states: array[float]
+    sums: array[float]
 
 
 def published(written: Mapping[datetime, float], origin: datetime) -> Published | None:
@@ -484,18 +489,15 @@ def published(written: Mapping[datetime, float], origin: datetime) -> Published 
     ``origin`` (hours written by an older version): then only `publish` applies.
     """  # noqa: D205
     origin = utc_hour(origin)
-    hours = list(written)
     base = origin.timestamp()
-    if any(hour.timestamp() != base + i * _HOUR_S for i, hour in enumerate(hours)):
+    if any(hour.timestamp() != base + i * _HOUR_S for i, hour in enumerate(written)):
         return None
-    states = list(written.values())
-    sums: list[float] = []
-    total = 0.0
-    for value in states:
-        total += value
-        sums.append(total)
+    states = array("d", written.values())
     written = written if isinstance(written, dict) else dict(written)
-    return Published(origin, written, hours, states, sums)
+    return Published(origin, written, states, array("d", accumulate(states)))
+
+
+_ZERO = array("d", [0.0])
 
 
 def publish_update(
@@ -520,7 +522,7 @@ def publish_update(
     count = shift + old_count
     if newest is not None and newest >= start:
         count = max(count, int((utc_hour(newest).timestamp() - base) // _HOUR_S) + 1)
-    states = [0.0] * shift + before.states + [0.0] * (count - shift - old_count)
+    states = _ZERO * shift + before.states + _ZERO * (count - shift - old_count)
     first = 0 if shift else old_count  # the first index whose state or sum may move: new hours are rows
     for hour, value in updates.items():
         index = int((hour.timestamp() - base) // _HOUR_S)
@@ -533,7 +535,7 @@ def publish_update(
         return Publication(rows=[], written=before.written, newest_first=bool(before.written)), before
     hours = [
         *(datetime.fromtimestamp(base + i * _HOUR_S, UTC) for i in range(shift)),
-        *before.hours,
+        *before.written,
         *(datetime.fromtimestamp(base + i * _HOUR_S, UTC) for i in range(shift + old_count, count)),
     ]
     sums = before.sums[:first]
@@ -553,7 +555,7 @@ def publish_update(
         ):
             rows.append(StatRow(start=hours[i], state=state, sum=running))
     written = dict(zip(hours, states, strict=True))
-    after = Published(start, written, hours, states, sums)
+    after = Published(start, written, states, sums)
     return Publication(rows=rows, written=written, newest_first=bool(before.written)), after
 
 

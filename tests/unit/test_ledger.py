@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 import itertools
@@ -854,6 +855,9 @@ def test_publish_update_is_publish_for_a_few_changed_hours() -> None:
     assert publication.rows[0].start == origin + 30 * HOUR
     assert after.written == expected.written
     assert after.sums[-1] == sum(current.values())
+    assert list(after.written) == [origin + i * HOUR for i in range(51)]
+    # Kept between imports as raw numbers: arrays the cycle collector never walks, not lists of float objects.
+    assert all(isinstance(values, array) for values in (before.states, before.sums, after.states, after.sums))
     # Nothing moves: no row, the same written hours (the very mapping: the importer knows it by identity).
     again, same = publish_update(after, {origin + 30 * HOUR: 500.0}, origin + 50 * HOUR)
     assert again.rows == []
