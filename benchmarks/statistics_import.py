@@ -23,6 +23,16 @@ coordinator's part lasts about as long as the recorder's.
 
 The fake gateway runs in its own process (as Enedis is remote), so that its work is not counted as the integration's.
 Loop-lag probe: a task sleeping 5 ms in a loop, recording the largest overshoot of ``loop.time()``.
+
+What it prints to explain the stalls: the cycle collector's full passes per phase (`CollectorPauses`) and, after
+the backfill, how many objects it tracks and walks (pytest-homeassistant freezes what exists when the module
+starts: Home Assistant's own start-up objects are not walked here, as they are in a real process), how many of them
+are the entry's state, and how long one full pass takes then. Per stall over 50 ms, what overlapped it: our
+executor work (the import's compute, the Store's encoding) and the collector's passes (`explain_stalls`). Opt-in
+diagnostics (scripts/run clears the environment: ``scripts/run env ENEDIS_BENCH_CALLBACKS=1 python -m pytest …``):
+``ENEDIS_BENCH_CALLBACKS=1`` lists the event loop's callbacks over 20 ms with their CPU time (much less CPU than
+wall time is waiting for the interpreter lock); ``ENEDIS_BENCH_STACKS=1`` records every thread's frames at each
+stall.
 """
 
 from __future__ import annotations
@@ -65,7 +75,7 @@ from custom_components.enedis.api.calendar import local_day, paris_datetime
 from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.coordinator import EnedisCoordinator
 from custom_components.enedis.helpers import REGISTRY_KEY
-from custom_components.enedis.state import SeriesCache
+from custom_components.enedis.state import EntryCache, SeriesCache
 from tests.fake_enedis.state import FakeState
 from tests.integration.common import async_statistics
 from tests.integration.gateway import FakeGateway, route_real_urls
@@ -167,11 +177,12 @@ class CpuMeter:
         compute, write = importer.compute_import, importer.async_write
 
         def timed_compute(job: importer.ImportJob) -> importer.ComputedImport:
-            start = time.thread_time()
+            start, began = time.thread_time(), walltime.perf_counter()
             try:
                 return compute(job)
             finally:
                 self.executor += time.thread_time() - start
+                ACTIVITIES.append(("compute", began, walltime.perf_counter()))
 
         async def timed_write(*args: Any, **kwargs: Any) -> int:
             start = time.thread_time()
@@ -272,6 +283,91 @@ class StallStacks:
         self._stop.set()
 
 
+ACTIVITIES: list[tuple[str, float, float]] = []
+"""(what, start, end) in perf_counter seconds: executor work of ours, to set beside the stalls."""
+
+
+def _timed_store_encode(monkeypatch: pytest.MonkeyPatch) -> None:
+    to_json = EntryCache.to_json
+
+    def timed(cache: EntryCache) -> dict[str, Any]:
+        began = walltime.perf_counter()
+        try:
+            return to_json(cache)
+        finally:
+            ACTIVITIES.append(("store-encode", began, walltime.perf_counter()))
+
+    monkeypatch.setattr(EntryCache, "to_json", timed)
+
+
+def explain_stalls(probe: LoopLagProbe, collector: CollectorPauses, limit: float) -> str:
+    """Per stall over ``limit``: what overlapped it (our executor work, the collector's passes by generation)."""
+    lines = []
+    for at, lag in probe.samples:
+        if lag <= limit:
+            continue
+        lo, hi = at - lag, at
+        overlap = [
+            f"{what} {1000 * (min(hi, end) - max(lo, began)):.0f}"
+            for what, began, end in ACTIVITIES
+            if began < hi and end > lo
+        ]
+        overlap += [
+            f"gc{generation} {1000 * (end - began):.0f}"
+            for generation, began, end in collector.passes
+            if began < hi and end > lo and end - began > 0.002
+        ]
+        lines.append(f"  stall {1000 * lag:.0f} ms: " + (", ".join(overlap) or "nothing of ours"))
+    return "\n".join(lines)
+
+
+class SlowCallbacks:
+    """With ``ENEDIS_BENCH_CALLBACKS=1``: every event-loop callback over 20 ms (wall), with its thread CPU time and,
+    for a task's step, the coroutine chain it suspended in (what ran in the loop, and whether it ran or waited for
+    the interpreter lock: wall much longer than CPU is waiting)."""
+
+    def __init__(self) -> None:
+        self.slow: list[tuple[float, float, float, str]] = []  # (perf_counter at end, wall s, cpu s, what)
+        self._original = asyncio.events.Handle._run
+
+    def start(self) -> None:
+        if os.environ.get("ENEDIS_BENCH_CALLBACKS") != "1":
+            return
+        original, slow = self._original, self.slow
+
+        def _run(handle: asyncio.events.Handle) -> None:
+            wall, cpu = walltime.perf_counter(), time.thread_time()
+            original(handle)
+            wall_s = walltime.perf_counter() - wall
+            if wall_s > 0.02:
+                slow.append((walltime.perf_counter(), wall_s, time.thread_time() - cpu, _describe(handle)))
+
+        asyncio.events.Handle._run = _run  # type: ignore[method-assign]
+
+    def stop(self) -> None:
+        asyncio.events.Handle._run = self._original  # type: ignore[method-assign]
+
+    def report(self, limit: int = 25) -> str:
+        worst = sorted(self.slow, key=lambda item: -item[1])[:limit]
+        return "\n".join(
+            f"  {1000 * wall:6.1f} ms wall {1000 * cpu:6.1f} ms cpu  {what}" for _, wall, cpu, what in worst
+        )
+
+
+def _describe(handle: asyncio.events.Handle) -> str:
+    callback = handle._callback
+    task = getattr(callback, "__self__", None)
+    if isinstance(task, asyncio.Task):
+        chain, coro = [], task.get_coro()
+        while coro is not None and len(chain) < 8:
+            frame = getattr(coro, "cr_frame", None)
+            if frame is not None:
+                chain.append(f"{frame.f_code.co_qualname}:{frame.f_lineno}")
+            coro = getattr(coro, "cr_await", None)
+        return " > ".join(chain) or repr(task)
+    return repr(callback)[:160]
+
+
 class CollectorPauses:
     """The cycle collector's passes (generation, start, end in perf_counter seconds), from `gc.callbacks`.
 
@@ -282,6 +378,7 @@ class CollectorPauses:
     def __init__(self) -> None:
         self.passes: list[tuple[int, float, float]] = []
         self._started: dict[int, float] = {}
+        self.collected: list[tuple[float, int, str]] = []
 
     def _callback(self, phase: str, info: dict[str, int]) -> None:
         now = walltime.perf_counter()
@@ -289,6 +386,8 @@ class CollectorPauses:
             self._started[threading.get_ident()] = now
         elif (began := self._started.pop(threading.get_ident(), None)) is not None:
             self.passes.append((info["generation"], began, now))
+            if info["generation"] == 2:
+                self.collected.append((now - began, info["collected"], threading.current_thread().name))
 
     def start(self) -> None:
         gc.callbacks.append(self._callback)
@@ -312,6 +411,29 @@ class CollectorPauses:
         )
 
 
+def _tracked_objects(coordinator: EnedisCoordinator) -> str:
+    """Objects the cycle collector tracks in the whole process, and those reachable from the entry's own state (its
+    cache, the importer's memos and bills, the sensors' snapshot): what a full pass walks, and our share of it."""
+    began = walltime.perf_counter()
+    gc.collect()
+    full_ms = 1000 * (walltime.perf_counter() - began)
+    total = len(gc.get_objects())
+    roots: list[object] = [coordinator.store.cache, coordinator._importer._memos, coordinator._importer.bills]
+    roots.append(coordinator.data)
+    seen: set[int] = set()
+    stack = [root for root in roots if gc.is_tracked(root)]
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        stack.extend(ref for ref in gc.get_referents(obj) if gc.is_tracked(ref) and not isinstance(ref, type))
+    return (
+        f"{total:,} objects tracked by the cycle collector ({gc.get_freeze_count():,} frozen), {len(seen):,} of them"
+        f" the entry's state; a full pass now: {full_ms:.1f} ms"
+    )
+
+
 async def _hourly_rows(hass: HomeAssistant, statistic_id: str) -> int:
     return len(await async_statistics(hass, statistic_id))
 
@@ -333,6 +455,7 @@ async def test_statistics_import(
     clock = ManualClock(paris_datetime(TODAY, 12))
     hass.data[REGISTRY_KEY] = LimiterRegistry(clock)
     cpu = CpuMeter(monkeypatch)
+    _timed_store_encode(monkeypatch)
     backfill_cpu: list[float] = []
     async with gateway_in_process(aioclient_mock):
         assert await async_setup_component(hass, "application_credentials", {})
@@ -373,6 +496,8 @@ async def test_statistics_import(
         # 1. The whole backfill, refreshes back to back.
         collector = CollectorPauses()
         collector.start()
+        callbacks = SlowCallbacks()
+        callbacks.start()
         probe = LoopLagProbe()
         watcher = StallStacks(probe)
         watcher.start()
@@ -391,6 +516,7 @@ async def test_statistics_import(
             print(stack)
         backfill_probe = probe
         rows_after_backfill = coordinator.rows_written
+        heap = _tracked_objects(coordinator)
         ids = [f"enedis:{PRM}_{key}" for key in SERIES]
         stored = {sid: await _hourly_rows(hass, sid) for sid in ids}
 
@@ -450,6 +576,7 @@ async def test_statistics_import(
         assert min(steady_rows) > 0, steady_rows
 
         collector.stop()
+        callbacks.stop()
         await coordinator.store.async_save()
         store_kb = (await hass.async_add_executor_job(os.path.getsize, store.path)) / 1024
         maxrss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -489,6 +616,12 @@ async def test_statistics_import(
     )
     print(f"hourly rows stored per series: {sorted(set(stored.values()))}; Store file {store_kb:,.0f} kB; ", end="")
     print(f"process peak RSS {maxrss_mb:.0f} MB")
+    print(f"after the backfill: {heap}")
+    gateway_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(
+        f"the fake gateway's process used {gateway_cpu.ru_utime + gateway_cpu.ru_stime:.1f} s of CPU over the run "
+        f"(on {os.cpu_count()} cores, beside Home Assistant's threads; Enedis is remote)"
+    )
     print("CPU time of the integration's own code per refresh (recorder excluded: loop thread + compute in executor):")
     print(f"  backfill, {len(backfill_cpu)} refreshes: {_ms(backfill_cpu)} (target 200 ms); loop + executor ms each:")
     parts = cpu.parts[: len(backfill_cpu)]
@@ -514,3 +647,14 @@ async def test_statistics_import(
         inside = CollectorPauses()
         inside.passes = [p for p in collector.passes if first <= p[1] <= last]
         print(f"  {label}: {inside.explain(phase_probe, limit)}")
+    for label, phase_probe in (("backfill", backfill_probe), ("re-import", probe), ("steady state", steady_probe)):
+        if text := explain_stalls(phase_probe, collector, limit):
+            print(f"{label}, what overlapped each stall over {limit * 1000:.0f} ms (ms):")
+            print(text)
+    print(
+        "full passes (ms, objects collected, thread):",
+        ", ".join(f"{1000 * d:.0f}/{n}/{t}" for d, n, t in collector.collected),
+    )
+    if callbacks.slow:
+        print("event-loop callbacks over 20 ms (the longest):")
+        print(callbacks.report())
