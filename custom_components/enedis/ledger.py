@@ -78,7 +78,7 @@ class DayCurve(Sequence[Reading]):
     Immutable.
     """
 
-    __slots__ = ("_data",)
+    __slots__ = ("__weakref__", "_data")  # weak references: the Store keeps each curve's JSON while it lives
 
     def __init__(self, spans: Iterable[tuple[float, float, float]] = ()) -> None:
         data = array("d")
@@ -348,7 +348,7 @@ def rows_to_write(
     current: Mapping[datetime, float],
     anchor: datetime,
     previous_anchor: datetime | None = None,
-) -> list[StatRow]:
+) -> StatRows:
     """The rows to (re)write to go from ``previous`` (hours last written) to ``current`` (UTC hour to Wh).
 
     ``previous`` was written with sums from ``previous_anchor`` (default: ``anchor``), ``current`` is written
@@ -360,7 +360,8 @@ def rows_to_write(
     old = _normalised(previous)
     old_hours, old_states, old_sums = _sums_wh(old, anchor if previous_anchor is None else utc_hour(previous_anchor))
     index = {hour: i for i, hour in enumerate(old_hours)}
-    changed: list[StatRow] = []
+    starts: list[datetime] = []
+    states, sums = array("d"), array("d")
     for hour, value, total in zip(*_sums_wh(_merged(old, _normalised(current)), anchor), strict=True):
         state, running = value / 1000, total / 1000
         i = index.get(hour)
@@ -369,8 +370,10 @@ def rows_to_write(
             or abs(old_states[i] / 1000 - state) > TOLERANCE_KWH
             or abs(old_sums[i] / 1000 - running) > TOLERANCE_KWH
         ):
-            changed.append(StatRow(start=hour, state=state, sum=running))
-    return changed
+            starts.append(hour)
+            states.append(state)
+            sums.append(running)
+    return StatRows.from_columns(starts, states, sums)
 
 
 def choose_origin(
@@ -427,11 +430,68 @@ def contiguous_hours(hours: Mapping[datetime, float], start: datetime, end: date
     return _by_hour(filled)
 
 
+class StatRows(Sequence[StatRow]):
+    """Rows to write (`Publication.rows`), compact: their starts in one list, states and sums in two arrays.
+
+    They wait for the recorder for seconds to minutes (the writer queues a chunk once the recorder has committed the
+    previous one): as ~26,000 `StatRow` objects per statistic, every full pass of Python's cycle collector (a pause
+    of the whole process) walked each of them, and a re-import of six series made such passes last 55-73 ms
+    (`benchmarks/statistics_import.py`). Indexing and iteration give `StatRow` on demand; equal to any sequence of
+    the same rows (a list of `StatRow` included).
+    """
+
+    __slots__ = ("_starts", "_states", "_sums")
+
+    def __init__(self, rows: Iterable[StatRow] = ()) -> None:
+        self._starts: list[datetime] = []
+        self._states = array("d")
+        self._sums = array("d")
+        for row in rows:
+            self._starts.append(row.start)
+            self._states.append(row.state)
+            self._sums.append(row.sum)
+
+    @classmethod
+    def from_columns(cls, starts: list[datetime], states: array[float], sums: array[float]) -> StatRows:
+        """The rows of these starts, states and sums (same lengths; kept as they are: not to be changed after)."""
+        rows = cls()
+        rows._starts, rows._states, rows._sums = starts, states, sums
+        return rows
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    @overload
+    def __getitem__(self, index: int) -> StatRow: ...
+    @overload
+    def __getitem__(self, index: slice) -> StatRows: ...
+    def __getitem__(self, index: int | slice) -> StatRow | StatRows:
+        if isinstance(index, slice):
+            return StatRows.from_columns(self._starts[index], self._states[index], self._sums[index])
+        return StatRow(self._starts[index], self._states[index], self._sums[index])
+
+    def __iter__(self) -> Iterator[StatRow]:
+        return map(StatRow, self._starts, self._states, self._sums)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to a sequence of the same rows, in the same order."""
+        if isinstance(other, StatRows):
+            return self._starts == other._starts and self._states == other._states and self._sums == other._sums
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(mine == theirs for mine, theirs in zip(self, other, strict=True))
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value: unhashable, as the list it replaces
+
+    def __repr__(self) -> str:
+        return f"StatRows({list(self)!r})"
+
+
 @dataclass(frozen=True, slots=True)
 class Publication:
     """What to write for one statistic, and what the recorder then holds."""
 
-    rows: list[StatRow]
+    rows: StatRows
     """Rows to write, sorted by start."""
     written: dict[datetime, float]
     """The next ``previous`` (UTC hour to Wh)."""
@@ -532,7 +592,7 @@ def publish_update(
             states[index] = value
             first = min(first, index)
     if first >= count:
-        return Publication(rows=[], written=before.written, newest_first=bool(before.written)), before
+        return Publication(rows=StatRows(), written=before.written, newest_first=bool(before.written)), before
     hours = [
         *(datetime.fromtimestamp(base + i * _HOUR_S, UTC) for i in range(shift)),
         *before.written,
@@ -540,7 +600,8 @@ def publish_update(
     ]
     sums = before.sums[:first]
     total = sums[-1] if sums else 0.0
-    rows: list[StatRow] = []
+    row_starts: list[datetime] = []
+    row_states, row_sums = array("d"), array("d")
     old_states, old_sums = before.states, before.sums
     for i in range(first, count):
         value = states[i]
@@ -553,9 +614,12 @@ def publish_update(
             or abs(old_states[j] / 1000 - state) > TOLERANCE_KWH
             or abs(old_sums[j] / 1000 - running) > TOLERANCE_KWH
         ):
-            rows.append(StatRow(start=hours[i], state=state, sum=running))
+            row_starts.append(hours[i])
+            row_states.append(state)
+            row_sums.append(running)
     written = dict(zip(hours, states, strict=True))
     after = Published(start, written, states, sums)
+    rows = StatRows.from_columns(row_starts, row_states, row_sums)
     return Publication(rows=rows, written=written, newest_first=bool(before.written)), after
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
+import gc
 import itertools
 import time
 
@@ -18,6 +19,7 @@ from custom_components.enedis.ledger import (
     DayCurve,
     DayInput,
     StatRow,
+    StatRows,
     build_hours,
     build_rows,
     choose_origin,
@@ -834,6 +836,27 @@ def test_published_sums_start_from_zero_whatever_the_arrival_order(scenario: tup
     for row in build_rows(final_hours, origin or utc(2000, 1, 1)):
         assert recorder.table[row.start] == row
     assert all(recorder.table[hour].state == 0 for hour in set(recorder.table) - set(final_hours))
+
+
+def test_rows_to_write_are_compact_and_compare_as_rows() -> None:
+    """`StatRows`: the rows a publication holds until the recorder has them, as the list of `StatRow` they replace."""
+    origin = utc(2026, 1, 1)
+    rows = [StatRow(origin + i * HOUR, i / 1000, i * (i + 1) / 2000) for i in range(10)]
+    compact = StatRows(rows)
+    assert compact == rows
+    assert rows == compact
+    assert list(compact) == rows
+    assert len(compact) == 10
+    assert (compact[3], compact[-1]) == (rows[3], rows[-1])
+    assert compact[2:5] == rows[2:5]
+    assert isinstance(compact[2:5], StatRows)
+    assert list(reversed(compact)) == rows[::-1]
+    assert compact != rows[:-1]
+    assert compact != [*rows[:-1], StatRow(rows[-1].start, rows[-1].state, rows[-1].sum + 1e-3)]
+    assert StatRows() == []
+    # What the cycle collector walks: a list of starts (datetimes: untracked) and two arrays, no object per row.
+    assert not any(isinstance(ref, (StatRow, tuple)) for ref in gc.get_referents(compact))
+    assert sum(isinstance(ref, array) for ref in gc.get_referents(compact)) == 2
 
 
 def test_publish_update_is_publish_for_a_few_changed_hours() -> None:
