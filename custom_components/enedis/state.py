@@ -25,11 +25,13 @@ of versions 1 and 2 (``daily_fetched``, ``curve_done``, ``floors``…) into it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from operator import sub
+import threading
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from .api import Contract, Direction, Measure, Reading
 from .api.calendar import paris_instant
@@ -59,7 +61,28 @@ def _numbers(text: str) -> list[float]:
     return [float(token) for token in text.split(",")] if text else []
 
 
+_CURVE_JSON: WeakKeyDictionary[DayCurve, list[Any]] = WeakKeyDictionary()
+"""Each day's curve as `_encode_curve` wrote it, kept while the curve lives (`DayCurve` is immutable)."""
+_CURVE_JSON_LOCK = threading.Lock()
+
+
 def _curve_to_json(curve: DayCurve) -> list[Any]:
+    """`_encode_curve`, once per curve: a day's curve never changes once stored (a refetch stores a new one).
+
+    The Store encodes the whole cache at each save (every 10 s at most, in the executor); during a backfill that
+    was ~37 ms of interpreter time per save for 1,460 days of curve (two directions), competing with the event
+    loop for its lock. Saves run in executor threads, possibly two entries at once: the memo is locked.
+    """
+    with _CURVE_JSON_LOCK:
+        encoded = _CURVE_JSON.get(curve)
+    if encoded is None:
+        encoded = _encode_curve(curve)
+        with _CURVE_JSON_LOCK:
+            _CURVE_JSON[curve] = encoded
+    return list(encoded)
+
+
+def _encode_curve(curve: DayCurve) -> list[Any]:
     """``[start, step, "W,W,..."]`` for readings that follow each other with one step, else ``["start,end,W;..."]``."""
     spans = list(curve.spans())
     if spans:
@@ -93,7 +116,43 @@ def _numbers_text(values: Iterable[float]) -> str:
     return (",".join(map(repr, values)) + ",").replace(".0,", ",")[:-1]
 
 
+_HOURS_JSON: dict[int, tuple[Mapping[datetime, float], list[list[Any]]]] = {}
+"""Written hours encoded ahead (`encode_hours_ahead`), by identity (the mapping is kept: its id cannot be reused)."""
+_HOURS_JSON_LOCK = threading.Lock()
+
+
+def encode_hours_ahead(hours: Mapping[datetime, float]) -> None:
+    """Encode one written-hours mapping of a cache copy, for its series' next `to_json` (run in the executor).
+
+    The Store encodes a copy of the whole cache at each save (every 10 s at most during a backfill): ~50 ms of
+    interpreter time in one executor job, during which the event loop, competing with the recorder's thread for the
+    interpreter lock, could wait as long (`benchmarks/statistics_import.py`). Each statistic's hours in a job of its
+    own (~5 ms each), then each series, let the loop run in between. `forget_hours_ahead` ends it.
+    """
+    encoded = _encode_hours(hours)
+    with _HOURS_JSON_LOCK:
+        _HOURS_JSON[id(hours)] = (hours, encoded)
+
+
+def forget_hours_ahead(hours: Iterable[Mapping[datetime, float]]) -> None:
+    """Drop what `encode_hours_ahead` kept for these mappings."""
+    with _HOURS_JSON_LOCK:
+        for mapping in hours:
+            ahead = _HOURS_JSON.get(id(mapping))
+            if ahead is not None and ahead[0] is mapping:
+                del _HOURS_JSON[id(mapping)]
+
+
 def _hours_to_json(hours: Mapping[datetime, float]) -> list[list[Any]]:
+    """`_encode_hours`, or what `encode_hours_ahead` made of this very mapping."""
+    with _HOURS_JSON_LOCK:
+        ahead = _HOURS_JSON.get(id(hours))
+    if ahead is not None and ahead[0] is hours:
+        return ahead[1]
+    return _encode_hours(hours)
+
+
+def _encode_hours(hours: Mapping[datetime, float]) -> list[list[Any]]:
     """``[[first hour, "Wh,Wh,..."], ...]``: one entry per run of consecutive UTC hours (epoch seconds).
 
     Run in the executor at each save for every written series (6 x 26,304 hours for a self-consumption PRM with
@@ -666,9 +725,28 @@ class EntryCache:
         """The cache of a PRM (created on first use)."""
         return self.prms.setdefault(prm, PrmCache())
 
-    def to_json(self) -> dict[str, Any]:
-        """Serialise."""
-        return _to_json(self, _ENTRY)
+    def series_items(self) -> list[tuple[str, Direction, SeriesCache]]:
+        """Every series, with its PRM and direction."""
+        return [
+            (prm, direction, series) for prm, cache in self.prms.items() for direction, series in cache.series.items()
+        ]
+
+    def written_hours(self) -> list[dict[datetime, float]]:
+        """Every written-hours mapping of every series (the statistics' and their tariff series')."""
+        return [
+            hours for _, _, series in self.series_items() for hours in (series.written, *series.extra_written.values())
+        ]
+
+    def to_json(self, series: Mapping[tuple[str, Direction], dict[str, Any]] | None = None) -> dict[str, Any]:
+        """Serialise; ``series``: each series' `SeriesCache.to_json`, already made (the Store makes them one executor
+        job each), used as they are."""  # noqa: D205, D209
+        if series is None:
+            return _to_json(self, _ENTRY)
+        shell = replace(self, prms={prm: replace(cache, series={}) for prm, cache in self.prms.items()})
+        raw = _to_json(shell, _ENTRY)
+        for (prm, direction), encoded in series.items():
+            raw["prms"][prm]["series"][direction.value] = encoded
+        return raw
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> EntryCache:

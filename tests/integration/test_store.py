@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 import copy
 from dataclasses import fields, is_dataclass
 from datetime import UTC, date, datetime, time, timedelta
+import gc
 import json
 from pathlib import Path
 import random
@@ -17,6 +18,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
+from custom_components.enedis import state
 from custom_components.enedis.api import ConsoApi, Contract, DataConnect, Direction, Measure, Reading
 from custom_components.enedis.api.calendar import PARIS, day_bounds
 from custom_components.enedis.coordinator import EnedisCoordinator
@@ -125,6 +127,28 @@ def test_written_hours_encoding_is_the_per_hour_one() -> None:
     assert _hours_to_json({}) == []
     assert _hours_to_json({start: -0.0}) == [[int(start.timestamp()), "-0"]]
     assert _hours_from_json(_hours_to_json({start: -0.0})) == {start: 0.0}
+
+
+def test_a_days_curve_is_encoded_once_while_it_lives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Store saves the whole cache every few seconds during a backfill: a stored day's curve (immutable) is
+    encoded once, and its JSON is dropped with the curve."""
+    curve = DayCurve.of(day_curve(WINTER, watts=lambda k: 4321.0 + k))
+    encoded = state._curve_to_json(curve)
+    calls: list[DayCurve] = []
+
+    def encode(day: DayCurve) -> list[Any]:
+        calls.append(day)
+        return ["encoded again"]
+
+    monkeypatch.setattr(state, "_encode_curve", encode)
+    assert state._curve_to_json(curve) == encoded
+    assert calls == []
+    refetched = DayCurve.of(day_curve(WINTER, watts=lambda k: 4322.0 + k))  # other readings: encoded
+    assert state._curve_to_json(refetched) == ["encoded again"]
+    assert calls == [refetched]
+    del curve, refetched
+    gc.collect()
+    assert DayCurve.of(day_curve(WINTER, watts=lambda k: 4321.0 + k)) not in state._CURVE_JSON
 
 
 # --- every field: a value other than its default, a codec that keeps it, a copy that owns its containers -----------
@@ -389,6 +413,41 @@ async def test_version_1_file_is_read_then_rewritten_compact(hass: HomeAssistant
     assert consumption["progress"]["daily_energy"]["history_done"] is False
     assert isinstance(consumption["curve"]["2026-01-15"][2], str)
     assert isinstance(consumption["written"], list)
+    store.async_unload()
+
+
+async def test_a_save_encodes_in_short_executor_jobs_the_same_json(
+    hass: HomeAssistant, hass_storage: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each statistic's written hours, then each series, in an executor job of its own (the event loop runs between
+    them): the file is the one-job encoding's, and nothing encoded ahead is left behind."""
+    store = EnedisStore(hass, "entry1")
+    cache = await store.async_load()
+    for prm in ("12345678901234", "22222222222222"):
+        cache.prm(prm).series[Direction.CONSUMPTION] = _series()
+    cache.prm("22222222222222").series[Direction.PRODUCTION] = _series()
+    cache.prm("22222222222222").contract_day = WINTER
+    jobs: list[str] = []
+    add_job = hass.async_add_executor_job
+
+    def counted(target: Any, *args: Any) -> Any:
+        jobs.append(target.__name__)
+        return add_job(target, *args)
+
+    encode_hours = state._encode_hours
+    encoded: list[int] = []
+
+    def encode(hours: dict[datetime, float]) -> list[list[Any]]:
+        encoded.append(len(hours))
+        return encode_hours(hours)
+
+    monkeypatch.setattr(hass, "async_add_executor_job", counted)
+    monkeypatch.setattr(state, "_encode_hours", encode)
+    await store.async_save()
+    assert jobs == ["encode_hours_ahead"] * 6 + ["to_json"] * 3  # written + consumption_cost, for 3 series
+    assert len(encoded) == 6  # once each: the series' jobs use what was encoded ahead
+    assert hass_storage["enedis.entry1"]["data"] == json.loads(json.dumps(cache.to_json()))
+    assert state._HOURS_JSON == {}
     store.async_unload()
 
 
