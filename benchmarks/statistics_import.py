@@ -38,7 +38,7 @@ stall.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 import gc
@@ -69,13 +69,13 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from yarl import URL
 
 import custom_components  # noqa: F401  (before HA puts its testing config on sys.path)
-from custom_components.enedis import importer
+from custom_components.enedis import importer, store as store_module
 from custom_components.enedis.api import Direction, LimiterRegistry, ManualClock
 from custom_components.enedis.api.calendar import local_day, paris_datetime
 from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.coordinator import EnedisCoordinator
 from custom_components.enedis.helpers import REGISTRY_KEY
-from custom_components.enedis.state import EntryCache, SeriesCache
+from custom_components.enedis.state import SeriesCache
 from tests.fake_enedis.state import FakeState
 from tests.integration.common import async_statistics
 from tests.integration.gateway import FakeGateway, route_real_urls
@@ -288,16 +288,21 @@ ACTIVITIES: list[tuple[str, float, float]] = []
 
 
 def _timed_store_encode(monkeypatch: pytest.MonkeyPatch) -> None:
-    to_json = EntryCache.to_json
+    """Record the Store's executor jobs (each statistic's written hours, then each series) as "store-encode"."""
 
-    def timed(cache: EntryCache) -> dict[str, Any]:
-        began = walltime.perf_counter()
-        try:
-            return to_json(cache)
-        finally:
-            ACTIVITIES.append(("store-encode", began, walltime.perf_counter()))
+    def timed[**P, R](job: Callable[P, R]) -> Callable[P, R]:
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
+            began = walltime.perf_counter()
+            try:
+                return job(*args, **kwargs)
+            finally:
+                ACTIVITIES.append(("store-encode", began, walltime.perf_counter()))
 
-    monkeypatch.setattr(EntryCache, "to_json", timed)
+        run.__name__ = job.__name__
+        return run
+
+    monkeypatch.setattr(store_module, "encode_hours_ahead", timed(store_module.encode_hours_ahead))
+    monkeypatch.setattr(SeriesCache, "to_json", timed(SeriesCache.to_json))
 
 
 def explain_stalls(probe: LoopLagProbe, collector: CollectorPauses, limit: float) -> str:
