@@ -305,8 +305,11 @@ def _timed_store_encode(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(SeriesCache, "to_json", timed(SeriesCache.to_json))
 
 
-def explain_stalls(probe: LoopLagProbe, collector: CollectorPauses, limit: float) -> str:
-    """Per stall over ``limit``: what overlapped it (our executor work, the collector's passes by generation)."""
+def explain_stalls(
+    probe: LoopLagProbe, collector: CollectorPauses, limit: float, callbacks: list[tuple[float, float, float, str]]
+) -> str:
+    """Per stall over ``limit``: what overlapped it (our executor work, the collector's passes by generation, and
+    with ``ENEDIS_BENCH_CALLBACKS=1`` the loop's callbacks over 5 ms: wall/CPU ms and where the task suspended)."""
     lines = []
     for at, lag in probe.samples:
         if lag <= limit:
@@ -322,14 +325,19 @@ def explain_stalls(probe: LoopLagProbe, collector: CollectorPauses, limit: float
             for generation, began, end in collector.passes
             if began < hi and end > lo and end - began > 0.002
         ]
+        overlap += [
+            f"loop {1000 * wall:.0f}/{1000 * cpu:.0f} {what.rsplit(' > ', 2)[-2:]}"
+            for end, wall, cpu, what in callbacks
+            if end - wall < hi and end > lo
+        ]
         lines.append(f"  stall {1000 * lag:.0f} ms: " + (", ".join(overlap) or "nothing of ours"))
     return "\n".join(lines)
 
 
 class SlowCallbacks:
-    """With ``ENEDIS_BENCH_CALLBACKS=1``: every event-loop callback over 20 ms (wall), with its thread CPU time and,
-    for a task's step, the coroutine chain it suspended in (what ran in the loop, and whether it ran or waited for
-    the interpreter lock: wall much longer than CPU is waiting)."""
+    """With ``ENEDIS_BENCH_CALLBACKS=1``: every event-loop callback over 5 ms (wall; the report lists those over 20),
+    with its thread CPU time and, for a task's step, the coroutine chain it suspended in (what ran in the loop, and
+    whether it ran or waited for the interpreter lock: wall much longer than CPU is waiting)."""
 
     def __init__(self) -> None:
         self.slow: list[tuple[float, float, float, str]] = []  # (perf_counter at end, wall s, cpu s, what)
@@ -344,7 +352,7 @@ class SlowCallbacks:
             wall, cpu = walltime.perf_counter(), time.thread_time()
             original(handle)
             wall_s = walltime.perf_counter() - wall
-            if wall_s > 0.02:
+            if wall_s > 0.005:
                 slow.append((walltime.perf_counter(), wall_s, time.thread_time() - cpu, _describe(handle)))
 
         asyncio.events.Handle._run = _run  # type: ignore[method-assign]
@@ -353,7 +361,7 @@ class SlowCallbacks:
         asyncio.events.Handle._run = self._original  # type: ignore[method-assign]
 
     def report(self, limit: int = 25) -> str:
-        worst = sorted(self.slow, key=lambda item: -item[1])[:limit]
+        worst = sorted((item for item in self.slow if item[1] > 0.02), key=lambda item: -item[1])[:limit]
         return "\n".join(
             f"  {1000 * wall:6.1f} ms wall {1000 * cpu:6.1f} ms cpu  {what}" for _, wall, cpu, what in worst
         )
@@ -653,7 +661,7 @@ async def test_statistics_import(
         inside.passes = [p for p in collector.passes if first <= p[1] <= last]
         print(f"  {label}: {inside.explain(phase_probe, limit)}")
     for label, phase_probe in (("backfill", backfill_probe), ("re-import", probe), ("steady state", steady_probe)):
-        if text := explain_stalls(phase_probe, collector, limit):
+        if text := explain_stalls(phase_probe, collector, limit, callbacks.slow):
             print(f"{label}, what overlapped each stall over {limit * 1000:.0f} ms (ms):")
             print(text)
     print(

@@ -61,7 +61,8 @@ class EnedisStore:
     """The entry's `Store` (``.storage/enedis.<entry_id>``).
 
     Two years of readings are a few MB of JSON: converting them takes tens of milliseconds, so both directions
-    run in the executor (the event loop only copies the containers), and saves are coalesced.
+    run in the executor (the event loop only copies the containers; a save is a series of short jobs, see
+    `_async_encode`), and saves are coalesced.
     """
 
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
