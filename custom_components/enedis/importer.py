@@ -28,6 +28,7 @@ from .helpers import async_price_data
 from .ledger import (
     CurveState,
     DayInput,
+    HourValues,
     Publication,
     Published,
     choose_origin,
@@ -66,12 +67,23 @@ class DayResult:
     """One day's share of a series: its key (everything its result depends on), its hours and tariff hours."""
 
     key: tuple[object, ...]
-    hours: dict[datetime, float]
+    hours: HourValues
     tariffs: DayTariffs
+    """Its ``series`` hold `HourValues` (see `_kept`)."""
 
-    def values(self, statistic: str) -> dict[datetime, float]:
+    def values(self, statistic: str) -> Mapping[datetime, float]:
         """The day's hours of one statistic (``""`` the energy, else a tariff series' key)."""
-        return self.tariffs.series.get(statistic, {}) if statistic else self.hours
+        return self.tariffs.series.get(statistic, _NO_HOURS) if statistic else self.hours
+
+
+_NO_HOURS = HourValues({})
+
+
+def _kept(key: tuple[object, ...], hours: dict[datetime, float], tariffs: DayTariffs) -> DayResult:
+    """A day's result as the memo keeps it: its hours and tariff hours as `HourValues` (two untracked tuples each,
+    which the cycle collector never walks, instead of dicts of ~24 hours: ~100,000 keys and values per series)."""  # noqa: D205, D209
+    series = {key: HourValues(values) for key, values in tariffs.series.items()}
+    return DayResult(key, HourValues(hours), replace(tariffs, series=series))
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +178,7 @@ def _day_results(
             tariffs = consumption_day(day, entry, hours, config, colours=job.colours, registers=registers)
         else:
             tariffs = production_day(day, hours, config)
-        days[day] = DayResult(day_key, hours, tariffs)
+        days[day] = _kept(day_key, hours, tariffs)
         changed.append(day)
     changed.extend(day for day in old_days if day not in days)
     return days, changed
@@ -201,12 +213,12 @@ def _updates(
     if origin != former:
         for result in days.values():
             if result.hours and next(iter(result.hours)) < former:
-                updates.update(result.values(key))
+                updates.update(result.values(key).items())
     for day in changed:
         if (old := old_days.get(day)) is not None:
             updates.update(dict.fromkeys(old.values(key), 0.0))
         if (new := days.get(day)) is not None:
-            updates.update(new.values(key))
+            updates.update(new.values(key).items())
     return updates
 
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -128,6 +128,60 @@ class DayCurve(Sequence[Reading]):
 
     def __repr__(self) -> str:
         return f"DayCurve({len(self)} readings)"
+
+
+class _HourItems(ItemsView[datetime, float]):
+    """`HourValues.items()`: the pairs straight from its two tuples."""
+
+    _mapping: HourValues
+
+    def __iter__(self) -> Iterator[tuple[datetime, float]]:
+        return zip(self._mapping.hours, self._mapping.hour_values, strict=True)
+
+
+class HourValues(Mapping[datetime, float]):
+    """A small mapping of hours to values (a day's hours: 23 to 25), frozen as two tuples, in the given order.
+
+    The importer keeps every day's hours and tariff hours between imports (`importer.DayResult`: ~1,100 days per
+    series, each with up to four such mappings). As dicts, every full pass of Python's cycle collector walked each of
+    their ~100,000 keys and values; a tuple of datetimes or of floats is not even tracked by it. Lookups scan the
+    tuple (fine for a day's hours); ``items()`` pairs the tuples directly.
+    """
+
+    __slots__ = ("hour_values", "hours")
+
+    def __init__(self, mapping: Mapping[datetime, float]) -> None:
+        self.hours = tuple(mapping)
+        self.hour_values = tuple(mapping.values())
+
+    def __getitem__(self, hour: datetime) -> float:
+        try:
+            return self.hour_values[self.hours.index(hour)]
+        except ValueError:
+            raise KeyError(hour) from None
+
+    def __iter__(self) -> Iterator[datetime]:
+        return iter(self.hours)
+
+    def __reversed__(self) -> Iterator[datetime]:
+        return reversed(self.hours)
+
+    def __len__(self) -> int:
+        return len(self.hours)
+
+    def items(self) -> _HourItems:
+        """The (hour, value) pairs, in order."""
+        return _HourItems(self)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, HourValues):
+            return self.hours == other.hours and self.hour_values == other.hour_values
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, as the dict it replaces
+
+    def __repr__(self) -> str:
+        return f"HourValues({dict(self.items())!r})"
 
 
 def curve_spans(readings: Iterable[Reading]) -> Iterable[tuple[float, float, float]]:

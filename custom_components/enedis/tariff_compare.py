@@ -63,7 +63,7 @@ def consumption_of(
             if not isinstance(entry, DayInput):
                 continue
             if entry.curve_state is CurveState.COMPLETE:
-                hours.update(result.hours)
+                hours.update(result.hours.items())
             elif entry.daily_wh is not None:
                 daily[day] = entry.daily_wh
         return hours, daily

@@ -143,7 +143,7 @@ class DayTariffs:
     """
 
     day: date
-    series: dict[str, dict[datetime, float]]
+    series: Mapping[str, Mapping[datetime, float]]
     """Per series key (see `consumption_keys`), the day's UTC hours."""
     unsplit: bool = False
     unknown_colour_days: frozenset[date] = frozenset()
@@ -246,7 +246,7 @@ def assemble(keys: Sequence[str], days: Iterable[DayTariffs], *, with_series: bo
     for result in days:
         if with_series:
             for key, values in result.series.items():
-                series[key].update(values)
+                series[key].update(values.items())
         if result.unsplit:
             unsplit.append(result.day)
         unknown |= result.unknown_colour_days

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+import gc
 import random
 
 import pytest
@@ -23,9 +24,11 @@ from custom_components.enedis.ledger import (
     CurveState,
     DayCurve,
     DayInput,
+    HourValues,
     Publication,
     build_hours,
     choose_origin,
+    day_hours,
     publish,
 )
 from custom_components.enedis.tariff_series import (
@@ -290,3 +293,27 @@ def test_steady_state_recomputes_only_the_new_day() -> None:
     }
     assert all(row.start >= lower.astimezone(UTC) for p in second.publications.values() for row in p.rows)
     assert_same(second, full_recompute(series.job(direction, memo=False)))
+
+
+def test_the_memo_holds_nothing_the_cycle_collector_walks_per_hour() -> None:
+    """Every full pass of the collector walks what the memo keeps: a day's hours and tariff hours are `HourValues`,
+    two untracked tuples each (not dicts of ~24 hours), equal to the dicts they replace."""
+    rng = random.Random(2)  # noqa: S311
+    direction, config = CONFIGS["hphc"]
+    days = {
+        START + timedelta(days=i): DayInput(START + timedelta(days=i), day_curve(rng, START + timedelta(days=i)))
+        for i in range(3)
+    }
+    days = {day: replace(entry, curve_state=CurveState.COMPLETE) for day, entry in days.items()}
+    computed = compute_import(Series(days, {}, {}, config, complete=True).job(direction, memo=True))
+    gc.collect()  # a tuple of untracked objects is untracked by the first collection that sees it
+    for day, result in computed.memo.days.items():
+        kept = [result.hours, *result.tariffs.series.values()]
+        assert len(kept) == 4  # the energy, off-peak, peak and cost hours
+        assert all(isinstance(values, HourValues) for values in kept)
+        assert not any(gc.is_tracked(part) for values in kept for part in (values.hours, values.hour_values))
+        assert result.hours == dict(zip(result.hours.hours, result.hours.hour_values, strict=True))
+        assert result.hours == day_hours(days[day])
+        assert next(reversed(result.hours)) == result.hours.hours[-1]
+        with pytest.raises(KeyError):
+            result.hours[datetime(2000, 1, 1, tzinfo=UTC)]
