@@ -330,6 +330,8 @@ def explain_stalls(
             for end, wall, cpu, what in callbacks
             if end - wall < hi and end > lo
         ]
+        if stolen := STEAL.stolen(lo, hi):
+            overlap.append(f"hypervisor steal {1000 * stolen:.0f} (all cores)")
         lines.append(f"  stall {1000 * lag:.0f} ms: " + (", ".join(overlap) or "nothing of ours"))
     return "\n".join(lines)
 
@@ -447,6 +449,45 @@ def _tracked_objects(coordinator: EnedisCoordinator) -> str:
     )
 
 
+def _cpu_steal_s() -> float:
+    """The machine's CPU time stolen by the hypervisor so far (all cores, /proc/stat), in seconds."""
+    try:
+        with Path("/proc/stat").open(encoding="ascii") as stat:
+            fields = stat.readline().split()
+    except OSError:
+        return 0.0
+    return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
+
+
+class StealSampler:
+    """A thread reading the hypervisor's stolen CPU time (`_cpu_steal_s`) every 5 ms: how much of a stall the
+    machine itself took (a virtual machine's cores are shared)."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, float]] = []  # (perf_counter, stolen s so far)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.005):
+            self.samples.append((walltime.perf_counter(), _cpu_steal_s()))
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def stolen(self, lo: float, hi: float) -> float:
+        """CPU seconds stolen between the last sample before ``lo`` and the first after ``hi``."""
+        before = [value for at, value in self.samples if at <= lo]
+        after = [value for at, value in self.samples if at >= hi]
+        return after[0] - before[-1] if before and after else 0.0
+
+
+STEAL = StealSampler()
+
+
 async def _hourly_rows(hass: HomeAssistant, statistic_id: str) -> int:
     return len(await async_statistics(hass, statistic_id))
 
@@ -515,6 +556,8 @@ async def test_statistics_import(
         watcher = StallStacks(probe)
         watcher.start()
         t0 = walltime.perf_counter()
+        steal_before = _cpu_steal_s()
+        STEAL.start()
         refreshes = 0
         async with probe.running():
             while coordinator.data.prms[PRM].backfill_progress < 100:
@@ -524,6 +567,7 @@ async def test_statistics_import(
                 assert refreshes < 200
             await async_wait_recording_done(hass)
         backfill_s = walltime.perf_counter() - t0
+        backfill_steal = _cpu_steal_s() - steal_before
         watcher.stop()
         for stack in watcher.stacks:
             print(stack)
@@ -589,6 +633,7 @@ async def test_statistics_import(
         assert min(steady_rows) > 0, steady_rows
 
         collector.stop()
+        STEAL.stop()
         callbacks.stop()
         await coordinator.store.async_save()
         store_kb = (await hass.async_add_executor_job(os.path.getsize, store.path)) / 1024
@@ -630,6 +675,7 @@ async def test_statistics_import(
     print(f"hourly rows stored per series: {sorted(set(stored.values()))}; Store file {store_kb:,.0f} kB; ", end="")
     print(f"process peak RSS {maxrss_mb:.0f} MB")
     print(f"after the backfill: {heap}")
+    print(f"CPU time stolen by the hypervisor during the backfill: {backfill_steal:.2f} s (all cores)")
     gateway_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     print(
         f"the fake gateway's process used {gateway_cpu.ru_utime + gateway_cpu.ru_stime:.1f} s of CPU over the run "
