@@ -80,9 +80,10 @@ _NO_HOURS = HourValues({})
 
 
 def _kept(key: tuple[object, ...], hours: dict[datetime, float], tariffs: DayTariffs) -> DayResult:
-    """A day's result as the memo keeps it: its hours and tariff hours as `HourValues` (two untracked tuples each,
-    which the cycle collector never walks, instead of dicts of ~24 hours: ~100,000 keys and values per series)."""  # noqa: D205, D209
-    series = {key: HourValues(values) for key, values in tariffs.series.items()}
+    """A day's result as the memo keeps it: its hours and tariff hours as `HourValues` (two tuples each, which the
+    cycle collector stops tracking at its first pass, instead of dicts of ~24 hours it walked at every full pass:
+    ~100,000 keys and values per series)."""  # noqa: D205, D209
+    series = {name: HourValues(values) for name, values in tariffs.series.items()}
     return DayResult(key, HourValues(hours), replace(tariffs, series=series))
 
 
