@@ -35,7 +35,7 @@ from weakref import WeakKeyDictionary
 
 from .api import Contract, Direction, Measure, Reading
 from .api.calendar import paris_instant
-from .ledger import CurveState, DayCurve
+from .ledger import HOUR, CurveState, DayCurve
 
 # --- encodings of the readings (compact: Home Assistant writes .storage files indented) ------------------------------
 
@@ -106,9 +106,6 @@ def _curve_from_json(raw: list[Any]) -> DayCurve:
     return DayCurve((float(row[0]), float(row[1]), float(row[2])) for row in raw)
 
 
-ONE_HOUR = timedelta(hours=1)
-
-
 def _numbers_text(values: Iterable[float]) -> str:
     """The shortest text of each value (no ``.0`` for whole numbers), comma-separated: C-level ``repr`` and one pass
     dropping the ``.0`` of whole numbers (``repr`` writes ``.0,`` only there), a fraction of a per-value loop's cost.
@@ -165,10 +162,10 @@ def _encode_hours(hours: Mapping[datetime, float]) -> list[list[Any]]:
         return []
     values = list(map(hours.__getitem__, keys))
     steps = list(map(sub, keys[1:], keys[:-1]))
-    if steps.count(ONE_HOUR) == len(steps):
+    if steps.count(HOUR) == len(steps):
         breaks: list[int] = []
     else:
-        breaks = [i + 1 for i, step in enumerate(steps) if step != ONE_HOUR]
+        breaks = [i + 1 for i, step in enumerate(steps) if step != HOUR]
     bounds = [0, *breaks, len(keys)]
     return [[int(keys[first].timestamp()), _numbers_text(values[first:last])] for first, last in pairwise(bounds)]
 
