@@ -10,9 +10,10 @@ importer never plans. The CPU work of one series (hours, tariff series, origin, 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from itertools import chain
 import logging
 from typing import Any
 
@@ -20,9 +21,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
-from .api import Contract, Direction, Measure
+from .api import Contract, Direction, Measure, Reading
 from .api.calendar import local_day, to_utc, utc_hour
-from .bill import regulated_periods
+from .bill import DayBill, regulated_periods
 from .const import DOMAIN, PRICE_SOURCE_TARIF_BLEU, TARIFF_TEMPO
 from .helpers import async_price_data
 from .ledger import (
@@ -64,27 +65,104 @@ ONE_DAY = timedelta(days=1)
 
 @dataclass(frozen=True, slots=True)
 class DayResult:
-    """One day's share of a series: its key (everything its result depends on), its hours and tariff hours."""
+    """One day's share of a series as the memo keeps it between imports: what it was computed from, its hours, its
+    tariff hours, its report and its bill.
 
-    key: tuple[object, ...]
-    hours: HourValues
-    tariffs: DayTariffs
-    """Its ``series`` hold `HourValues` (see `_kept`)."""
+    The memo keeps ~1,100 days per series, for as long as Home Assistant runs, and every full pass of Python's cycle
+    collector walks each object it tracks (each pass holds the interpreter lock, stalling the event loop). So a day
+    is one tracked object: its fields are numbers, strings, dates and tuples of them (the collector stops tracking a
+    tuple of untracked values when it first sees it, one level of tuples per pass), or objects kept elsewhere
+    anyway (the cache's curve, the shared `CurveState` members, the day's bill that the bill sensors keep). Kept as
+    `DayInput`, `DayTariffs`, dicts and `HourValues`, a day was ~10 tracked objects: ~22,000 for a self-consumption
+    PRM with prices, ~40 % of a full pass in the benchmark.
+    """  # noqa: D205
 
-    def values(self, statistic: str) -> Mapping[datetime, float]:
+    day: date
+    curve_state: CurveState
+    daily_wh: float | None
+    curve: Sequence[Reading]
+    """The input's load curve (the cache's own `DayCurve`)."""
+    context: tuple[object, ...]
+    """The rest of what the day depends on, as untracked values (`_day_context`)."""
+    hour_keys: tuple[datetime, ...]
+    hour_values: tuple[float, ...]
+    tariff_keys: tuple[str, ...]
+    """The day's tariff series; for each, its hours and their values in the two fields below."""
+    tariff_hours: tuple[tuple[datetime, ...], ...]
+    tariff_values: tuple[tuple[float, ...], ...]
+    unsplit: bool
+    unknown_colour_days: tuple[date, ...]
+    unpriced_hours: int
+    unpriced: str | None
+    bill: DayBill | None
+
+    def computed_from(self, entry: DayInput, context: tuple[object, ...]) -> bool:
+        """The day was computed from these inputs (nothing to recompute)."""
+        return (
+            self.day == entry.day
+            and self.curve_state is entry.curve_state
+            and self.daily_wh == entry.daily_wh
+            and self.context == context
+            and (self.curve is entry.curve or self.curve == entry.curve)
+        )
+
+    @property
+    def hours(self) -> HourValues:
+        """The day's energy per UTC hour (Wh)."""
+        return HourValues.of(self.hour_keys, self.hour_values)
+
+    @property
+    def series(self) -> dict[str, HourValues]:
+        """Per tariff series key, the day's hours (`tariff_series.DayReport`)."""
+        return {
+            key: HourValues.of(hours, values)
+            for key, hours, values in zip(self.tariff_keys, self.tariff_hours, self.tariff_values, strict=True)
+        }
+
+    def values(self, statistic: str) -> HourValues:
         """The day's hours of one statistic (``""`` the energy, else a tariff series' key)."""
-        return self.tariffs.series.get(statistic, _NO_HOURS) if statistic else self.hours
+        if not statistic:
+            return self.hours
+        if statistic not in self.tariff_keys:
+            return _NO_HOURS
+        index = self.tariff_keys.index(statistic)
+        return HourValues.of(self.tariff_hours[index], self.tariff_values[index])
 
 
 _NO_HOURS = HourValues({})
 
 
-def _kept(key: tuple[object, ...], hours: dict[datetime, float], tariffs: DayTariffs) -> DayResult:
-    """A day's result as the memo keeps it: its hours and tariff hours as `HourValues` (two tuples each, which the
-    cycle collector stops tracking at its first pass, instead of dicts of ~24 hours it walked at every full pass:
-    ~100,000 keys and values per series)."""  # noqa: D205, D209
-    series = {name: HourValues(values) for name, values in tariffs.series.items()}
-    return DayResult(key, HourValues(hours), replace(tariffs, series=series))
+def _day_context(
+    registers: Mapping[str, float] | None, colours: tuple[str | None, str | None], periods: str
+) -> tuple[object, ...]:
+    """What a day depends on beyond its `DayInput`: the Tempo colours of the day before and of the day, its price
+    periods (`_PeriodKeys`) and its registers (whether known, then each class and its energy), one flat tuple of
+    strings and numbers: a nested tuple is untracked by the cycle collector one level per full pass."""  # noqa: D205, D209
+    flat = () if registers is None else tuple(chain.from_iterable(sorted(registers.items())))
+    return (*colours, periods, registers is None, *flat)
+
+
+def _kept(
+    entry: DayInput, context: tuple[object, ...], hours: Mapping[datetime, float], tariffs: DayTariffs
+) -> DayResult:
+    """A day's result as the memo keeps it (see `DayResult`)."""
+    return DayResult(
+        day=entry.day,
+        curve_state=entry.curve_state,
+        daily_wh=entry.daily_wh,
+        curve=entry.curve,
+        context=context,
+        hour_keys=tuple(hours),
+        hour_values=tuple(hours.values()),
+        tariff_keys=tuple(tariffs.series),
+        tariff_hours=tuple(tuple(values) for values in tariffs.series.values()),
+        tariff_values=tuple(tuple(values.values()) for values in tariffs.series.values()),
+        unsplit=tariffs.unsplit,
+        unknown_colour_days=tuple(sorted(tariffs.unknown_colour_days)),
+        unpriced_hours=tariffs.unpriced_hours,
+        unpriced=tariffs.unpriced,
+        bill=tariffs.bill,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,16 +215,26 @@ class ComputedImport:
 
 
 class _PeriodKeys:
-    """Per day, the price periods its hours can fall in: the one in force at its start and those starting in it."""
+    """Per day, the price periods its hours can fall in: the one in force at its start and those starting in it.
+
+    As one string of their values (start, sorted prices, fee, known), the same object for every day under the same
+    periods: equal for equal periods, and not tracked by the cycle collector (`DayResult`).
+    """
 
     def __init__(self, periods: Iterable[PricePeriod]) -> None:
-        self._ordered = sorted(periods, key=lambda period: to_utc(period.start))
-        self._days = [local_day(period.start) for period in self._ordered]
+        ordered = sorted(periods, key=lambda period: to_utc(period.start))
+        self._keys = [
+            repr((period.start, sorted(period.prices.items()), period.monthly_fee, period.known)) for period in ordered
+        ]
+        self._days = [local_day(period.start) for period in ordered]
+        self._made: dict[tuple[int, int], str] = {}
 
-    def __call__(self, day: date) -> tuple[PricePeriod | None, tuple[PricePeriod, ...]]:
+    def __call__(self, day: date) -> str:
         first = bisect_left(self._days, day)
         last = bisect_right(self._days, day)
-        return (self._ordered[first - 1] if first else None, tuple(self._ordered[first:last]))
+        if (made := self._made.get((first, last))) is None:
+            made = self._made[first, last] = repr((self._keys[first - 1] if first else None, self._keys[first:last]))
+        return made
 
 
 def _written_matches(published: Published | None, previous: dict[datetime, float]) -> bool:
@@ -169,9 +257,9 @@ def _day_results(
             msg = f"day {day.isoformat()} given twice"
             raise ValueError(msg)
         registers = job.registers.get(day)
-        day_key = (entry, registers, job.colours.get(day - ONE_DAY), job.colours.get(day), period_key(day))
+        context = _day_context(registers, (job.colours.get(day - ONE_DAY), job.colours.get(day)), period_key(day))
         old = old_days.get(day)
-        if old is not None and old.key == day_key:
+        if old is not None and old.computed_from(entry, context):
             days[day] = old
             continue
         hours = day_hours(entry)
@@ -179,7 +267,7 @@ def _day_results(
             tariffs = consumption_day(day, entry, hours, config, colours=job.colours, registers=registers)
         else:
             tariffs = production_day(day, hours, config)
-        days[day] = _kept(day_key, hours, tariffs)
+        days[day] = _kept(entry, context, hours, tariffs)
         changed.append(day)
     changed.extend(day for day in old_days if day not in days)
     return days, changed
@@ -245,8 +333,8 @@ def compute_import(job: ImportJob) -> ComputedImport:
         for key in statistics
     }
     oldest_written = _oldest_written(job, memo, valid)
-    filled = [result.hours for result in days.values() if result.hours]
-    known_hours = [next(iter(filled[0])), next(reversed(filled[-1]))] if filled else []
+    filled = [result.hour_keys for result in days.values() if result.hour_keys]
+    known_hours = [filled[0][0], filled[-1][-1]] if filled else []
     origin = choose_origin(known_hours, job.origin, oldest_written=oldest_written, complete=job.complete)
     # Incremental when the memo's written hours are the cache's and its origin the series' (the origin may have
     # moved back since: the held hours are then published too, and every sum moves with them).
@@ -259,7 +347,7 @@ def compute_import(job: ImportJob) -> ComputedImport:
         and origin <= memo.origin
         and all(valid.values())
     )
-    report = assemble(keys, (result.tariffs for result in days.values()), with_series=not incremental)
+    report = assemble(keys, days.values(), with_series=not incremental)
     if origin is None:
         return ComputedImport(None, {}, report, ImportMemo(series_key, days, None, {}))
     publications: dict[str, Publication] = {}
@@ -267,10 +355,13 @@ def compute_import(job: ImportJob) -> ComputedImport:
     if incremental and memo is not None and memo.origin is not None:
         for key in statistics:
             updates = _updates(key, days, old_days=old_days, changed=changed, origin=origin, former=memo.origin)
-            newest = next((max(values) for result in reversed(days.values()) if (values := result.values(key))), None)
+            newest = next((max(hours) for result in reversed(days.values()) if (hours := result.values(key))), None)
             publications[key], after[key] = publish_update(memo.published[key], updates, newest, origin)
         return ComputedImport(origin, publications, report, ImportMemo(series_key, days, origin, after))
-    current = {"": {hour: wh for result in days.values() for hour, wh in result.hours.items()}, **report.series}
+    energy: dict[datetime, float] = {}
+    for result in days.values():
+        energy.update(zip(result.hour_keys, result.hour_values, strict=True))
+    current = {"": energy, **report.series}
     for key, values in current.items():
         publication = publish(job.previous.get(key, {}), values, origin, job.origin)
         publications[key] = publication
@@ -436,7 +527,7 @@ class Importer:
         return await async_colours(self.hass, first, last, entity_id=self._options().tempo_entity)
 
     def consumption_days(self, prm: str) -> Mapping[date, DayResult] | None:
-        """The last import's days of ``prm``'s consumption (per day: its inputs ``key[0]`` and hours), or None.
+        """The last import's days of ``prm``'s consumption (per day: its inputs and hours), or None.
 
         None before the first import since the start, or while an import of the series runs (its memo is then
         out): the caller computes from the cache instead (`day_inputs`). The mapping is never changed in place.
@@ -509,7 +600,7 @@ class Importer:
 
     def _keep_bills(self, prm: str, config: TariffConfig, memo: ImportMemo) -> None:
         """Keep the PRM's priced days for the bill sensors (none without prices)."""
-        days = {day: result.tariffs.bill for day, result in memo.days.items() if result.tariffs.bill is not None}
+        days = {day: result.bill for day, result in memo.days.items() if result.bill is not None}
         if not config.periods or not days:
             self.bills.pop(prm, None)
             return

@@ -154,6 +154,14 @@ class HourValues(Mapping[datetime, float]):
         self.hours = tuple(mapping)
         self.hour_values = tuple(mapping.values())
 
+    @classmethod
+    def of(cls, hours: tuple[datetime, ...], values: tuple[float, ...]) -> HourValues:
+        """The mapping of ``hours`` to ``values`` (as many, in order), the tuples kept as they are (no copy)."""
+        mapping = cls.__new__(cls)
+        mapping.hours = hours
+        mapping.hour_values = values
+        return mapping
+
     def __getitem__(self, hour: datetime) -> float:
         try:
             return self.hour_values[self.hours.index(hour)]

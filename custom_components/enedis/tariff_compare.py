@@ -59,13 +59,10 @@ def consumption_of(
     daily: dict[date, float] = {}
     if days is not None:
         for day, result in days.items():
-            entry = result.key[0] if result.key else None
-            if not isinstance(entry, DayInput):
-                continue
-            if entry.curve_state is CurveState.COMPLETE:
+            if result.curve_state is CurveState.COMPLETE:
                 hours.update(result.hours.items())
-            elif entry.daily_wh is not None:
-                daily[day] = entry.daily_wh
+            elif result.daily_wh is not None:
+                daily[day] = result.daily_wh
         return hours, daily
     for entry in inputs:
         if entry.curve_state is CurveState.COMPLETE:

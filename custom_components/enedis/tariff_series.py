@@ -22,9 +22,10 @@ Values are returned per UTC hour; energy in Wh, money in thousandths of a euro, 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from typing import Protocol
 
 from .api.calendar import day_bounds, local_day
 from .bill import DayBill, day_bill
@@ -233,7 +234,35 @@ def consumption_day(
     return DayTariffs(day, series, unsplit, unknown, unpriced_hours, unpriced, bill)
 
 
-def assemble(keys: Sequence[str], days: Iterable[DayTariffs], *, with_series: bool = True) -> TariffResult:
+class DayReport(Protocol):
+    """What `assemble` reads of a day: `DayTariffs`, or the importer's memo of it (`importer.DayResult`)."""
+
+    @property
+    def day(self) -> date:
+        """The local day."""
+
+    @property
+    def series(self) -> Mapping[str, Mapping[datetime, float]]:
+        """Per series key, the day's UTC hours."""
+
+    @property
+    def unsplit(self) -> bool:
+        """The day could not be split."""
+
+    @property
+    def unknown_colour_days(self) -> Collection[date]:
+        """Tempo days of the day's hours whose colour is unknown."""
+
+    @property
+    def unpriced_hours(self) -> int:
+        """Hours with energy and no price."""
+
+    @property
+    def unpriced(self) -> str | None:
+        """Why the first unpriced hour has no price."""
+
+
+def assemble(keys: Sequence[str], days: Iterable[DayReport], *, with_series: bool = True) -> TariffResult:
     """The tariff series of a whole series from its days (sorted, each day once); ``keys``: `consumption_keys`.
 
     Without ``with_series`` only the report is assembled (the importer publishes the days' hours itself).
@@ -249,7 +278,7 @@ def assemble(keys: Sequence[str], days: Iterable[DayTariffs], *, with_series: bo
                 series[key].update(values.items())
         if result.unsplit:
             unsplit.append(result.day)
-        unknown |= result.unknown_colour_days
+        unknown.update(result.unknown_colour_days)
         unpriced_hours += result.unpriced_hours
         if unpriced is None:
             unpriced = result.unpriced

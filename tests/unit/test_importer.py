@@ -295,9 +295,10 @@ def test_steady_state_recomputes_only_the_new_day() -> None:
     assert_same(second, full_recompute(series.job(direction, memo=False)))
 
 
-def test_the_memo_holds_nothing_the_cycle_collector_walks_per_hour() -> None:
-    """Every full pass of the collector walks what the memo keeps: a day's hours and tariff hours are `HourValues`,
-    two untracked tuples each (not dicts of ~24 hours), equal to the dicts they replace."""
+def test_each_day_of_the_memo_is_one_object_the_cycle_collector_walks() -> None:
+    """Every full pass of the collector walks what the memo keeps (~1,100 days per series for as long as Home
+    Assistant runs): a day is one tracked object, whose fields are untracked values or objects kept elsewhere (the
+    cache's curve, the bill the bill sensors keep, the `CurveState` member); its hours read as the dicts they were."""
     rng = random.Random(2)  # noqa: S311
     direction, config = CONFIGS["hphc"]
     days = {
@@ -305,15 +306,22 @@ def test_the_memo_holds_nothing_the_cycle_collector_walks_per_hour() -> None:
         for i in range(3)
     }
     days = {day: replace(entry, curve_state=CurveState.COMPLETE) for day, entry in days.items()}
-    computed = compute_import(Series(days, {}, {}, config, complete=True).job(direction, memo=True))
-    gc.collect()  # a tuple of untracked objects is untracked by the first collection that sees it
+    series = Series(days, {START: {"HC": 4000.0, "HP": 9000.0}}, {}, config, complete=True)
+    computed = compute_import(series.job(direction, memo=True))
+    gc.collect()  # the collector stops tracking a tuple of untracked values: one level of tuples per collection
+    gc.collect()
     for day, result in computed.memo.days.items():
-        kept = [result.hours, *result.tariffs.series.values()]
+        elsewhere = {id(days[day].curve), id(result.bill), id(result.curve_state)}
+        walked = [ref for ref in gc.get_referents(result) if gc.is_tracked(ref) and not isinstance(ref, type)]
+        assert {id(ref) for ref in walked} <= elsewhere, [type(ref).__name__ for ref in walked]
+        assert result.bill is not None
+        kept = [result.hours, *result.series.values()]
         assert len(kept) == 4  # the energy, off-peak, peak and cost hours
         assert all(isinstance(values, HourValues) for values in kept)
-        assert not any(gc.is_tracked(part) for values in kept for part in (values.hours, values.hour_values))
         assert result.hours == dict(zip(result.hours.hours, result.hours.hour_values, strict=True))
         assert result.hours == day_hours(days[day])
+        assert result.values("consumption_offpeak") == result.series["consumption_offpeak"]
+        assert result.values("nothing") == {}
         assert next(reversed(result.hours)) == result.hours.hours[-1]
         with pytest.raises(KeyError):
             result.hours[datetime(2000, 1, 1, tzinfo=UTC)]
