@@ -38,6 +38,7 @@ stall.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -433,19 +434,30 @@ def _tracked_objects(coordinator: EnedisCoordinator) -> str:
     gc.collect()
     full_ms = 1000 * (walltime.perf_counter() - began)
     total = len(gc.get_objects())
-    roots: list[object] = [coordinator.store.cache, coordinator._importer._memos, coordinator._importer.bills]
-    roots.append(coordinator.data)
+    roots = {
+        "cache": coordinator.store.cache,
+        "memos": coordinator._importer._memos,
+        "bills": coordinator._importer.bills,
+        "snapshot": coordinator.data,
+    }
     seen: set[int] = set()
-    stack = [root for root in roots if gc.is_tracked(root)]
-    while stack:
-        obj = stack.pop()
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        stack.extend(ref for ref in gc.get_referents(obj) if gc.is_tracked(ref) and not isinstance(ref, type))
+    shares: list[str] = []
+    kinds: Counter[str] = Counter()
+    for name, root in roots.items():
+        before = len(seen)
+        stack = [root] if gc.is_tracked(root) else []
+        while stack:
+            obj = stack.pop()
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            kinds[type(obj).__name__] += 1
+            stack.extend(ref for ref in gc.get_referents(obj) if gc.is_tracked(ref) and not isinstance(ref, type))
+        shares.append(f"{name} {len(seen) - before:,}")
+    common = ", ".join(f"{kind} {count:,}" for kind, count in kinds.most_common(6))
     return (
         f"{total:,} objects tracked by the cycle collector ({gc.get_freeze_count():,} frozen), {len(seen):,} of them"
-        f" the entry's state; a full pass now: {full_ms:.1f} ms"
+        f" the entry's state ({', '.join(shares)}; most: {common}); a full pass now: {full_ms:.1f} ms"
     )
 
 
