@@ -22,7 +22,7 @@ The writer queues a chunk once the recorder has committed the previous one (`sta
 coordinator's part lasts about as long as the recorder's.
 
 The fake gateway runs in its own process (as Enedis is remote), so that its work is not counted as the integration's.
-Loop-lag probe: a task sleeping 5 ms in a loop, recording the largest overshoot of ``loop.time()``.
+Loop-lag probe: a 5 ms timer re-armed at each tick, recording how late the loop ran it (`LoopLagProbe`).
 
 What it prints to explain the stalls: the cycle collector's full passes per phase (`CollectorPauses`) and, after
 the backfill, how many objects it tracks and walks (pytest-homeassistant freezes what exists when the module
@@ -32,7 +32,8 @@ executor work (the import's compute, the Store's encoding) and the collector's p
 diagnostics (scripts/run clears the environment: ``scripts/run env ENEDIS_BENCH_CALLBACKS=1 python -m pytest …``):
 ``ENEDIS_BENCH_CALLBACKS=1`` lists the event loop's callbacks over 20 ms with their CPU time (much less CPU than
 wall time is waiting for the interpreter lock); ``ENEDIS_BENCH_STACKS=1`` records every thread's frames at each
-stall.
+stall; ``ENEDIS_BENCH_PROFILE=1`` profiles the backfill (`cProfile`, every thread) and lists the integration's
+functions by their own time.
 """
 
 from __future__ import annotations
@@ -41,11 +42,14 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+import cProfile
 from datetime import UTC, date, datetime, timedelta
 import gc
+import io
 import logging
 import os
 from pathlib import Path
+import pstats
 import resource
 import socket
 import sys
@@ -163,16 +167,21 @@ async def gateway_in_process(aioclient_mock: AiohttpClientMocker) -> AsyncIterat
 class CpuMeter:
     """CPU time of the integration's own work per refresh, the recorder's excluded.
 
-    The event loop thread's CPU time (`time.thread_time`) over the refresh, minus what it spends inside the
+    The CPU time (`time.thread_time`) of the event loop's callbacks during the refresh, minus theirs inside the
     recorder's writer (`statistics.async_write`: the recorder validates and queues the rows in the loop, and the
     writer waits for its commits), plus the executor thread's CPU time inside `importer.compute_import`. Planning,
     requests and parsing, the import's orchestration and its executor work are counted; the recorder's thread, the
-    fake gateway (another process) and the Store's delayed save (after the refresh) are not.
+    fake gateway (another process) and the Store's delayed save (after the refresh) are not, nor the loop-lag
+    probe's own ticks and the loop's waiting for its timers between callbacks: on this virtual machine a 5 ms timer
+    costs the loop ~30 ms of CPU per second of wall time (a refresh of the backfill lasts seconds while its rows are
+    committed), which the first version of this meter counted as ours.
     """
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.executor = 0.0
         self.recorder = 0.0
+        self.loop = 0.0
+        """CPU seconds of the loop's callbacks so far, the probe's ticks excluded."""
         self.parts: list[tuple[float, float]] = []
         """Per refresh: (event loop, executor) CPU seconds."""
         compute, write = importer.compute_import, importer.async_write
@@ -186,21 +195,33 @@ class CpuMeter:
                 ACTIVITIES.append(("compute", began, walltime.perf_counter()))
 
         async def timed_write(*args: Any, **kwargs: Any) -> int:
-            start = time.thread_time()
+            start = self.loop
             try:
                 return await write(*args, **kwargs)
             finally:
-                self.recorder += time.thread_time() - start
+                self.recorder += self.loop - start
 
         monkeypatch.setattr(importer, "compute_import", timed_compute)
         monkeypatch.setattr(importer, "async_write", timed_write)
+        original = asyncio.events.Handle._run
+
+        def counted(handle: asyncio.events.Handle) -> None:
+            if getattr(handle._callback, "__func__", None) is LoopLagProbe.tick:
+                original(handle)
+                return
+            start = time.thread_time()
+            try:
+                original(handle)
+            finally:
+                self.loop += time.thread_time() - start
+
+        monkeypatch.setattr(asyncio.events.Handle, "_run", counted)
 
     async def refresh(self, coordinator: EnedisCoordinator) -> float:
         """Run one refresh; its CPU time in seconds (see the class)."""
-        executor, recorder = self.executor, self.recorder
-        start = time.thread_time()
+        executor, recorder, start = self.executor, self.recorder, self.loop
         await coordinator.async_refresh()
-        loop = time.thread_time() - start - (self.recorder - recorder)
+        loop = self.loop - start - (self.recorder - recorder)
         self.parts.append((loop, self.executor - executor))
         return loop + self.executor - executor
 
@@ -221,18 +242,21 @@ def _ms(values: list[float]) -> str:
 
 
 class LoopLagProbe:
-    """Sleeps 5 ms in a loop and records how late the loop woke it up, with the time of each sample."""
+    """A timer every 5 ms recording how late the loop ran it, with the time of each sample (a plain timer callback,
+    `tick`, which `CpuMeter` leaves out of the integration's CPU time)."""
 
     def __init__(self) -> None:
         self.samples: list[tuple[float, float]] = []  # (perf_counter at wake-up, lag in s)
-        self._task: asyncio.Task[None] | None = None
+        self._handle: asyncio.TimerHandle | None = None
+        self._due = 0.0
 
-    async def _run(self) -> None:
+    def tick(self) -> None:
+        """Record how late this tick ran; schedule the next one 5 ms from now."""
         loop = asyncio.get_running_loop()
-        while True:
-            before = loop.time()
-            await asyncio.sleep(0.005)
-            self.samples.append((walltime.perf_counter(), loop.time() - before - 0.005))
+        now = loop.time()
+        self.samples.append((walltime.perf_counter(), max(0.0, now - self._due)))
+        self._due = now + 0.005
+        self._handle = loop.call_at(self._due, self.tick)
 
     def max_lag(self, start: float = 0.0, end: float = float("inf")) -> float:
         """The longest stall (s) among the samples woken between ``start`` and ``end`` (perf_counter)."""
@@ -244,11 +268,14 @@ class LoopLagProbe:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[LoopLagProbe]:
-        self._task = asyncio.get_running_loop().create_task(self._run())
+        loop = asyncio.get_running_loop()
+        self._due = loop.time() + 0.005
+        self._handle = loop.call_at(self._due, self.tick)
         try:
             yield self
         finally:
-            self._task.cancel()
+            if self._handle is not None:
+                self._handle.cancel()
 
 
 class StallStacks:
@@ -455,10 +482,27 @@ def _tracked_objects(coordinator: EnedisCoordinator) -> str:
             stack.extend(ref for ref in gc.get_referents(obj) if gc.is_tracked(ref) and not isinstance(ref, type))
         shares.append(f"{name} {len(seen) - before:,}")
     common = ", ".join(f"{kind} {count:,}" for kind, count in kinds.most_common(6))
+    everything: Counter[str] = Counter()
+    references: Counter[str] = Counter()
+    for obj in gc.get_objects():
+        everything[type(obj).__name__] += 1
+        references[type(obj).__name__] += len(gc.get_referents(obj))
+    whole = ", ".join(f"{kind} {count:,}" for kind, count in everything.most_common(8))
+    edges = ", ".join(f"{kind} {count:,}" for kind, count in references.most_common(6))
     return (
         f"{total:,} objects tracked by the cycle collector ({gc.get_freeze_count():,} frozen), {len(seen):,} of them"
-        f" the entry's state ({', '.join(shares)}; most: {common}); a full pass now: {full_ms:.1f} ms"
+        f" the entry's state ({', '.join(shares)}; most: {common}); a full pass now: {full_ms:.1f} ms\n"
+        f"  all tracked objects by type: {whole}\n  references they hold ({references.total():,}), by type: {edges}"
     )
+
+
+def _print_profile(profiler: cProfile.Profile) -> None:
+    """The integration's functions by their own time over the backfill (``ENEDIS_BENCH_PROFILE=1``)."""
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("tottime").print_stats("custom_components/enedis", 30)
+    print("\nthe backfill's profile, the integration's functions by own time (every thread):")
+    print("\n".join(line for line in out.getvalue().splitlines() if line.strip())[-6000:])
 
 
 def _cpu_steal_s() -> float:
@@ -571,12 +615,18 @@ async def test_statistics_import(
         steal_before = _cpu_steal_s()
         STEAL.start()
         refreshes = 0
+        profiler = cProfile.Profile() if os.environ.get("ENEDIS_BENCH_PROFILE") == "1" else None
         async with probe.running():
+            if profiler is not None:
+                profiler.enable()
             while coordinator.data.prms[PRM].backfill_progress < 100:
                 backfill_cpu.append(await cpu.refresh(coordinator))
                 assert coordinator.last_update_success, coordinator.errors
                 refreshes += 1
                 assert refreshes < 200
+            if profiler is not None:
+                profiler.disable()
+                _print_profile(profiler)
             await async_wait_recording_done(hass)
         backfill_s = walltime.perf_counter() - t0
         backfill_steal = _cpu_steal_s() - steal_before
