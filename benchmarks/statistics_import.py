@@ -743,7 +743,10 @@ async def test_statistics_import(
         f"the fake gateway's process used {gateway_cpu.ru_utime + gateway_cpu.ru_stime:.1f} s of CPU over the run "
         f"(on {os.cpu_count()} cores, beside Home Assistant's threads; Enedis is remote)"
     )
-    print("CPU time of the integration's own code per refresh (recorder excluded: loop thread + compute in executor):")
+    print(
+        "CPU time of the integration's own code per refresh (the loop's callbacks, recorder and probe excluded,"
+        " + compute in executor):"
+    )
     print(f"  backfill, {len(backfill_cpu)} refreshes: {_ms(backfill_cpu)} (target 200 ms); loop + executor ms each:")
     parts = cpu.parts[: len(backfill_cpu)]
     print("   ", " ".join(f"{1000 * loop:.0f}+{1000 * executor:.0f}" for loop, executor in parts))
