@@ -13,9 +13,11 @@ import random
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import EVENT_HOMEASSISTANT_FINAL_WRITE
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.enedis import state
@@ -35,7 +37,7 @@ from custom_components.enedis.state import (
     _hours_to_json,
     migrate_series,
 )
-from custom_components.enedis.store import STORAGE_VERSION, EnedisStore
+from custom_components.enedis.store import SAVE_DELAY, STORAGE_VERSION, EnedisStore
 from tests.fake_enedis.rte import RTE_TEMPO_PATH
 from tests.fake_enedis.state import FakeState
 from tests.unit.test_ledger import AUTUMN, SPRING, WINTER, curve, day_curve, ramp
@@ -696,3 +698,42 @@ async def test_a_change_after_unload_is_saved_at_once_and_leaves_no_timer(
     assert store._unsub_save is None
     await hass.async_block_till_done()
     assert hass_storage["enedis.entry3"]["data"]["prms"]["12345678901234"]["history_start"] == WINTER.isoformat()
+
+
+async def test_a_pending_save_is_written_when_home_assistant_stops(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """Home Assistant does not unload entries when it stops: a change waiting for its coalesced save (SAVE_DELAY after
+    the last one) is written at Home Assistant's final write, not lost with the process."""
+    store = EnedisStore(hass, "entry4")
+    await store.async_load()
+    await store.async_save()
+    store.cache.prm("12345678901234").history_start = WINTER
+    store.async_schedule_save()
+    assert store._unsub_save is not None  # coalesced: the last save was just now
+    await hass.async_block_till_done()
+    assert "12345678901234" not in hass_storage["enedis.entry4"]["data"]["prms"]
+
+    hass.bus.async_fire(EVENT_HOMEASSISTANT_FINAL_WRITE)
+    await hass.async_block_till_done()
+    assert hass_storage["enedis.entry4"]["data"]["prms"]["12345678901234"]["history_start"] == WINTER.isoformat()
+    assert store._unsub_save is None
+    store.async_unload()
+
+
+async def test_removing_the_entry_deletes_the_file_and_cancels_a_pending_save(
+    hass: HomeAssistant, hass_storage: dict[str, Any], freezer: FrozenDateTimeFactory
+) -> None:
+    """An entry removed while a save waits: the file is deleted and the pending save never writes it back."""
+    store = EnedisStore(hass, "entry5")
+    await store.async_load()
+    await store.async_save()
+    store.cache.prm("12345678901234").history_start = WINTER
+    store.async_schedule_save()
+    await store.async_remove()
+    assert "enedis.entry5" not in hass_storage
+    freezer.tick(timedelta(seconds=SAVE_DELAY + 1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert "enedis.entry5" not in hass_storage
+    store.async_unload()
