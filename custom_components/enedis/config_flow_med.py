@@ -74,7 +74,7 @@ def med_error_key(err: EnedisError) -> str:
     if isinstance(err, AuthError):
         return "invalid_auth"
     if isinstance(err, InvalidResponseError):
-        return "invalid_response"
+        return "med_invalid_response"
     if isinstance(err, CommunicationError | ServerError):
         return "cannot_connect"
     _LOGGER.warning("Unexpected answer from MyElectricalData while checking the credentials: %s", err)

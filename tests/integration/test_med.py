@@ -198,6 +198,26 @@ async def test_flow_errors(hass: HomeAssistant, med_server: MedServer) -> None:
     assert "50 calls of the day" in en[f"component.{DOMAIN}.config.error.med_quota_reached"]
     assert "50 appels du jour" in fr[f"component.{DOMAIN}.config.error.med_quota_reached"]
 
+    # A URL that answers something else than MyElectricalData (a web page, a 404), and one nobody answers.
+    med_server.config.daily_limit = 50
+    site = med_server.url.rsplit("/med/api", 1)[0]
+    for url, error in (
+        (f"{site}/", "med_invalid_response"),
+        (f"{site}/nothing-here/api", "med_invalid_response"),
+        ("http://127.0.0.1:1/api", "cannot_connect"),
+    ):
+        user_input = form(med_server, **{CONF_MED_URL: url})
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], user_input)
+        assert result["errors"] == {"base": error}, url
+    assert not hass.config_entries.async_entries(DOMAIN)
+    english = en[f"component.{DOMAIN}.config.error.med_invalid_response"]
+    french = fr[f"component.{DOMAIN}.config.error.med_invalid_response"]
+    assert "does not answer like MyElectricalData" in english
+    assert "ne répond pas comme MyElectricalData" in french
+    assert "Conso API" not in english + french  # the Conso API form's text named the wrong service
+    assert "Try again later" in en[f"component.{DOMAIN}.config.error.cannot_connect"]
+    assert "Réessayez plus tard" in fr[f"component.{DOMAIN}.config.error.cannot_connect"]
+
 
 @pytest.mark.usefixtures("no_setup")
 async def test_reauth_with_new_credentials(hass: HomeAssistant, med_server: MedServer) -> None:
