@@ -8,6 +8,7 @@ import pytest
 
 from custom_components.enedis.api.calendar import PARIS
 from custom_components.enedis.api.client import EnedisApiHelper, EnedisClient, InvalidAccess, local
+from custom_components.enedis.api.errors import ConsentError, EnedisError, ServerError
 from custom_components.enedis.api.med import MyElectricalData
 from tests.fake_enedis import data
 from tests.fake_enedis.med import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
@@ -115,3 +116,88 @@ async def test_production_and_another_source(gateway: Gateway) -> None:
     curve = await EnedisApiHelper(c).get_consumption_load_curve(day, day + timedelta(days=1))
     assert list(curve.values()) == [w for _, w in data.curve_points(P0, data.CONS, day)]
     assert next(iter(curve)) == datetime(2026, 11, 2, 0, 30, tzinfo=PARIS)
+
+
+async def test_a_client_needs_a_prm(gateway: Gateway) -> None:
+    with pytest.raises(ValueError, match=r"^give at least one PRM \(consumption or production\)$"):
+        client(gateway, None, None)
+    with pytest.raises(ValueError, match="at least one PRM"):
+        client(gateway, "", "")
+    med = MyElectricalData(gateway.session, [P0], client_id=DEMO_CLIENT_ID, client_secret=DEMO_CLIENT_SECRET)
+    with pytest.raises(ValueError, match="at least one PRM"):
+        EnedisClient.for_source(med, None, None, client_id=DEMO_CLIENT_ID)
+    assert gateway.state.requests == []
+
+
+async def test_a_server_failure_on_connect_is_not_invalid_access(gateway: Gateway) -> None:
+    """A 500 of the token endpoint is a `ServerError` (retryable), counted, not connected; the next connect works."""
+    c = client(gateway)
+    gateway.state.add_fault("technical_error", path="/oauth2/v3/token")
+    with pytest.raises(EnedisError) as raised:
+        await c.connect()
+    assert type(raised.value) is ServerError
+    assert raised.value.retryable
+    assert raised.value.status == 500
+    assert CLIENT_SECRET not in str(raised.value)
+    assert not c.is_connected()
+    assert c.get_errors_count() == 1
+    assert c.get_requests_count() == 1
+    await c.connect()
+    assert c.is_connected()
+    assert c.get_errors_count() == 1
+    assert gateway.state.count("/oauth2/v3/token", status=500) == 1
+    assert gateway.state.count("/oauth2/v3/token", status=200) == 1
+
+
+async def test_close_revokes_the_source_token(gateway: Gateway) -> None:
+    """MyElectricalData forgets its bearer token on close: connecting again asks the gateway for a new one."""
+    med = MyElectricalData(
+        gateway.session,
+        [P0],
+        client_id=DEMO_CLIENT_ID,
+        client_secret=DEMO_CLIENT_SECRET,
+        base_url=f"{gateway.url}/med/api",
+        registry=gateway.registry,
+    )
+    c = EnedisClient.for_source(med, P0, None, client_id=DEMO_CLIENT_ID)
+    await c.connect()
+    await c.connect()  # the token is kept while connected
+    assert gateway.state.count("/med/api/accounts/token") == 1
+    await c.close()
+    assert not c.is_connected()
+    assert med.token_data()["has_token"] is False
+    await c.connect()
+    assert gateway.state.count("/med/api/accounts/token") == 2
+    assert DEMO_CLIENT_SECRET not in repr(c) + str(c.get_token_data())
+
+
+async def test_helper_errors_propagate_typed_and_are_counted(gateway: Gateway) -> None:
+    """A revoked consent reaches the caller as `ConsentError` naming the PRM, counted once per failed call."""
+    c = client(gateway)
+    helper = EnedisApiHelper(c)
+    day = date(2026, 11, 2)
+    await c.connect()
+    token = next(iter(gateway.state.tokens))
+    gateway.state.revoke_consent(P0)
+    for failures in (1, 2):
+        with pytest.raises(ConsentError) as raised:
+            await helper.get_daily_consumption(day, day + timedelta(days=1))
+        assert raised.value.prm == P0
+        assert raised.value.status == 403
+        assert c.get_errors_count() == failures
+    text = str(raised.value) + repr(raised.value)
+    assert CLIENT_SECRET not in text
+    assert token not in text
+    assert c.is_connected()  # a PRM's consent, not the credentials
+    assert c.get_requests_count() == 3  # the token, then one refused call each time
+
+
+async def test_production_load_curve_equals_the_ground_truth(gateway: Gateway) -> None:
+    helper = EnedisApiHelper(client(gateway, None, PROD))
+    day = date(2026, 11, 2)
+    curve = await helper.get_production_load_curve(day, day + timedelta(days=1))
+    assert list(curve.items()) == [(local(stamp), watts) for stamp, watts in data.curve_points(PROD, data.PROD, day)]
+    assert next(iter(curve)) == datetime(2026, 11, 2, 0, 30, tzinfo=PARIS)
+    assert len(curve) == 48
+    with pytest.raises(ValueError, match="consumption PRM"):
+        await helper.get_consumption_load_curve(day, day + timedelta(days=1))
