@@ -350,3 +350,20 @@ def test_the_entry_point_exits_with_the_status_of_the_run(
     printed = capsys.readouterr()
     assert printed.out == ""
     assert printed.err == "error: CommunicationError: cannot reach 127.0.0.1:9 oauth2/v3: ClientConnectorError\n"
+
+
+@pytest.mark.parametrize(
+    ("measure", "header"),
+    [("hourly", "start,end,energy_wh"), ("daily", "day,energy_wh"), ("max_power", "day,max_power_va,at")],
+)
+async def test_a_csv_without_rows_still_names_the_measures_columns(gateway: Gateway, measure: str, header: str) -> None:
+    """Client 4 has no data on Tuesdays and Wednesdays: a CSV of those days has the measure's header and no row (a
+    script reading the columns by name still works)."""
+    code, out, err = await export(
+        gateway,
+        "--source", "data_connect", "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET,
+        "--base-url", gateway.url, "--prm", "42900589957123", "--start", "2026-11-10", "--end", "2026-11-12",
+        "--measure", measure,
+    )  # fmt: skip
+    assert code == 0, err
+    assert out == header + "\n"

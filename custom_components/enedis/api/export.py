@@ -40,6 +40,12 @@ from .models import UNITS, Direction, Measure, Reading, Series
 
 SOURCES = ("conso_api", "data_connect", "myelectricaldata")
 MEASURES = {"hourly": Measure.LOAD_CURVE, "daily": Measure.DAILY_ENERGY, "max_power": Measure.MAX_POWER}
+COLUMNS = {
+    Measure.LOAD_CURVE: ("start", "end", "energy_wh"),
+    Measure.DAILY_ENERGY: ("day", "energy_wh"),
+    Measure.MAX_POWER: ("day", "max_power_va", "at"),
+}
+"""The CSV columns of each measure (`rows`), written also when no row came (a period without data, a quota stop)."""
 EXIT_QUOTA = 3
 EXIT_ERROR = 2
 
@@ -195,13 +201,12 @@ def _day(reading: Reading) -> str:
     return local(reading.start).date().isoformat()
 
 
-def render(table: list[dict[str, Any]], fmt: str, meta: dict[str, Any]) -> str:
-    """CSV (a header line, one line per row) or JSON (``{"meta": …, "data": [...]}``)."""
+def render(table: list[dict[str, Any]], fmt: str, meta: dict[str, Any], columns: Sequence[str]) -> str:
+    """CSV (a header line of ``columns``, one line per row) or JSON (``{"meta": …, "data": [...]}``)."""
     if fmt == "json":
         return json.dumps({"meta": meta, "data": table}, indent=2, ensure_ascii=False) + "\n"
     out = io.StringIO()
-    fields = list(table[0]) if table else ["start", "end", "value"]
-    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     writer.writerows(table)
     return out.getvalue()
@@ -258,7 +263,7 @@ async def run(
         "end": (resume or end).isoformat(),
         "complete": resume is None,
     }
-    text = render(table, args.format, meta)
+    text = render(table, args.format, meta, COLUMNS[measure])
     if args.output:
         with open(args.output, "w", encoding="utf-8", newline="") as file:  # noqa: ASYNC230, PTH123 - one small write at the end
             file.write(text)
