@@ -348,10 +348,19 @@ async def test_token_data_never_shows_the_token_and_revoke_forgets_it(gateway: G
     assert DEMO_TOKEN not in repr(old.token_data())
 
 
-@pytest.mark.parametrize("token", [None, ""])
+@pytest.mark.parametrize("token", [None, "", "   "])
 def test_the_legacy_api_needs_a_token(token: str | None) -> None:
+    """A blank token (spaces pasted into the form) is no token: refused here, not sent as an empty header."""
     with pytest.raises(ValueError, match="the legacy MyElectricalData API needs a token"):
         MyElectricalData(None, [P0], api=MedApi.LEGACY, token=token)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("client_id", "client_secret"), [(None, "secret"), ("id", ""), ("  ", "secret"), ("id", " \t")]
+)
+def test_the_current_api_needs_a_client_id_and_a_secret(client_id: str | None, client_secret: str) -> None:
+    with pytest.raises(ValueError, match="the current MyElectricalData API needs a client id and a client secret"):
+        MyElectricalData(None, [P0], client_id=client_id, client_secret=client_secret)  # type: ignore[arg-type]
 
 
 # --- the START -> END shift ------------------------------------------------------------------------------

@@ -174,6 +174,7 @@ class MyElectricalData(MeteringSource):
 
         The current API needs ``client_id`` and ``client_secret``; the legacy API ``token``.
         """
+        client_id, client_secret, token = ((value or "").strip() for value in (client_id, client_secret, token))
         if api is MedApi.CURRENT and not (client_id and client_secret):
             msg = "the current MyElectricalData API needs a client id and a client secret"
             raise ValueError(msg)
@@ -190,9 +191,7 @@ class MyElectricalData(MeteringSource):
         )
         self.api = api
         self._prms = tuple(prms)
-        self._client_id = (client_id or "").strip()
-        self._client_secret = (client_secret or "").strip()
-        self._token = (token or "").strip()
+        self._client_id, self._client_secret, self._token = client_id, client_secret, token
         self._access_token: str | None = None
         self._access_expires: datetime | None = None
         self.rate_limit: dict[str, str] = {}
