@@ -389,6 +389,39 @@ async def test_services_refuse_while_awaiting_reauth(
     await hass.config_entries.async_unload(entry.entry_id)
 
 
+async def test_services_name_what_is_missing(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
+) -> None:
+    """A call that cannot do what it says raises a translated error naming why: the entry importing the PRM is not
+    loaded, no entry has the given id, several meters and no PRM chosen for a comparison."""
+    freezer.move_to(paris(date(2026, 11, 22), 12))
+    sync(gateway)
+    entry, _ = await setup_conso(hass, freezer, gateway)
+    other = conso_entry(gateway.state.demo_conso_token(), ["12345678901234"])
+    other.add_to_hass(hass)  # a second meter, in an entry not set up
+    english = json.loads((STRINGS.parent / "translations" / "en.json").read_text())["exceptions"]
+    french = json.loads((STRINGS.parent / "translations" / "fr.json").read_text())["exceptions"]
+    calls = (
+        ("compare_tariffs", {"config_entry_id": "no-such-entry"}, "unknown_entry", {"entry_id": "no-such-entry"}),
+        ("compare_tariffs", {}, "prm_required", {}),
+        ("refetch", {"prm": "12345678901234", "start": "2026-11-01", "end": "2026-11-03"}, "entry_not_loaded", {}),
+    )
+    for service, service_data, key, placeholders in calls:
+        with pytest.raises(ServiceValidationError) as raised:
+            await hass.services.async_call(
+                DOMAIN, service, service_data, blocking=True, return_response=service == "compare_tariffs"
+            )
+        assert raised.value.translation_key == key
+        values = placeholders or {"prm": "12345678901234"}
+        assert str(raised.value) == english[key]["message"].format(**values).rstrip(".")
+        assert french[key]["message"] != english[key]["message"]
+    # The loaded meter's PRM, named, gets past them (to what its Conso API entry lacks for a comparison).
+    with pytest.raises(ServiceValidationError) as raised:
+        await hass.services.async_call(DOMAIN, "compare_tariffs", {"prm": P0}, blocking=True, return_response=True)
+    assert raised.value.translation_key == "subscribed_power_unknown"
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
 async def test_services(hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway) -> None:
     today = date(2026, 11, 22)
     freezer.move_to(paris(today, 12))
