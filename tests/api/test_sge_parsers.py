@@ -17,8 +17,10 @@ from custom_components.enedis.api.errors import (
     RequestError,
     ServerError,
 )
+from custom_components.enedis.api.models import Contract
 from custom_components.enedis.api.sge import cdtc_envelope, cmd_envelope
 from custom_components.enedis.api.sge_parsers import (
+    MAX_BODY_BYTES,
     OutOfPerimeterError,
     UnknownPrmError,
     parse_sge_contract,
@@ -427,3 +429,73 @@ def test_contract_of_another_prm_or_without_point_is_invalid() -> None:
         parse_sge_contract(ENVELOPE.format("<x/>"), prm=PRM)
     with pytest.raises(UnknownPrmError):
         parse_sge_contract(sge_fault("SGT401", "Le point demandé est inexistant"), prm=PRM)
+
+
+def test_an_oversized_answer_is_refused_before_parsing() -> None:
+    """``MAX_BODY_BYTES`` is the largest answer read: one byte more is refused, whatever it holds."""
+    at_limit = b"<a>" + b" " * (MAX_BODY_BYTES - 7) + b"</a>"
+    assert len(at_limit) == MAX_BODY_BYTES
+    assert parse_xml(at_limit).name == "a"
+    with pytest.raises(InvalidResponseError) as caught:
+        parse_xml(at_limit + b" ")
+    assert caught.value.description == f"XML answer of {MAX_BODY_BYTES + 1} bytes refused (limit {MAX_BODY_BYTES})"
+
+
+def _cdtc(point: str) -> str:
+    return ENVELOPE.format(
+        '<ns7:consulterDonneesTechniquesContractuellesResponse xmlns:ns7="http://www.enedis.fr/sge/b2b/services/'
+        f'consulterdonneestechniquescontractuelles/v1.0">{point}</ns7:consulterDonneesTechniquesContractuellesResponse>'
+    )
+
+
+def test_a_contract_answer_without_details_leaves_them_unknown() -> None:
+    """A point with nothing but its id: every field None (never guessed), consumption assumed, production probed."""
+    contract = parse_sge_contract(_cdtc(f"<point><id>{PRM}</id></point>"), prm=PRM)
+    assert contract == Contract(prm=PRM, has_consumption=True, has_production=True)  # every other field None
+
+
+@pytest.mark.parametrize(
+    ("tariff", "kva"),
+    [
+        ('<formuleTarifaireAcheminement code="BTINFMU4"/>', None),  # no subscribed power at all
+        ("<puissanceSouscriteMax><unite>kVA</unite></puissanceSouscriteMax>", None),  # a power without value
+        ("<puissanceSouscriteMax><valeur>9,5</valeur></puissanceSouscriteMax>", 9.5),  # decimal comma, kVA implied
+        ("<puissanceSouscriteMax><valeur>12000</valeur><unite>va</unite></puissanceSouscriteMax>", 12.0),
+    ],
+)
+def test_subscribed_power_absent_or_in_another_form(tariff: str, kva: float | None) -> None:
+    point = (
+        f'<point id="{PRM}"><situationContractuelle><structureTarifaire>{tariff}'
+        "</structureTarifaire></situationContractuelle></point>"
+    )
+    assert parse_sge_contract(_cdtc(point), prm=PRM).subscribed_power_kva == kva
+
+
+@pytest.mark.parametrize(
+    ("power", "message"),
+    [
+        ("<valeur>neuf</valeur><unite>kVA</unite>", "power 'neuf' is not a number"),
+        ("<valeur>9</valeur><unite>kW</unite>", "power unit 'kw' is not kVA"),
+    ],
+)
+def test_subscribed_power_not_a_kva_number_is_invalid(power: str, message: str) -> None:
+    point = (
+        f'<point id="{PRM}"><situationContractuelle><structureTarifaire><puissanceSouscriteMax>{power}'
+        "</puissanceSouscriteMax></structureTarifaire></situationContractuelle></point>"
+    )
+    with pytest.raises(InvalidResponseError) as caught:
+        parse_sge_contract(_cdtc(point), prm=PRM)
+    assert caught.value.description == message
+
+
+def test_a_contract_date_that_does_not_exist_is_invalid() -> None:
+    point = (
+        f'<point id="{PRM}"><donneesGenerales><dateDerniereModificationFormuleTarifaireAcheminement>2021-02-30'
+        "</dateDerniereModificationFormuleTarifaireAcheminement></donneesGenerales></point>"
+    )
+    with pytest.raises(InvalidResponseError) as caught:
+        parse_sge_contract(_cdtc(point), prm=PRM)
+    assert type(caught.value) is InvalidResponseError
+    with pytest.raises(ValueError, match="day") as reason:  # the standard library's words, which vary by version
+        date(2021, 2, 30)
+    assert caught.value.description == f"contract answer: {reason.value}"
