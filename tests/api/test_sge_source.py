@@ -1,20 +1,25 @@
 """The SGE source through the fake gateway served over real mutual TLS (a CA, server and client certificates
-generated for the test): ground truth, contract, faults, refused certificates, the gateway mode, pacing."""
+generated for the test): ground truth, contract, faults, refused certificates, the gateway mode, pacing,
+configuration errors, unreachable or silent hosts, odd answers (truncated XML, pages, 429), redacted secrets."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 import itertools
+import logging
 from pathlib import Path
+import socket
 import ssl
 import time as _time
 
 import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from cryptography.hazmat.primitives import serialization
 import pytest
 
 from custom_components.enedis.api import Direction, Measure
@@ -22,14 +27,18 @@ from custom_components.enedis.api.calendar import PARIS
 from custom_components.enedis.api.clock import ManualClock, SystemClock
 from custom_components.enedis.api.errors import (
     AuthError,
+    CommunicationError,
+    InvalidResponseError,
     NoDataError,
     NotHolderError,
+    RateLimitError,
     RequestError,
     ServerError,
     WrongDirectionError,
 )
 from custom_components.enedis.api.limiter import LimiterRegistry
 from custom_components.enedis.api.sge import (
+    CDTC_SERVICE,
     SGE_CONTRACT,
     CertificateError,
     InvalidCertificateError,
@@ -39,7 +48,7 @@ from custom_components.enedis.api.sge import (
 from custom_components.enedis.api.sge_parsers import LoginRefusedError, OutOfPerimeterError, UnknownPrmError
 from tests.fake_enedis import data
 from tests.fake_enedis.server import create_app
-from tests.fake_enedis.sge import DEMO_LOGIN, SGE_KEY, SgeConfig, request_times
+from tests.fake_enedis.sge import DEMO_LOGIN, SGE_KEY, SgeConfig, fault, request_times
 from tests.fake_enedis.state import FakeState
 from tests.fake_enedis.tls import Pki, make_pki, server_context
 
@@ -251,6 +260,23 @@ async def test_bad_pems_are_refused_without_showing_the_key(pki: Pki) -> None:
         await SgeTls.async_load(pki.client.cert_pem, pki.client.key_pem, ca_pem="not a CA")
 
 
+async def test_an_encrypted_key_is_refused_without_a_prompt(pki: Pki) -> None:
+    """No password can be typed in Home Assistant: the key is read with an empty one and refused."""
+    key = serialization.load_pem_private_key(pki.client.key_pem.encode("ascii"), password=None)
+    encrypted = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"phrase-secrete"),
+    ).decode("ascii")
+    assert "ENCRYPTED PRIVATE KEY" in encrypted
+    with pytest.raises(InvalidCertificateError) as caught:
+        await SgeTls.async_load(pki.client.cert_pem, encrypted, ca_pem=pki.ca_pem)
+    assert str(caught.value).startswith("InvalidCertificateError: the certificate and key do not load (")
+    assert "PRIVATE KEY" not in str(caught.value)
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
+
+
 async def test_pems_pasted_on_one_line_still_load(sge: Sge) -> None:
     """A PEM typed in a one-line (password) field loses its new lines: it is rebuilt, and the server accepts it."""
     tls = await SgeTls.async_load(
@@ -337,3 +363,229 @@ async def test_at_most_one_call_per_second_on_the_fake_s_log(pki: Pki, tmp_path:
     assert len(times) == 4
     gaps = [b - a for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 1.0, gaps
+
+
+# --------------------------------------------------------------------------------------------- configuration
+
+
+async def test_incomplete_or_unknown_configurations_are_refused(sge: Sge) -> None:
+    with pytest.raises(ValueError, match=r"^a gateway key needs the gateway's base URL$") as no_url:
+        SgeSource(sge.session, DEMO_LOGIN, (P0,), gateway_key="gw-secret-key-123")
+    assert "gw-secret-key-123" not in str(no_url.value)
+    with pytest.raises(ValueError, match=r"^unknown SGE environment 'staging' \(expected one of"):
+        SgeSource(sge.session, DEMO_LOGIN, (P0,), tls=sge.tls, environment="staging")
+    with pytest.raises(ValueError, match=r"^unknown access framework 'TOUT'$"):
+        SgeSource(sge.session, DEMO_LOGIN, (P0,), tls=sge.tls, access_framework="TOUT")
+    # A base URL makes the environment's name irrelevant; the other frameworks of the XSD are accepted.
+    other = SgeSource(
+        sge.session,
+        DEMO_LOGIN,
+        (P0,),
+        tls=sge.tls,
+        environment="staging",
+        base_url=sge.url,
+        access_framework="SERVICE_ACCES",
+    )
+    assert other.location == f"sge {sge.url}"
+
+
+async def test_configured_prms_are_listed_without_a_request(sge: Sge) -> None:
+    source = sge.source(prms=(f" {P0} ", P2))
+    assert await source.async_get_prms() == [P0, P2]
+    assert source.request_count == 0
+    assert not sge.state.requests
+
+
+async def test_both_services_spend_one_budget_of_one_call_per_second(sge: Sge) -> None:
+    source = sge.source()
+    assert {source.api_name(d, m) for d in Direction for m in Measure} == {"sge"}
+    assert source.budget_wait(1) == 0
+    await source.async_get_contract(P0)  # the contract service...
+    assert source.budget_wait(1) == pytest.approx(1.1)  # ...holds the measures' slot 1 s (+0.1 s) after its answer
+    assert source.requests == {"sge": 1}
+
+
+async def test_an_empty_or_reversed_window_sends_nothing(sge: Sge) -> None:
+    source = sge.source()
+    for start, end in ((date(2026, 11, 1), date(2026, 11, 1)), (date(2026, 11, 2), date(2026, 11, 1))):
+        with pytest.raises(RequestError) as caught:
+            await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, start, end)
+        assert caught.value.code == "invalid_dates"
+        assert caught.value.prm == P0
+    assert source.request_count == 0
+    assert not sge.state.requests
+
+
+# --------------------------------------------------------------------------------------------- transport failures
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def test_a_slow_answer_is_a_communication_error(sge: Sge) -> None:
+    sge.state.arrival_delay = lambda _path: 1.0
+    source = SgeSource(
+        sge.session, DEMO_LOGIN, (P0,), tls=sge.tls, base_url=sge.url, registry=sge.registry, request_timeout=0.2
+    )
+    with pytest.raises(CommunicationError) as caught:
+        await source.async_get_contract(P0)
+    assert type(caught.value) is CommunicationError
+    assert caught.value.description == f"timeout calling {sge.url.removeprefix('https://')} {CDTC_SERVICE}"
+    assert caught.value.retryable
+    assert caught.value.prm == P0
+    assert source.request_count == 1
+
+
+async def test_an_unreachable_host_is_no_certificate_refusal(sge: Sge, caplog: pytest.LogCaptureFixture) -> None:
+    """Nothing listens: a communication error (retried later), not a refused certificate (a repair)."""
+    caplog.set_level(logging.DEBUG)
+    host = f"127.0.0.1:{_closed_port()}"
+    direct = SgeSource(sge.session, DEMO_LOGIN, (P0,), tls=sge.tls, base_url=f"https://{host}", registry=sge.registry)
+    gateway = SgeSource(
+        sge.session,
+        DEMO_LOGIN,
+        (P0,),
+        base_url=f"http://{host}",
+        gateway_key="gw-secret-key-123",
+        registry=sge.registry,
+    )
+    for source in (direct, gateway):
+        with pytest.raises(CommunicationError) as caught:
+            await source.async_get_contract(P0)
+        assert type(caught.value) is CommunicationError
+        assert caught.value.description == f"cannot reach {host} {CDTC_SERVICE}: ClientConnectorError"
+        assert source.request_count == 1
+    for secret in ("gw-secret-key-123", "PRIVATE KEY"):
+        assert secret not in caplog.text
+
+
+async def test_a_host_dropping_the_call_then_silent_is_no_certificate_refusal(sge: Sge) -> None:
+    """The call is reset, the TCP probe connects, the TLS probe gets no answer: not a refused certificate."""
+    connections: list[int] = []
+    release = asyncio.Event()
+
+    async def drop_then_hang(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(len(connections) + 1)
+        if len(connections) > 1:
+            await release.wait()
+        writer.transport.abort()
+
+    server = await asyncio.start_server(drop_then_hang, "127.0.0.1", 0)
+    host = f"127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    try:
+        source = SgeSource(
+            sge.session,
+            DEMO_LOGIN,
+            (P0,),
+            tls=sge.tls,
+            base_url=f"https://{host}",
+            registry=sge.registry,
+            request_timeout=0.3,
+        )
+        with pytest.raises(CommunicationError) as caught:
+            await source.async_get_contract(P0)
+    finally:
+        release.set()
+        server.close()
+        await server.wait_closed()
+    assert type(caught.value) is CommunicationError
+    assert caught.value.description == f"cannot reach {host} {CDTC_SERVICE}: ClientConnectorError"
+    assert connections == [1, 2, 3]  # the call, the bare TCP connection, the TLS handshake left unanswered
+
+
+# --------------------------------------------------------------------------------------------- odd answers
+
+
+@asynccontextmanager
+async def _answering(
+    replies: list[web.Response], context: ssl.SSLContext | None
+) -> AsyncIterator[tuple[str, list[str]]]:
+    """A server answering each POST with the next of ``replies`` (over TLS with ``context``); yields its URL and
+    the paths it was asked."""
+    asked: list[str] = []
+
+    async def answer(request: web.Request) -> web.Response:
+        asked.append(request.path)
+        return replies.pop(0)
+
+    app = web.Application()
+    app.router.add_post("/{service:.*}", answer)
+    if context is None:
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        url = f"http://{host}:{port}"
+    else:
+        runner, url = await _serve(app, context)
+    try:
+        yield url, asked
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_truncated_or_non_xml_answer_is_invalid(sge: Sge, tmp_path: Path) -> None:
+    truncated = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><point id="'
+    )
+    replies = [
+        web.Response(text=truncated, content_type="text/xml"),
+        web.Response(text="<html><body>Maintenance</body></html>", content_type="text/html"),
+    ]
+    async with _answering(replies, server_context(sge.pki, tmp_path)) as (url, asked):
+        source = SgeSource(sge.session, DEMO_LOGIN, (P0,), tls=sge.tls, base_url=url, registry=sge.registry)
+        with pytest.raises(InvalidResponseError) as malformed:
+            await source.async_get_contract(P0)
+        with pytest.raises(InvalidResponseError) as page:
+            await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, date(2026, 11, 1), date(2026, 11, 2))
+    assert type(malformed.value) is InvalidResponseError
+    assert malformed.value.description == "malformed XML answer: unclosed token"
+    assert malformed.value.prm == P0
+    assert malformed.value.retryable
+    assert type(page.value) is InvalidResponseError
+    assert str(page.value) == (
+        "InvalidResponseError HTTP 200: "
+        "ConsultationMesuresDetaillees/v3.0 answered HTTP 200 with a body that is not XML"
+    )
+    assert asked == [f"/{CDTC_SERVICE}", "/ConsultationMesuresDetaillees/v3.0"]
+
+
+async def test_a_429_blocks_the_host_for_its_retry_after(sge: Sge, tmp_path: Path) -> None:
+    throttled = web.json_response(
+        {"fault": {"code": 900807, "message": "Message throttled out", "description": "You have exceeded your quota"}},
+        status=429,
+        headers={"Retry-After": "30"},
+    )
+    async with _answering([throttled], server_context(sge.pki, tmp_path)) as (url, asked):
+        source = SgeSource(sge.session, DEMO_LOGIN, (P0,), tls=sge.tls, base_url=url, registry=sge.registry)
+        with pytest.raises(RateLimitError) as first:
+            await source.async_get_contract(P0)
+        with pytest.raises(RateLimitError) as second:
+            await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, date(2026, 11, 1), date(2026, 11, 2))
+    assert (first.value.status, first.value.retry_after, first.value.local) == (429, 30.0, False)
+    assert (second.value.retry_after, second.value.local) == (30.0, True)  # refused here: nothing sent
+    assert asked == [f"/{CDTC_SERVICE}"]
+    assert source.request_count == 1
+    assert source.quota_status()[f"{url.removeprefix('https://')} sge"]["blocked_for_s"] == 30
+
+
+async def test_a_fault_quoting_the_gateway_key_never_shows_it(sge: Sge, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    key = "gw-secret-key-123"
+    echo = fault("SGT402", f"Le login n'est pas habilité (clé {key})")
+    async with _answering([echo], None) as (url, asked):
+        source = SgeSource(sge.session, DEMO_LOGIN, (P0,), base_url=url, gateway_key=key, registry=sge.registry)
+        with pytest.raises(LoginRefusedError) as caught:
+            await source.async_get_contract(P0)
+    assert caught.value.description == "Le login n'est pas habilité (clé **REDACTED**)"
+    assert (caught.value.code, caught.value.status) == ("SGT402", 500)
+    assert key not in str(caught.value)
+    assert key not in repr(source)
+    assert "SGT402" in caplog.text  # the error was logged...
+    assert key not in caplog.text  # ...without the key
+    assert asked == [f"/{CDTC_SERVICE}"]
