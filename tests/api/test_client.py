@@ -14,6 +14,7 @@ from tests.fake_enedis import data
 from tests.fake_enedis.med import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET
 
 from .conftest import Gateway
+from .test_med_source import current
 from .test_sources import CLIENT_ID, CLIENT_SECRET
 
 P0 = "22516914714270"
@@ -151,14 +152,7 @@ async def test_a_server_failure_on_connect_is_not_invalid_access(gateway: Gatewa
 
 async def test_close_revokes_the_source_token(gateway: Gateway) -> None:
     """MyElectricalData forgets its bearer token on close: connecting again asks the gateway for a new one."""
-    med = MyElectricalData(
-        gateway.session,
-        [P0],
-        client_id=DEMO_CLIENT_ID,
-        client_secret=DEMO_CLIENT_SECRET,
-        base_url=f"{gateway.url}/med/api",
-        registry=gateway.registry,
-    )
+    med = current(gateway)
     c = EnedisClient.for_source(med, P0, None, client_id=DEMO_CLIENT_ID)
     await c.connect()
     await c.connect()  # the token is kept while connected
