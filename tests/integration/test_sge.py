@@ -32,6 +32,7 @@ from custom_components.enedis.const import (
     CONF_SGE_CA,
     CONF_SGE_CERTIFICATE,
     CONF_SGE_ENVIRONMENT,
+    CONF_SGE_GATEWAY_KEY,
     CONF_SGE_KEY,
     CONF_SGE_LOGIN,
     CONF_SGE_PRMS,
@@ -40,10 +41,13 @@ from custom_components.enedis.const import (
     CONF_VERIFIED,
     DOMAIN,
     SGE_CUSTOM,
+    SGE_HOMOLOGATION,
+    SGE_PRODUCTION,
     SOURCE_SGE,
 )
 from custom_components.enedis.coordinator import EnedisCoordinator
 from custom_components.enedis.diagnostics import async_get_config_entry_diagnostics
+from custom_components.enedis.sge_entry import async_sge_source
 from tests.fake_enedis import data
 from tests.fake_enedis.server import create_app
 from tests.fake_enedis.sge import DEMO_LOGIN, SGE_KEY, SgeConfig, request_times
@@ -314,3 +318,42 @@ async def test_a_key_that_does_not_load_fails_the_setup_with_reauth(hass: HomeAs
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.SETUP_ERROR
     assert any(entry.async_get_active_flows(hass, {"reauth"}))
+
+
+@pytest.mark.parametrize("environment", [SGE_PRODUCTION, SGE_HOMOLOGATION])
+async def test_an_enedis_environment_is_reached_with_the_certificate(
+    hass: HomeAssistant, pki: Pki, environment: str
+) -> None:
+    """Production or homologation: Enedis' own host for that environment, mutual TLS with the entry's certificate."""
+    source = await async_sge_source(
+        hass,
+        {
+            CONF_SGE_ENVIRONMENT: environment,
+            CONF_SGE_URL: "https://ignored.example",  # only a custom environment takes a URL
+            CONF_SGE_LOGIN: DEMO_LOGIN,
+            CONF_SGE_CERTIFICATE: pki.client.cert_pem,
+            CONF_SGE_KEY: pki.client.key_pem,
+            CONF_PRMS: [P0],
+        },
+    )
+    assert source.location == f"sge {environment}"
+    assert source.secrets() == (pki.client.key_pem,)
+    assert await source.async_get_prms() == [P0]
+
+
+async def test_a_gateway_key_takes_the_place_of_the_certificate(hass: HomeAssistant) -> None:
+    """A custom host with a gateway key (a supplier's proxy): no certificate is loaded, the key is the secret, and
+    the header defaults to the usual one."""
+    source = await async_sge_source(
+        hass,
+        {
+            CONF_SGE_ENVIRONMENT: SGE_CUSTOM,
+            CONF_SGE_URL: "https://gateway.example/sge",
+            CONF_SGE_LOGIN: DEMO_LOGIN,
+            CONF_SGE_GATEWAY_KEY: "gateway-key-123",
+            CONF_PRMS: [P0],
+        },
+    )
+    assert source.location == "sge https://gateway.example/sge"
+    assert source.secrets() == ("gateway-key-123",)
+    assert "gateway-key-123" not in repr(source)
