@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from custom_components.enedis.api import errors
+from custom_components.enedis.api import errors, parsers
 from custom_components.enedis.api.calendar import PARIS, local_day_bounds, to_paris
 from custom_components.enedis.api.errors import InvalidResponseError
 from custom_components.enedis.api.models import Direction, Measure
@@ -247,6 +247,19 @@ def test_parse_step() -> None:
     for bad in ("P", "PT", "1H", None):
         with pytest.raises(InvalidResponseError):
             parse_step(bad)
+
+
+def test_parse_step_remembers_a_few_steps_and_never_a_wrong_one() -> None:
+    """Every point of a load curve carries its step: the parsed ones are remembered, a bounded few (a body cannot grow
+    the memory with made-up durations), and a remembered step is the same answer, for bad text too."""
+    for _ in range(2):  # the second round answers from what the first remembered
+        assert [parse_step(f"PT{n}M") for n in range(1, 200)] == [timedelta(minutes=n) for n in range(1, 200)]
+        assert parse_step("PT30M") == timedelta(minutes=30)
+        assert parse_step(" pt1h ") == timedelta(hours=1)
+        for bad in ("PT0M", "P", "PT-5M"):
+            with pytest.raises(InvalidResponseError):
+                parse_step(bad)
+    assert len(parsers._STEPS) <= parsers._STEPS_KEPT
 
 
 # ------------------------------------------------------------ values and holes

@@ -77,6 +77,7 @@ __all__ = [
 DESCRIPTION_MAX_LEN = 300
 """Longest error description kept (longer server texts are truncated with an ellipsis)."""
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_CURVE_STEP = timedelta(hours=1)
 _DEFAULT_CURVE_STEP = timedelta(minutes=30)
 
@@ -230,14 +231,23 @@ def _local_month_bounds(day: date) -> tuple[datetime, datetime]:
     return local_day_bounds(first)[0], local_day_bounds(nxt)[0]
 
 
+_STEPS: dict[str, timedelta] = {}
+"""Steps parsed so far (every point of a load curve carries its own, nearly always ``PT30M``): a few entries."""
+_STEPS_KEPT = 32
+
+
 def parse_step(text: object) -> timedelta:
     """Parse an ISO 8601 step such as ``PT30M``, ``PT1H`` or ``P1D`` into a positive timedelta."""
+    if isinstance(text, str) and (known := _STEPS.get(text)) is not None:
+        return known
     if not isinstance(text, str) or (match := _STEP_RE.fullmatch(text.strip().upper())) is None:
         raise _invalid(f"step: unrecognised duration {str(text)[:20]!r}")
     days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
     step = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
     if step <= timedelta(0):
         raise _invalid(f"step: {text!r} is not a positive duration")
+    if len(_STEPS) < _STEPS_KEPT:  # bounded: a body cannot grow it with made-up durations
+        _STEPS[text] = step
     return step
 
 
@@ -395,6 +405,7 @@ def _curve(raw: _RawSeries, factor: float) -> tuple[list[Reading], list[tuple[da
     holes: list[tuple[datetime, datetime]] = []
     last_step: timedelta | None = None
     previous: datetime | None = None
+    local_end = _EPOCH  # the previous point's end in Paris time (read only once ``previous`` is set)
     for index, (value_raw, _, step_raw) in enumerate(raw.points):
         what = f"point {index}"
         end = ends[index]
@@ -402,9 +413,12 @@ def _curve(raw: _RawSeries, factor: float) -> tuple[list[Reading], list[tuple[da
         start = end - step
         if previous is not None and start < previous:
             raise _invalid(f"{what}: interval overlaps the previous one")
+        # A point starts where the previous one ended (nearly always): its start in Paris time is that end's.
+        local_start = local_end if previous is not None and start == previous else to_paris(start)
         previous, last_step = end, step
         value = _parse_value(value_raw, what)
-        bounds = (to_paris(start), to_paris(end))
+        local_end = to_paris(end)
+        bounds = (local_start, local_end)
         if value is None:
             holes.append(bounds)
         else:
