@@ -9,6 +9,10 @@ written: consumption, its off-peak and peak parts, its cost, production and its 
 freezer: the loop's clock is real), the limiters and the coordinator on one `ManualClock` (the 5/s waits cost no
 real time), asyncio's debug mode off as in Home Assistant.
 
+0. Two controls, before the entry does anything: the loop-lag probe alone for a minute (Home Assistant and its
+   recorder idle: what the machine itself does to the loop), then 60,000 rows of a statistic of another source,
+   computed beforehand, queued as the integration queues its own (the recorder's own cost to the loop). A stall the
+   controls also show is not one the integration can remove.
 1. The whole backfill through the real coordinator (``async_refresh`` back to back): real time, rows written, and
    the longest loop stall seen while it fetched, parsed, computed and wrote.
 2. A full re-import: the statistics of every series are cleared from the recorder and the coordinator computes and
@@ -38,6 +42,7 @@ functions by their own time.
 
 from __future__ import annotations
 
+from array import array
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -46,6 +51,7 @@ import cProfile
 from datetime import UTC, date, datetime, timedelta
 import gc
 import io
+from itertools import accumulate
 import logging
 import os
 from pathlib import Path
@@ -63,7 +69,9 @@ import aiohttp
 from aiohttp.test_utils import TestServer
 from homeassistant.components.application_credentials import ClientCredential, async_import_client_credential
 from homeassistant.components.recorder import get_instance
+from homeassistant.components.recorder.models import StatisticMeanType, StatisticMetaData
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import UnitOfEnergy
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import storage
 from homeassistant.setup import async_setup_component
@@ -80,7 +88,9 @@ from custom_components.enedis.api.calendar import local_day, paris_datetime
 from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.coordinator import EnedisCoordinator
 from custom_components.enedis.helpers import REGISTRY_KEY
+from custom_components.enedis.ledger import StatRows
 from custom_components.enedis.state import SeriesCache
+from custom_components.enedis.statistics import async_write
 from tests.fake_enedis.state import FakeState
 from tests.integration.common import async_statistics
 from tests.integration.gateway import FakeGateway, route_real_urls
@@ -97,6 +107,10 @@ PRICES = {"offpeak": 0.2068, "peak": 0.27, "feed_in": 0.1276}
 SERIES = ("consumption", "consumption_offpeak", "consumption_peak", "consumption_cost", "production")
 SERIES += ("production_compensation",)  # sandbox client 6: self-consumption
 STALL_LIMIT_MS = 50.0
+BASELINE_S = 60.0
+"""The controls' length: the loop-lag probe alone, the integration idle (`_baseline`)."""
+CONTROL_ROWS = 60_000
+"""Rows of the recorder-alone control (`_control_write`): about what the backfill writes in 40 s."""
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -184,15 +198,29 @@ class CpuMeter:
         """CPU seconds of the loop's callbacks so far, the probe's ticks excluded."""
         self.parts: list[tuple[float, float]] = []
         """Per refresh: (event loop, executor) CPU seconds."""
+        self.computes: list[str] = []
+        """Each `importer.compute_import` of the current refresh: its series, CPU time, days and rows."""
+        self.details: list[list[str]] = []
+        """Per refresh: its `computes`."""
         compute, write = importer.compute_import, importer.async_write
 
         def timed_compute(job: importer.ImportJob) -> importer.ComputedImport:
             start, began = time.thread_time(), walltime.perf_counter()
             try:
-                return compute(job)
+                computed = compute(job)
             finally:
-                self.executor += time.thread_time() - start
+                spent = time.thread_time() - start
+                self.executor += spent
                 ACTIVITIES.append(("compute", began, walltime.perf_counter()))
+            before = job.memo.days if job.memo is not None else {}
+            recomputed = sum(1 for day, result in computed.memo.days.items() if before.get(day) is not result)
+            rows = sum(len(publication.rows) for publication in computed.publications.values())
+            moved = job.origin is not None and computed.origin is not None and computed.origin < job.origin
+            self.computes.append(
+                f"{job.direction.value} {1000 * spent:.0f} ms: {len(job.inputs)} days, {recomputed} computed, "
+                f"{rows} rows{', origin moved back' if moved else ''}"
+            )
+            return computed
 
         async def timed_write(*args: Any, **kwargs: Any) -> int:
             start = self.loop
@@ -220,9 +248,11 @@ class CpuMeter:
     async def refresh(self, coordinator: EnedisCoordinator) -> float:
         """Run one refresh; its CPU time in seconds (see the class)."""
         executor, recorder, start = self.executor, self.recorder, self.loop
+        self.computes = []
         await coordinator.async_refresh()
         loop = self.loop - start - (self.recorder - recorder)
         self.parts.append((loop, self.executor - executor))
+        self.details.append(self.computes)
         return loop + self.executor - executor
 
 
@@ -544,6 +574,44 @@ class StealSampler:
 STEAL = StealSampler()
 
 
+async def _baseline(seconds: float) -> LoopLagProbe:
+    """Control 1: the probe alone for ``seconds``, Home Assistant and its recorder running, the integration idle.
+    Whatever stall shows here is the machine's (the hypervisor, the other processes), not a cause of ours."""
+    probe = LoopLagProbe()
+    async with probe.running():
+        await asyncio.sleep(seconds)
+    return probe
+
+
+async def _control_write(hass: HomeAssistant, rows: int) -> tuple[LoopLagProbe, float]:
+    """Control 2: ``rows`` hourly rows of a statistic of another source, computed beforehand, queued as the
+    integration queues its own (`statistics.async_write`: chunks of 1,000 rows, each once the recorder committed the
+    previous one). The recorder's own cost to the loop, the integration computing nothing meanwhile."""
+    start = datetime(2020, 1, 1, tzinfo=UTC)
+    hours = [start + timedelta(hours=i) for i in range(rows)]
+    states = [float(i % 7) for i in range(rows)]
+    sums = list(accumulate(states))
+    table = StatRows.from_columns(hours, array("d", states), array("d", sums))
+    metadata = StatisticMetaData(
+        mean_type=StatisticMeanType.NONE,
+        has_sum=True,
+        name="benchmark control",
+        source="enedis_bench",
+        statistic_id="enedis_bench:control",
+        unit_class="energy",
+        unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+    )
+    probe = LoopLagProbe()
+    async with probe.running():
+        t0 = walltime.perf_counter()
+        await async_write(hass, metadata, table, newest_first=False)
+        await async_wait_recording_done(hass)
+        seconds = walltime.perf_counter() - t0
+    get_instance(hass).async_clear_statistics([metadata["statistic_id"]])
+    await async_wait_recording_done(hass)
+    return probe, seconds
+
+
 async def _hourly_rows(hass: HomeAssistant, statistic_id: str) -> int:
     return len(await async_statistics(hass, statistic_id))
 
@@ -602,6 +670,10 @@ async def test_statistics_import(
         coordinator = entry.runtime_data
         store = coordinator.store._store
         store._async_write_data = REAL_WRITE.__get__(store)  # type: ignore[method-assign]
+
+        # 0. The controls: the probe alone, then the recorder alone writing rows no one computes meanwhile.
+        baseline_probe = await _baseline(BASELINE_S)
+        control_probe, control_s = await _control_write(hass, CONTROL_ROWS)
 
         # 1. The whole backfill, refreshes back to back.
         collector = CollectorPauses()
@@ -714,6 +786,20 @@ async def test_statistics_import(
     def line(label: str, rows: int, seconds: float, lag: float, over: int | str) -> None:
         print(f"{label:<44} {rows:>8} {seconds:>8.2f}s {rows / seconds:>9,.0f} {lag * 1000:>8.1f}ms {over:>8}")
 
+    line(
+        f"control: the probe alone, {BASELINE_S:.0f} s",
+        0,
+        BASELINE_S,
+        baseline_probe.max_lag(),
+        baseline_probe.over(limit),
+    )
+    line(
+        "control: the recorder alone, rows of another source",
+        CONTROL_ROWS,
+        control_s,
+        control_probe.max_lag(),
+        control_probe.over(limit),
+    )
     backfill_lag = backfill_probe.max_lag()
     label = f"full backfill ({requests} requests, {refreshes} refreshes)"
     line(label, rows_after_backfill, backfill_s, backfill_lag, backfill_probe.over(limit))
@@ -750,6 +836,9 @@ async def test_statistics_import(
     print(f"  backfill, {len(backfill_cpu)} refreshes: {_ms(backfill_cpu)} (target 200 ms); loop + executor ms each:")
     parts = cpu.parts[: len(backfill_cpu)]
     print("   ", " ".join(f"{1000 * loop:.0f}+{1000 * executor:.0f}" for loop, executor in parts))
+    for index, ((loop, executor), computes) in enumerate(zip(parts, cpu.details, strict=False)):
+        if loop + executor > 0.15:
+            print(f"    refresh {index + 1} ({1000 * loop:.0f}+{1000 * executor:.0f} ms): {'; '.join(computes)}")
     print(
         f"  steady state, daily poll of a new day with 24 months cached, {STEADY_DAYS} runs: {_ms(steady_cpu)} "
         f"(target 50 ms); {sorted(set(steady_requests))} requests and {sorted(set(steady_rows))} rows per poll, "
