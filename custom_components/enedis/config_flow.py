@@ -166,7 +166,7 @@ from .const import (
     TARIFF_TEMPO,
     TARIFFS,
 )
-from .helpers import async_price_data, get_registry
+from .helpers import PRICE_DATA_ERRORS, async_price_data, get_registry
 from .options import (
     CURVE_MONTHS_MAX,
     DAILY_MONTHS_MAX,
@@ -1169,7 +1169,12 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
         powers = {kva} if kva is not None else self._contract_powers()
         if not powers:
             return {CONF_SUBSCRIBED_KVA: "subscribed_kva_required"}
-        data = await async_price_data(self.hass)
+        try:
+            data = await async_price_data(self.hass)
+        except PRICE_DATA_ERRORS:
+            # A broken install: the grids cannot be checked, and the other options must still save. The importer's
+            # repair issue says to reinstall; once the data reads, a power without a grid has its own issue.
+            return {}
         offered = set(data.kvas(TARIF_BLEU_OFFERS[user_input[CONF_TARIFF]]))
         if not powers <= offered:
             return {CONF_SUBSCRIBED_KVA: "tarif_bleu_no_grid"}

@@ -354,9 +354,19 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             # Once per start: the options (tariff, prices) may have changed; rewriting only moves changed rows.
             self._rebuilt = True
             self._reconcile.update(self.prms)
-            for prm in self.prms:
-                cache = self.store.cache.prm(prm)
-                touched.update((prm, d) for d, series in cache.series.items() if series.written or series.daily)
+            touched.update(self._imported_series())
+        elif self._importer.price_data_missing:
+            # The shipped price data could not be read: the import reads it again, and prices what needs it once it
+            # reads (the repair issue then goes), without waiting for new data.
+            touched.update(self._imported_series())
+        return touched
+
+    def _imported_series(self) -> set[tuple[str, Direction]]:
+        """Every series with data."""
+        touched: set[tuple[str, Direction]] = set()
+        for prm in self.prms:
+            cache = self.store.cache.prm(prm)
+            touched.update((prm, d) for d, series in cache.series.items() if series.written or series.daily)
         return touched
 
     async def _async_daily_poll(self, now: datetime, touched: set[tuple[str, Direction]]) -> None:

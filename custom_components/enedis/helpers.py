@@ -22,6 +22,8 @@ def get_registry(hass: HomeAssistant) -> LimiterRegistry:
 
 
 PRICE_DATA_KEY: HassKey[asyncio.Future[PriceData]] = HassKey("enedis_price_data")
+PRICE_DATA_ERRORS: tuple[type[Exception], ...] = (OSError, ValueError, KeyError)
+"""What `async_price_data` raises on a broken install (`tariff_data.PriceDataError` is a ValueError)."""
 
 
 async def async_price_data(hass: HomeAssistant) -> PriceData:

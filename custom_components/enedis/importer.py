@@ -25,7 +25,7 @@ from .api import Contract, Direction, Measure, Reading
 from .api.calendar import local_day, to_utc, utc_hour
 from .bill import DayBill, regulated_periods
 from .const import DOMAIN, PRICE_SOURCE_TARIF_BLEU, TARIFF_TEMPO
-from .helpers import async_price_data
+from .helpers import PRICE_DATA_ERRORS, async_price_data
 from .ledger import (
     CurveState,
     DayInput,
@@ -61,6 +61,8 @@ from .tempo_colours import async_colours
 
 _LOGGER = logging.getLogger(__name__)
 ONE_DAY = timedelta(days=1)
+PRICE_DATA_ISSUE = "price_data_invalid"
+"""The repair issue of a broken install's price data (one for the installation, whichever entry reads it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,6 +417,8 @@ class Importer:
         self._contract = contract
         self._price_data: PriceData | None = None
         """The shipped price data, read (in the executor) before the first import that needs it."""
+        self.price_data_missing = False
+        """The last import could not read the shipped price data (a broken install): it is read again next time."""
         self.bills: dict[str, BillBook] = {}
         """Per PRM, the priced days of its consumption (the bill sensors), from the last import."""
         self._create_issue = create_issue
@@ -501,7 +505,7 @@ class Importer:
         Colours come from `tempo_colours`: the colour entity's history, else the shipped calendar, else RTE's.
         """
         if self._price_data is None:
-            self._price_data = await async_price_data(self.hass)
+            await self._async_read_price_data()
         config = self.tariff_config(prm)
         options = self._options()
         colours: dict[date, str] = {}
@@ -516,6 +520,24 @@ class Importer:
             feed_in = [p for p in config.periods if "feed_in" in p.prices]
             config = replace(config, periods=tuple(from_entity) + tuple(feed_in))
         return config, colours
+
+    async def _async_read_price_data(self) -> None:
+        """Read the shipped price data. A broken install stops only what needs it (the Tarif Bleu prices and bill, the
+        bill's tax split; the shipped Tempo colours, `tempo_colours`): the energy and what the options price go on,
+        a repair issue says to reinstall, and the data is read again at the next import (the issue then goes)."""  # noqa: D205, D209
+        try:
+            data = await async_price_data(self.hass)
+        except PRICE_DATA_ERRORS as err:
+            if not self.price_data_missing:
+                _LOGGER.warning("The shipped price data cannot be read (%s): reinstall the integration", err)
+            self.price_data_missing = True
+            self._create_issue(PRICE_DATA_ISSUE, "price_data_invalid", {})
+            return
+        self._price_data = data
+        if self.price_data_missing:
+            self._memos.clear()  # their days' bills were computed without it (no tax split): computed again
+            self.price_data_missing = False
+        ir.async_delete_issue(self.hass, DOMAIN, PRICE_DATA_ISSUE)
 
     async def async_tempo_colours(self, first: date, last: date) -> dict[date, str]:
         """The Tempo colours known for the Tempo days ``first``..``last``.

@@ -30,7 +30,7 @@ from .ledger import CurveState, DayInput, day_hours
 from .options import EntryOptions
 from .state import SeriesCache
 from .store import EnedisStore
-from .tariff_data import PriceData, PriceDataError
+from .tariff_data import PriceData
 from .tariffs import OffpeakWindow
 
 _LOGGER = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ async def async_price_data(hass: HomeAssistant) -> PriceData:
     """
     try:
         return await helpers.async_price_data(hass)
-    except (PriceDataError, ValueError, KeyError, OSError) as err:
+    except helpers.PRICE_DATA_ERRORS as err:
         raise HomeAssistantError(translation_domain=DOMAIN, translation_key="price_data_invalid") from err
 
 

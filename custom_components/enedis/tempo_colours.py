@@ -5,7 +5,8 @@ precedence (a source wins wherever it says something):
 
 1. the colour entity of the entry's options, when one is configured (its recorded history, `tariff_history`);
 2. the colours shipped with the integration (`helpers.async_price_data`, read once per Home Assistant in the
-   executor: every day from 2014-09-01 to 2026-08-31);
+   executor: every day from 2014-09-01 to 2026-08-31; none while a broken install cannot read them, read again at
+   the next call);
 3. RTE's public season endpoint (`api.rte_tempo`, no account), cached in a `Store` of its own
    (``.storage/enedis.tempo_colours``) shared by every entry.
 
@@ -49,7 +50,7 @@ from .api.calendar import local_day, to_paris
 from .api.errors import EnedisError
 from .api.rte_tempo import RTE_TEMPO_URL, async_get_tempo_season, season_bounds, tempo_season
 from .const import DOMAIN
-from .helpers import async_price_data
+from .helpers import PRICE_DATA_ERRORS, async_price_data
 from .tariff_history import async_tempo_colours
 
 _LOGGER = logging.getLogger(__name__)
@@ -124,6 +125,7 @@ class TempoColours:
         self._shipped: Mapping[date, str] | None = None
         self._seasons: dict[str, _Season] | None = None
         self._failing = False
+        self._shipped_failing = False
 
     async def async_colours(self, first: date, last: date, *, entity_id: str | None = None) -> dict[date, str]:
         """See `async_colours`."""
@@ -152,15 +154,18 @@ class TempoColours:
         return dict(sorted(known.items()))
 
     async def _async_load(self) -> tuple[Mapping[date, str], dict[str, _Season]]:
-        """The shipped colours and the cached seasons, read once."""
-        if self._shipped is None:
+        """The shipped colours and the cached seasons, read once (the shipped ones again while they cannot be read)."""
+        shipped = self._shipped
+        if shipped is None:
             try:
-                data = await async_price_data(self._hass)
-            except (OSError, ValueError, KeyError):  # PriceDataError is a ValueError
-                _LOGGER.exception("The shipped Tempo colours cannot be read: only the entity and RTE give colours")
-                self._shipped = {}
-            else:
-                self._shipped = data.tempo
+                shipped = self._shipped = (await async_price_data(self._hass)).tempo
+            except PRICE_DATA_ERRORS as err:
+                level = logging.DEBUG if self._shipped_failing else logging.WARNING
+                _LOGGER.log(
+                    level, "The shipped Tempo colours cannot be read (%s): only the entity and RTE give colours", err
+                )
+                self._shipped_failing = True
+                shipped = {}
         if self._seasons is None:
             stored = await self._store.async_load()
             seasons: dict[str, _Season] = {}
@@ -171,7 +176,7 @@ class TempoColours:
                 except ValueError:
                     continue
             self._seasons = seasons
-        return self._shipped, self._seasons
+        return shipped, self._seasons
 
     def _should_ask(self, season: str, cached: _Season, missing: set[date], now: datetime) -> bool:
         """Whether RTE is asked for ``season`` now (at most once a Paris day, plus tomorrow's after 11:00)."""
