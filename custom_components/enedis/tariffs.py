@@ -245,9 +245,14 @@ def format_offpeak(windows: Iterable[OffpeakWindow]) -> str:
 # ------------------------------------------------------------------------------------- HP/HC split
 
 
-def _unique(readings: Iterable[Reading]) -> dict[tuple[datetime, datetime], float]:
-    """W keyed by UTC interval; an exact duplicate interval counts once, the last one wins (as the ledger)."""
-    unique = {(start, end): value for start, end, value in curve_spans(readings)}
+def _unique(readings: Iterable[Reading]) -> dict[tuple[float, float], float]:
+    """W keyed by interval (UTC epoch seconds); an exact duplicate interval counts once, the last one wins (as the
+    ledger)."""  # noqa: D205, D209
+    return {(start, end): value for start, end, value in curve_spans(readings)}
+
+
+def _as_datetimes(unique: Mapping[tuple[float, float], float]) -> dict[tuple[datetime, datetime], float]:
+    """`_unique`'s intervals as aware UTC datetimes."""
     return {(datetime.fromtimestamp(s, UTC), datetime.fromtimestamp(e, UTC)): v for (s, e), v in unique.items()}
 
 
@@ -285,9 +290,19 @@ def split_offpeak(
     intervals count for nothing). With non-negative readings both are non-negative. No window: all is peak.
     """
     spans = sorted(span for window in _validated(windows, ";".join(map(str, windows))) for span in window.segments())
+    unique = _unique(readings)
+    if all(start.is_integer() and end.is_integer() for start, end in unique):
+        return _split_whole_seconds(unique, spans)
+    return _split_datetimes(unique, spans)
+
+
+def _split_datetimes(
+    unique: Mapping[tuple[float, float], float], spans: Sequence[tuple[int, int]]
+) -> tuple[dict[datetime, float], dict[datetime, float]]:
+    """`split_offpeak` with datetimes and timedeltas: any bounds (a fraction of a second included)."""
     offpeak: dict[datetime, float] = {}
     peak: dict[datetime, float] = {}
-    for (start, end), value in _unique(readings).items():
+    for (start, end), value in _as_datetimes(unique).items():
         hour = start.replace(minute=0, second=0, microsecond=0)
         while hour < end:
             lower = max(start, hour)
@@ -306,6 +321,63 @@ def split_offpeak(
                 peak[hour] = peak.get(hour, 0.0) + (total - off)
             hour += HOUR
     return _sorted(offpeak), _sorted(peak)
+
+
+def _split_whole_seconds(
+    unique: Mapping[tuple[float, float], float], spans: Sequence[tuple[int, int]]
+) -> tuple[dict[datetime, float], dict[datetime, float]]:
+    """`split_offpeak` of readings whose bounds are whole epoch seconds (every source's), in integer seconds.
+
+    The same terms, in the same order, as the general path (which works on datetimes and timedeltas): a reading's
+    share of a UTC hour is ``value x (seconds / 3600)`` and its off-peak part ``share x (inside / seconds)``, ratios
+    of the same integers (seconds here, microseconds there), so the results are identical, at a fraction of the
+    cost (a day of curve is split at each import that computes it: ~1,100 days after a start).
+    """
+    windows = [(first * 60, last * 60) for first, last in spans]
+    offsets: dict[int, int] = {}
+    offpeak: dict[int, float] = {}
+    peak: dict[int, float] = {}
+    for (start_s, end_s), value in unique.items():
+        start, end = int(start_s), int(end_s)
+        hour = start - start % 3600
+        while hour < end:
+            lower, upper = max(start, hour), min(end, hour + 3600)
+            length = upper - lower
+            if length > 0:
+                total = value * (length / 3600)  # exactly the ledger's term
+                offset = offsets.get(hour)
+                if offset is None:
+                    offset = offsets[hour] = int(paris_offset(datetime.fromtimestamp(hour, UTC)).total_seconds())
+                inside = _offpeak_seconds(lower + offset, upper + offset, windows)
+                if inside >= length:
+                    off = total
+                elif inside <= 0:
+                    off = 0.0
+                else:
+                    off = total * (inside / length)
+                offpeak[hour] = offpeak.get(hour, 0.0) + off
+                peak[hour] = peak.get(hour, 0.0) + (total - off)
+            hour += 3600
+    return _by_hour_stamp(offpeak), _by_hour_stamp(peak)
+
+
+def _offpeak_seconds(local_lower: int, local_upper: int, windows: Sequence[tuple[int, int]]) -> int:
+    """`_offpeak_time` in seconds: ``local_*`` are Paris wall-clock seconds since 1970-01-01 00:00 (naive)."""
+    midnight = local_lower - local_lower % 86400
+    inside = 0
+    for day in (midnight, midnight + 86400):
+        if day >= local_upper:
+            break
+        for first, last in windows:
+            overlap = min(local_upper, day + last) - max(local_lower, day + first)
+            if overlap > 0:
+                inside += overlap
+    return inside
+
+
+def _by_hour_stamp(values: Mapping[int, float]) -> dict[datetime, float]:
+    """``values`` keyed by UTC hour (epoch seconds) as aware UTC datetimes, sorted."""
+    return {datetime.fromtimestamp(hour, UTC): value for hour, value in sorted(values.items())}
 
 
 def _whole_wh(value: float, hour: datetime) -> int:

@@ -13,6 +13,7 @@ from xml.etree import ElementTree as ET
 from hypothesis import HealthCheck, given, settings, strategies as st
 import pytest
 
+from custom_components.enedis import tariffs
 from custom_components.enedis.api.calendar import PARIS, day_bounds
 from custom_components.enedis.api.models import Direction, IndexSeries, Reading, Register, RegisterValue
 from custom_components.enedis.api.parsers import parse_local_datetime
@@ -305,6 +306,61 @@ def test_format_offpeak() -> None:
 # --- HP/HC split ----------------------------------------------------------------------------------------
 
 NIGHT = parse_offpeak("HC (22H00-6H00)")
+
+
+_EPOCH_2026 = int(datetime(2026, 3, 28, tzinfo=UTC).timestamp())  # the spring change (29 March) is inside
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 240 * 3600),  # a start within ten days around the spring change, any second
+            st.integers(-600, 7200),  # length: empty, reversed, short, across hours
+            st.integers(0, 9000),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.lists(st.tuples(st.integers(0, 1439), st.integers(1, 1439)), min_size=0, max_size=2),
+    st.booleans(),
+)
+def test_the_whole_seconds_split_is_the_datetime_split(
+    intervals: list[tuple[int, int, int]], raw_windows: list[tuple[int, int]], autumn: bool
+) -> None:
+    """`split_offpeak` splits curves with whole-second bounds (every source's) in integer seconds: the same numbers,
+    to the last bit, as its datetime path (DST changes, windows across midnight, duplicates, empty intervals)."""
+    base = int(datetime(2026, 10, 22, tzinfo=UTC).timestamp()) if autumn else _EPOCH_2026
+    unique = {(float(base + start), float(base + start + length)): float(value) for start, length, value in intervals}
+    windows: list[OffpeakWindow] = []
+    for first, length in raw_windows:
+        window = OffpeakWindow(first, (first + length) % 1440)
+        try:
+            windows = list(_validated_windows([*windows, window]))
+        except OffpeakFormatError:
+            continue
+    spans = sorted(span for window in windows for span in window.segments())
+    fast = tariffs._split_whole_seconds(unique, spans)
+    reference = tariffs._split_datetimes(unique, spans)
+    assert fast == reference
+    assert [list(part) for part in fast] == [list(part) for part in reference]  # same order
+
+
+def _validated_windows(windows: list[OffpeakWindow]) -> list[OffpeakWindow]:
+    """The windows as `split_offpeak` accepts them (no overlap), through its own check."""
+    return list(parse_offpeak(format_offpeak(windows))) if windows else []
+
+
+def test_a_curve_with_fractions_of_a_second_is_split_by_the_datetime_path() -> None:
+    """Bounds that are not whole seconds (no source sends them) still split exactly as the ledger counts them."""
+    start = paris(2026, 1, 15, 21, 50) + timedelta(microseconds=250_000)
+    readings = curve(start, start + 2 * HOUR, 30, lambda k: [600, 900, 1500, 3000][k])
+    offpeak, peak = split_offpeak(readings, NIGHT)
+    assert_split_matches_ledger(readings, offpeak, peak)
+    for local_hour, part in ((21, peak), (22, offpeak), (23, offpeak)):
+        lower = paris(2026, 1, 15, local_hour)
+        assert part[lower] == pytest.approx(energy_between(readings, lower, lower + HOUR), abs=1e-9)
+        assert part[lower] > 0
 
 
 def test_aligned_winter_day_splits_on_local_hours() -> None:
