@@ -47,12 +47,14 @@ def _aware(moment: datetime) -> datetime:
 
 def to_utc(moment: datetime) -> datetime:
     """``moment`` in UTC; refuses naive datetimes (``ValueError``)."""
+    if moment.tzinfo is UTC:  # what the integration computes with (called ~200 times per imported day)
+        return moment
     return _aware(moment).astimezone(UTC)
 
 
 def utc_hour(moment: datetime) -> datetime:
     """``moment`` in UTC, which must be on the hour (``ValueError`` otherwise)."""
-    hour = to_utc(moment)
+    hour = moment if moment.tzinfo is UTC else to_utc(moment)
     if hour.minute or hour.second or hour.microsecond:
         msg = f"{moment.isoformat()} is not on the hour"
         raise ValueError(msg)
