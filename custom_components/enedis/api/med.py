@@ -204,7 +204,10 @@ class MyElectricalData(MeteringSource):
         self._access_token: str | None = None
         self._access_expires: datetime | None = None
         self.rate_limit: dict[str, str] = {}
-        """The last ``X-RateLimit-*`` headers the current API sent (diagnostics)."""
+        """The ``X-RateLimit-*`` headers of the last answer that carried any (empty until one does).
+
+        An answer without them (the token call, a 401, a proxy's error page) leaves the previous set: the last
+        quota the gateway reported stays readable after a failure."""
 
     @property
     def contract(self) -> SourceContract:
@@ -352,7 +355,9 @@ class MyElectricalData(MeteringSource):
                 raise CommunicationError(
                     scrub(f"cannot reach {self._host}: {type(err).__name__}", self.secrets())
                 ) from err
-        self.rate_limit = {k: v for k, v in response_headers.items() if k.lower().startswith("x-ratelimit-")}
+        quota_headers = {k: v for k, v in response_headers.items() if k.lower().startswith("x-ratelimit-")}
+        if quota_headers:
+            self.rate_limit = quota_headers
         text = raw.decode("utf-8", errors="replace")
         if status >= 400:
             error = self._error(status, text, response_headers)
