@@ -30,7 +30,7 @@ from custom_components.enedis.api.errors import (
     WrongDirectionError,
 )
 from custom_components.enedis.api.limiter import LimiterRegistry
-from custom_components.enedis.api.med import MedApi, MyElectricalData, shift_to_interval_end
+from custom_components.enedis.api.med import MIN_QUOTA_WAIT, MedApi, MyElectricalData, shift_to_interval_end
 from tests.fake_enedis.med import DEMO_CLIENT_ID, DEMO_TOKEN, med_config
 
 from .conftest import Gateway
@@ -254,6 +254,79 @@ async def test_quota_429_reset_time_and_block(
         await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, DAY, NEXT)
     assert local.value.local
     assert scripted.seen.count(("GET", DAILY_PATH)) == 1
+
+
+NOW = datetime(2026, 11, 22, 11, tzinfo=UTC)  # the `clock` fixture's time
+PARIS_MIDNIGHT = datetime(2026, 11, 22, 23, tzinfo=UTC)
+UTC_MIDNIGHT = datetime(2026, 11, 23, tzinfo=UTC)
+MINIMUM = NOW + MIN_QUOTA_WAIT
+
+
+def epoch(at: datetime) -> str:
+    return str(int(at.timestamp()))
+
+
+@pytest.mark.parametrize(
+    ("header", "detail", "retry_at"),
+    [
+        # A reset in the past (a stale header, a skewed clock) is not believed: the next source of the time is.
+        pytest.param(epoch(NOW - timedelta(hours=2)), RESETS_AT_PARIS_MIDNIGHT, PARIS_MIDNIGHT, id="past-epoch"),
+        pytest.param("2026-11-22T00:00:00+01:00", "Daily API limit exceeded", UTC_MIDNIGHT, id="past-iso"),
+        pytest.param(
+            epoch(NOW - timedelta(days=1)),
+            "Daily API limit exceeded. Resets at 2026-11-22T00:00:00+01:00.",
+            UTC_MIDNIGHT,
+            id="past-header-and-detail",
+        ),
+        pytest.param(epoch(NOW), RESETS_AT_PARIS_MIDNIGHT, PARIS_MIDNIGHT, id="now-is-not-ahead"),
+        # A small number is seconds until the reset (read as epoch seconds it would be 1970: no block at all).
+        pytest.param("3600", RESETS_AT_PARIS_MIDNIGHT, NOW + timedelta(hours=1), id="delta"),
+        pytest.param("0", RESETS_AT_PARIS_MIDNIGHT, PARIS_MIDNIGHT, id="delta-zero"),
+        pytest.param(str(30 * 3600), "Daily API limit exceeded", UTC_MIDNIGHT, id="delta-beyond-a-day"),
+        # Further than a day (plus an hour) ahead: not a daily quota's reset.
+        pytest.param(epoch(NOW + timedelta(days=3)), RESETS_AT_PARIS_MIDNIGHT, PARIS_MIDNIGHT, id="far-epoch"),
+        pytest.param("2027-11-23T00:00:00Z", "Daily API limit exceeded", UTC_MIDNIGHT, id="far-iso"),
+        pytest.param(
+            epoch(NOW + timedelta(hours=24, minutes=30)),
+            "Daily API limit exceeded",
+            NOW + timedelta(hours=24.5),
+            id="within-25-hours",
+        ),
+        pytest.param(
+            None, "Daily API limit exceeded. Resets at 2026-12-01T00:00:00+01:00.", UTC_MIDNIGHT, id="far-detail"
+        ),
+        # Believable but due at once: the block still lasts the minimum.
+        pytest.param("90", "Daily API limit exceeded", MINIMUM, id="delta-below-minimum"),
+        pytest.param(epoch(NOW + timedelta(seconds=30)), "Daily API limit exceeded", MINIMUM, id="epoch-below-minimum"),
+    ],
+)
+async def test_quota_429_with_an_unbelievable_reset_falls_back_and_waits_the_minimum(
+    scripted: Scripted, clock: ManualClock, header: str | None, detail: str, retry_at: datetime
+) -> None:
+    """A reset in the past or more than 25 h ahead is ignored; a number below 10^9 is a delay; 5 minutes at least."""
+    assert clock.now() == NOW
+    headers = {"X-RateLimit-Limit": "50", "X-RateLimit-Remaining": "0"}
+    if header is not None:
+        headers["X-RateLimit-Reset"] = header
+    scripted.reply(DAILY_PATH, 429, {"detail": detail}, headers=headers)
+    source = scripted.current()
+    with pytest.raises(RateLimitError) as caught:
+        await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, DAY, NEXT)
+    err = caught.value
+    assert err.retry_at == retry_at
+    assert err.retry_after == (retry_at - NOW).total_seconds()
+    assert err.retry_after >= MIN_QUOTA_WAIT.total_seconds()
+    assert source.rate_limit == headers
+    # The limiter is blocked for exactly that long: a second before the reset nothing is sent, at it the call goes.
+    clock.advance(err.retry_after - 1)
+    with pytest.raises(RateLimitError) as local:
+        await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, DAY, NEXT)
+    assert local.value.local
+    assert scripted.seen.count(("GET", DAILY_PATH)) == 1
+    clock.advance(1)
+    with pytest.raises(ServerError):  # sent: the scripted server answers an unscripted call 500
+        await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, DAY, NEXT)
+    assert scripted.seen.count(("GET", DAILY_PATH)) == 2
 
 
 async def test_legacy_quota_409_echoing_the_token_is_scrubbed(scripted: Scripted) -> None:

@@ -175,6 +175,43 @@ async def test_expired_bearer_renewed_once_and_bad_credentials(gateway: Gateway)
         )
 
 
+async def test_answers_without_quota_headers_keep_the_last_ones(gateway: Gateway) -> None:
+    """A refused token call or a 401 carries no ``X-RateLimit-*``: the gateway's last reported quota stays readable."""
+    source = current(gateway)
+    config = med_config(gateway.state)
+    prms = config.clients[DEMO_CLIENT_ID][1]
+    day, next_day = date(2026, 11, 1), date(2026, 11, 2)
+    await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, day, next_day)
+    first = dict(source.rate_limit)
+    assert set(first) == {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"}
+    assert first["X-RateLimit-Remaining"] == "49"
+
+    # The secret was regenerated on the gateway's site: the token call is refused (401, no quota headers).
+    config.clients[DEMO_CLIENT_ID] = ("regenerated-secret", prms)
+    await source.async_revoke()
+    gateway.clock.advance(2)
+    with pytest.raises(AuthError):
+        await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, day, next_day)
+    assert source.requests == {"myelectricaldata_token": 2, "myelectricaldata": 1}
+    assert source.rate_limit == first
+
+    # An answer carrying them replaces them.
+    config.clients[DEMO_CLIENT_ID] = (DEMO_CLIENT_SECRET, prms)
+    gateway.clock.advance(2)
+    await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, day, next_day)
+    second = dict(source.rate_limit)
+    assert second["X-RateLimit-Remaining"] == "48"
+
+    # The bearer expires and the secret changes again: the GET's 401 and the token call's 401 both leave them.
+    config.clients[DEMO_CLIENT_ID] = ("regenerated-again", prms)
+    config.expire_bearers()
+    gateway.clock.advance(2)
+    with pytest.raises(AuthError):
+        await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, day, next_day)
+    assert source.requests == {"myelectricaldata_token": 4, "myelectricaldata": 3}
+    assert source.rate_limit == second
+
+
 async def test_contract_location_secrets_and_unsupported(gateway: Gateway) -> None:
     source = current(gateway)
     assert source.location == f"myelectricaldata {gateway.url}/med/api"

@@ -40,7 +40,7 @@ from .errors import (
     UnsupportedError,
     scrub,
 )
-from .limiter import LimiterRegistry, Quota
+from .limiter import DEFAULT_429_BACKOFF, LimiterRegistry, Quota
 from .models import Contract, Direction, Measure
 from .parsers import parse_error
 from .windows import ENEDIS_WINDOWS
@@ -59,6 +59,15 @@ MED_QUOTAS = (Quota(1, 1.0), Quota(50, 86400.0))
 MED_DAILY_LIMIT = 50
 TOKEN_MARGIN = timedelta(minutes=5)
 """A bearer token is renewed this long before it expires."""
+MIN_QUOTA_WAIT = timedelta(seconds=DEFAULT_429_BACKOFF)
+"""The shortest block after a spent quota (429, legacy 409), whatever reset time the gateway gives (5 minutes, the
+limiter's back-off after a 429 without a hint)."""
+MAX_RESET_AHEAD = timedelta(hours=25)
+"""A daily quota resets within a day: a reset time further ahead than this (a day, plus an hour of clock skew) is
+not believed."""
+RESET_DELTA_BELOW = 10**9
+"""A numeric ``X-RateLimit-Reset`` below this is a number of seconds until the reset, not epoch seconds (10^9 epoch
+seconds is September 2001; 10^9 seconds ahead, 31 years)."""
 
 C, P = Direction.CONSUMPTION, Direction.PRODUCTION
 
@@ -195,7 +204,10 @@ class MyElectricalData(MeteringSource):
         self._access_token: str | None = None
         self._access_expires: datetime | None = None
         self.rate_limit: dict[str, str] = {}
-        """The last ``X-RateLimit-*`` headers the current API sent (diagnostics)."""
+        """The ``X-RateLimit-*`` headers of the last answer that carried any (empty until one does).
+
+        An answer without them (the token call, a 401, a proxy's error page) leaves the previous set: the last
+        quota the gateway reported stays readable after a failure."""
 
     @property
     def contract(self) -> SourceContract:
@@ -343,7 +355,9 @@ class MyElectricalData(MeteringSource):
                 raise CommunicationError(
                     scrub(f"cannot reach {self._host}: {type(err).__name__}", self.secrets())
                 ) from err
-        self.rate_limit = {k: v for k, v in response_headers.items() if k.lower().startswith("x-ratelimit-")}
+        quota_headers = {k: v for k, v in response_headers.items() if k.lower().startswith("x-ratelimit-")}
+        if quota_headers:
+            self.rate_limit = quota_headers
         text = raw.decode("utf-8", errors="replace")
         if status >= 400:
             error = self._error(status, text, response_headers)
@@ -438,18 +452,36 @@ def _envelope_error(text: str) -> str:
 
 
 def _reset_time(detail: str | None, headers: Mapping[str, str], now: datetime) -> datetime:
-    """When the daily quota resets: ``X-RateLimit-Reset`` (epoch seconds or ISO), "Resets at …", else midnight UTC."""
-    for name, value in headers.items():
-        if name.lower() == "x-ratelimit-reset":
-            parsed = _parse_instant(value.strip())
-            if parsed is not None:
-                return parsed
+    """When the spent daily quota resets: the source is blocked until then.
+
+    The first believable of: ``X-RateLimit-Reset`` (`_header_reset`), the "Resets at …" of the answer's detail, the
+    next midnight UTC (when the gateway's daily counters start again). A reset time is believable when it lies after
+    ``now`` and at most `MAX_RESET_AHEAD` later: one in the past (a stale header, a clock ahead of the gateway's)
+    would block nothing and let the next calls hammer a gateway that refuses them; one days ahead (a garbled value,
+    milliseconds read as seconds) would stop the source for days. Whichever wins, the block lasts at least
+    `MIN_QUOTA_WAIT` (a reset due a second later still waits that long). A clock running ahead of the gateway's
+    across midnight therefore waits for the next midnight UTC: a day lost, never a burst of refused calls.
+    """
+    candidates = [_header_reset(value, now) for name, value in headers.items() if name.lower() == "x-ratelimit-reset"]
     if detail and (match := _RESETS_AT.search(detail)):
-        parsed = _parse_instant(match.group(1).rstrip("."))
-        if parsed is not None:
-            return parsed
-    tomorrow = (now.astimezone(UTC) + timedelta(days=1)).date()
-    return datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=UTC)
+        candidates.append(_parse_instant(match.group(1).rstrip(".")))
+    reset = next((at for at in candidates if at is not None and now < at <= now + MAX_RESET_AHEAD), None)
+    if reset is None:
+        tomorrow = (now.astimezone(UTC) + timedelta(days=1)).date()
+        reset = datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=UTC)
+    return max(reset, now + MIN_QUOTA_WAIT)
+
+
+def _header_reset(value: str, now: datetime) -> datetime | None:
+    """The time an ``X-RateLimit-Reset`` value gives; None when unreadable.
+
+    An integer below `RESET_DELTA_BELOW` is seconds from ``now``; a larger one epoch seconds (what the gateway's
+    documentation describes: midnight UTC); anything else an ISO 8601 time (naive: UTC).
+    """
+    value = value.strip()
+    if value.isascii() and value.isdigit() and int(value) < RESET_DELTA_BELOW:
+        return now + timedelta(seconds=int(value))
+    return _parse_instant(value)
 
 
 def _parse_instant(value: str) -> datetime | None:
