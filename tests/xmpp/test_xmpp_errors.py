@@ -559,6 +559,29 @@ async def test_request_cut_by_a_drop_leaves_nothing_pending(
     assert _iq_timers(client) == []
 
 
+async def test_request_cut_by_closing_ends_without_reopening(
+    make_proxy: ProxyFactory, make_source: SourceFactory
+) -> None:
+    bot = await make_proxy("head")
+    bot.allowed.add((USER_JID, PRM))
+    bot.behaviour.delay = 3.0
+    source = make_source(request_timeout=10.0)
+    assert await source.async_check(5) is Generation.QUOALISE
+    client = source.session._client  # the slixmpp client, kept across reconnections
+    assert client is not None
+    handlers = _handlers(client)
+    task = await _in_flight(source)
+    await source.async_close()
+    with pytest.raises(CommunicationError) as closed:
+        await asyncio.wait_for(task, 3)
+    assert closed.value.description == "the XMPP session was closed during get_load_curve"
+    assert closed.value.prm == PRM
+    assert not source.session.opened  # not sent again: that would log in anew after the close
+    assert source.session.connections == 1
+    assert _handlers(client) == handlers
+    assert _iq_timers(client) == []
+
+
 async def test_listing_cut_by_a_drop_is_a_communication_error(odd_proxy: OddProxy, make_source: SourceFactory) -> None:
     odd_proxy.nodes = None  # it never answers: only the drop ends the listing
     source = make_source()

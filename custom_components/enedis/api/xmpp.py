@@ -56,7 +56,8 @@ and the history import paced at one request a minute after the first.
 
 Session: one XMPP session per source, opened by `ConsometersProxy.async_open` (it connects in the background) and
 closed by `async_close`. When the connection drops (server restart), it reconnects with back-off; a request waits
-for the session (up to its timeout) instead of failing, and a request cut by the drop is sent again once.
+for the session (up to its timeout) instead of failing, and a request cut by the drop is sent again once (one cut
+by `async_close` ends with `CommunicationError` instead: it would log in anew).
 """
 
 from __future__ import annotations
@@ -756,8 +757,8 @@ class XmppSession:
     ) -> tuple[ET.Element, list[ET.Element]]:
         """Execute ``node`` with a submitted form in one step: (the ``<command>`` of the result, data messages).
 
-        Raises the mapped error of an iq error, `CommunicationError` on a timeout, `_SessionLostError` when the
-        connection dropped while it was in flight.
+        Raises the mapped error of an iq error, `CommunicationError` on a timeout or when `async_close` ended the
+        session while it was in flight, `_SessionLostError` when the connection dropped while it was in flight.
         """
         async with self._lock:
             await self.async_wait_ready(within)
@@ -777,6 +778,11 @@ class XmppSession:
             except TimeoutError:
                 msg = f"the proxy did not answer {node} within {within:g} s"
                 raise CommunicationError(msg) from None
+            except _SessionLostError:
+                if self._closing:  # not sent again: that would log in anew after the close
+                    msg = f"the XMPP session was closed during {node}"
+                    raise CommunicationError(msg) from None
+                raise
             finally:
                 self._pending = None
         answer = result.find(f"{{{COMMANDS}}}command")
