@@ -157,11 +157,19 @@ class EnedisStore:
 
     @callback
     def async_unload(self) -> None:
-        """Stop listening (the coordinator saves before)."""
+        """Stop listening (the coordinator saves before).
+
+        A save scheduled while that save ran (a refresh ending during the unload) waits behind it: it goes at once,
+        no timer outlives the entry.
+        """
         self._unloaded = True
         if self._unsub_final is not None:
             self._unsub_final()
             self._unsub_final = None
+        if self._unsub_save is not None:
+            self._unsub_save()
+            self._unsub_save = None
+            self._hass.async_create_task(self.async_save(), f"{DOMAIN} cache save after unload")
 
     async def async_remove(self) -> None:
         """Delete the file (entry removed)."""

@@ -700,6 +700,26 @@ async def test_a_change_after_unload_is_saved_at_once_and_leaves_no_timer(
     assert hass_storage["enedis.entry3"]["data"]["prms"]["12345678901234"]["history_start"] == WINTER.isoformat()
 
 
+async def test_a_save_scheduled_during_the_unloads_save_is_written_at_once(
+    hass: HomeAssistant, hass_storage: dict[str, Any]
+) -> None:
+    """The unload saves, then unloads the store; a refresh ending meanwhile (the XMPP session, closed by the same
+    unload, ends its request at once) schedules a save while that save runs: it is coalesced behind it, so the
+    unload writes it at once instead of leaving a delayed-save timer to outlive the entry."""
+    store = EnedisStore(hass, "entry6")
+    await store.async_load()
+    saving = hass.async_create_task(store.async_save())  # the unload's save, under way
+    store.cache.prm("12345678901234").history_start = WINTER
+    store.async_schedule_save()
+    assert store._unsub_save is not None  # coalesced: the last save started just now
+    await saving
+    assert "12345678901234" not in hass_storage["enedis.entry6"]["data"]["prms"]
+    store.async_unload()
+    assert store._unsub_save is None
+    await hass.async_block_till_done()
+    assert hass_storage["enedis.entry6"]["data"]["prms"]["12345678901234"]["history_start"] == WINTER.isoformat()
+
+
 async def test_a_pending_save_is_written_when_home_assistant_stops(
     hass: HomeAssistant, hass_storage: dict[str, Any]
 ) -> None:

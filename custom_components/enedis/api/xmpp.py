@@ -42,8 +42,13 @@ empty (the final proxy hard-wires it), by the JID (the proxy keys consent on the
 Errors: Enedis' codes map to the same typed errors as Data Connect (`parsers.parse_error` decides); XMPP
 conditions map to `AuthError` (login refused), `ConsentError` (``not-authorized`` on a PRM: the proxy holds no
 consent of this JID for it), `ProxyUnreachableError` (``service-unavailable``, ``item-not-found``…: the proxy is
-offline) and `CommunicationError` (no server, timeouts). The password is never logged: it is only handed to
-slixmpp, and `redact_xmpp_logs` strips SASL payloads from slixmpp's stream log.
+offline), `RateLimitError` (``resource-constraint``, ``policy-violation``), `RequestError` (``bad-request``…) and
+`ServerError` (any other condition, one slixmpp does not know included, or an error without ``<error>``);
+`CommunicationError` covers no server, timeouts and a session lost under a request. The iq answers are read here,
+not by slixmpp's ``Iq.send`` (it fails on a condition outside its fixed list, leaving the request to its timeout):
+an error ends its request at once, and a request leaves no handler nor timer behind, however it ends. The password
+is never logged: it is only handed to slixmpp, and `redact_xmpp_logs` strips SASL payloads from slixmpp's stream
+log.
 
 Quotas: the proxy spends one DataHub application's quota for all its users, so the source is frugal
 (`CONSOMETERS_CONTRACT`): one request at a time (``Quota(1, 1.0)`` holds the slot until 1.1 s after the answer),
@@ -51,7 +56,8 @@ and the history import paced at one request a minute after the first.
 
 Session: one XMPP session per source, opened by `ConsometersProxy.async_open` (it connects in the background) and
 closed by `async_close`. When the connection drops (server restart), it reconnects with back-off; a request waits
-for the session (up to its timeout) instead of failing, and a request cut by the drop is sent again once.
+for the session (up to its timeout) instead of failing, and a request cut by the drop is sent again once (one cut
+by `async_close` ends with `CommunicationError` instead: it would log in anew).
 """
 
 from __future__ import annotations
@@ -73,9 +79,9 @@ from urllib.parse import quote
 import xml.etree.ElementTree as ET
 
 from slixmpp import JID, ClientXMPP
-from slixmpp.exceptions import IqError, IqTimeout
 from slixmpp.xmlstream.handler import Callback
 from slixmpp.xmlstream.matcher import MatchXPath
+from slixmpp.xmlstream.matcher.idsender import MatchIDSender  # the package does not re-export it
 
 from .base import REQUEST_TIMEOUT, MeteringSource, about_prm
 from .calendar import local_midnight_utc
@@ -107,6 +113,7 @@ _LOGGER = logging.getLogger(__name__)
 PROXY_JID = "dataconnect-proxy@breizh-sen2.eu/proxy"
 """The consometers proxy's public instance (its last commit is from 2021: whether it still runs is not known)."""
 COMMANDS = "http://jabber.org/protocol/commands"
+DISCO_ITEMS = "http://jabber.org/protocol/disco#items"
 DATA_FORMS = "jabber:x:data"
 SENML = "urn:ietf:params:xml:ns:senml"
 QUOALISE = "urn:quoalise:0"
@@ -689,27 +696,69 @@ class XmppSession:
 
     # --- commands ------------------------------------------------------------------------------------
 
+    async def _async_ask(
+        self, client: ClientXMPP, iq: Iq, lost: asyncio.Future[None], within: float, *, about_prm: bool
+    ) -> ET.Element:
+        """Send ``iq`` and return its answer's ``<iq type="result">`` element.
+
+        The answer is read here, not by slixmpp's ``Iq.send``: slixmpp builds its ``IqError`` from a fixed list of
+        conditions and fails inside its own handler on any other (``policy-violation`` is not on it, nor a condition
+        it does not know), which left the request to wait for its timeout; it makes up ``feature-not-implemented``
+        for an error without ``<error>``; and its timeout timer outlived a request cut by a drop. Here one handler
+        waits for this id and is removed when the request ends, however it ends; the only timer is this coroutine's
+        wait.
+
+        Raises the mapped error of an iq error (`stanza_error`), `TimeoutError` after ``within`` s without an
+        answer, `_SessionLostError` when the connection dropped first.
+        """
+        answer: asyncio.Future[ET.Element] = asyncio.get_running_loop().create_future()
+
+        def _on_answer(stanza: StanzaBase) -> None:
+            if stanza.xml.get("type") in {"result", "error"} and not answer.done():
+                answer.set_result(stanza.xml)
+
+        name = f"consometers answer {iq['id']}"
+        matcher = MatchIDSender({"id": iq["id"], "self": client.boundjid, "peer": iq["to"]})
+        client.register_handler(Callback(name, matcher, _on_answer))
+        try:
+            client.send(iq)
+            done, _ = await asyncio.wait((answer, lost), timeout=within, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            client.remove_handler(name)
+            answer.cancel()
+        if answer not in done:
+            raise _SessionLostError if lost in done else TimeoutError
+        result = answer.result()
+        if result.get("type") == "error":
+            raise stanza_error(result.find(f"{{{CLIENT}}}error"), about_prm=about_prm)
+        return result
+
     async def async_command_nodes(self, within: float) -> set[str]:
         """The command nodes the proxy lists (``disco#items``); `ProxyUnreachableError` when it does not answer."""
         await self.async_wait_ready(within)
-        assert self._client is not None
-        disco = self._client.plugin["xep_0030"]
+        client, lost = self._client, self._lost
+        assert client is not None
+        assert lost is not None
+        iq = client.make_iq_get(ito=self.proxy)
+        ET.SubElement(iq.xml, f"{{{DISCO_ITEMS}}}query", node=COMMANDS)
         try:
-            result: Iq = await disco.get_items(jid=self.proxy, node=COMMANDS, timeout=within)
-        except IqError as err:
-            raise stanza_error(err.iq.xml.find(f"{{{CLIENT}}}error"), about_prm=False) from None
-        except IqTimeout:
+            result = await self._async_ask(client, iq, lost, within, about_prm=False)
+        except TimeoutError:
             msg = f"the proxy did not list its commands within {within:g} s"
             raise ProxyUnreachableError(msg) from None
-        return {node for _jid, node, _name in result["disco_items"]["items"] if node}
+        except _SessionLostError:
+            msg = f"the XMPP session {'was closed' if self._closing else 'dropped'} while listing the proxy's commands"
+            raise CommunicationError(msg) from None
+        items = result.findall(f"{{{DISCO_ITEMS}}}query/{{{DISCO_ITEMS}}}item")
+        return {node for item in items if (node := item.get("node"))}
 
     async def async_command(
         self, node: str, fields: Mapping[str, str], *, within: float, about_prm: bool = False
     ) -> tuple[ET.Element, list[ET.Element]]:
         """Execute ``node`` with a submitted form in one step: (the ``<command>`` of the result, data messages).
 
-        Raises the mapped error of an iq error, `CommunicationError` on a timeout, `_SessionLostError` when the
-        connection dropped while it was in flight.
+        Raises the mapped error of an iq error, `CommunicationError` on a timeout or when `async_close` ended the
+        session while it was in flight, `_SessionLostError` when the connection dropped while it was in flight.
         """
         async with self._lock:
             await self.async_wait_ready(within)
@@ -724,21 +773,19 @@ class XmppSession:
                     ET.SubElement(form, f"{{{DATA_FORMS}}}field", var=var), f"{{{DATA_FORMS}}}value"
                 ).text = value
             pending = self._pending = _Pending()
-            sent: asyncio.Future[Iq] = asyncio.ensure_future(iq.send(timeout=within))  # type: ignore[no-untyped-call]
             try:
-                done, _ = await asyncio.wait((sent, lost), return_when=asyncio.FIRST_COMPLETED)
-                if sent not in done:
-                    sent.cancel()
-                    raise _SessionLostError
-                result = sent.result()
-            except IqError as err:
-                raise stanza_error(err.iq.xml.find(f"{{{CLIENT}}}error"), about_prm=about_prm) from None
-            except IqTimeout:
+                result = await self._async_ask(client, iq, lost, within, about_prm=about_prm)
+            except TimeoutError:
                 msg = f"the proxy did not answer {node} within {within:g} s"
                 raise CommunicationError(msg) from None
+            except _SessionLostError:
+                if self._closing:  # not sent again: that would log in anew after the close
+                    msg = f"the XMPP session was closed during {node}"
+                    raise CommunicationError(msg) from None
+                raise
             finally:
                 self._pending = None
-        answer = result.xml.find(f"{{{COMMANDS}}}command")
+        answer = result.find(f"{{{COMMANDS}}}command")
         if answer is None:
             msg = f"the proxy answered {node} without a command"
             raise InvalidResponseError(msg)
