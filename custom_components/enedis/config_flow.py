@@ -723,15 +723,16 @@ class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
             if not selected:
                 errors["base"] = "no_prm_selected"
             else:
-                # Every chosen PRM is checked, unless one is configured elsewhere: `_async_create` aborts first.
-                if not self._configured_prms() & set(selected):
-                    errors = await self._async_verify(selected)
+                # Every chosen PRM is checked (`_async_create` then aborts if one was configured meanwhile).
+                errors = await self._async_verify(selected)
                 if not errors:
                     return await self._async_create(selected)
                 if errors["base"] == CONSENT_MISSING:
                     errors["base"] = "prm_consent_missing"
-        # PRMs already found refused are not suggested (the check of the credentials may have tried one).
-        default = [prm for prm in free if self._checked.get(prm, True)]
+        # Ticked: every PRM at first, then what was chosen; never a PRM found refused (the check of the credentials
+        # may have tried one).
+        ticked = set(free) if user_input is None else set(user_input.get(CONF_PRMS, []))
+        default = [prm for prm in free if prm in ticked and self._checked.get(prm, True)]
         schema = vol.Schema(
             {
                 vol.Required(CONF_PRMS, default=default): SelectSelector(

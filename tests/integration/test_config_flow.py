@@ -91,6 +91,7 @@ TRANSLATIONS = STRINGS.parent / "translations"
 PRM1 = "11111111111111"  # the PRM of the bokub-linky captures
 PRM2 = "22222222222222"
 PRM3 = "33333333333333"
+PRM4 = "44444444444444"
 CLIENT_ID = "datahub-client-id"
 CLIENT_SECRET = "datahub-client-secret"
 CRED = "imported-cred"
@@ -1121,6 +1122,47 @@ async def test_prm_picker_checks_every_chosen_prm(hass: HomeAssistant, aioclient
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_PRMS] == [PRM1, PRM3]
     assert points(aioclient_mock) == [PRM2, PRM1, PRM3]
+
+
+def picker_default(result: Any) -> list[str]:
+    """The PRMs the picker shows ticked."""
+    (key,) = result["data_schema"].schema
+    return list(key.default())
+
+
+async def test_prm_picker_keeps_the_choice_after_an_error(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """A chosen PRM cannot be checked (the service fails, or Enedis refuses it): the error is shown and the picker
+    keeps what was ticked (less a refused PRM), not every PRM again."""
+    aioclient_mock.get(CONSO_DAILY, params={"pointId": PRM2}, status=404, json=ERROR_404)  # served, no data
+    aioclient_mock.get(CONSO_DAILY, params={"pointId": PRM3}, status=500, text="Internal Server Error")
+    aioclient_mock.get(CONSO_DAILY, params={"pointId": PRM4}, status=403, json=ERROR_0008)
+    aioclient_mock.get(CONSO_DAILY, json=DAILY)
+    result = await start_conso(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: make_token(PRM1, PRM2, PRM3, PRM4)}
+    )
+    assert picker_default(result) == [PRM1, PRM2, PRM3, PRM4]
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: [PRM1, PRM3]})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "prm"
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert picker_default(result) == [PRM1, PRM3]
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: [PRM2, PRM4]})
+    assert result["errors"] == {"base": "prm_consent_missing"}
+    assert result["description_placeholders"]["refused"] == PRM4
+    assert picker_default(result) == [PRM2]
+
+    # The service is back: the first choice creates the entry (its PRM that failed is checked again).
+    aioclient_mock.clear_requests()
+    aioclient_mock.get(CONSO_DAILY, params={"pointId": PRM3}, status=404, json=ERROR_404)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: [PRM1, PRM3]})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PRMS] == [PRM1, PRM3]
 
 
 @pytest.mark.usefixtures("socket_enabled")
