@@ -1190,9 +1190,13 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
         return powers
 
     def _contract_offpeak(self) -> bool:
-        """Whether the contract of every PRM of the (loaded) entry gives off-peak windows this integration reads."""
+        """Whether the contract of every PRM of the (loaded) entry gives off-peak windows this integration reads.
+
+        Whatever the source: the statistics take the windows of any contract (Data Connect's, SGE's); a source that
+        serves none (Conso API, MyElectricalData, the consometers proxy) has no contract here.
+        """
         entry = self.config_entry
-        if entry.state is not ConfigEntryState.LOADED or entry.data.get(CONF_SOURCE) != SOURCE_DATA_CONNECT:
+        if entry.state is not ConfigEntryState.LOADED:
             return False
         contracts = entry.runtime_data.contracts
         for prm in entry.data[CONF_PRMS]:

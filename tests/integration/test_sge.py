@@ -386,6 +386,31 @@ async def test_a_key_that_does_not_load_fails_the_setup_with_reauth(hass: HomeAs
     assert any(entry.async_get_active_flows(hass, {"reauth"}))
 
 
+async def test_hphc_options_use_the_contract_offpeak_hours(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, sge_server: SgeServer
+) -> None:
+    """SGE's contract gives the off-peak hours (the statistics use them): the HP/HC option needs no override."""
+    freezer.move_to(NOW)
+    install_registry(hass, freezer)
+    entry = sge_entry(sge_server, [P0])
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator: EnedisCoordinator = entry.runtime_data
+    await async_run_until(hass, freezer, coordinator, lambda: P0 in coordinator.contracts)
+    assert coordinator.contracts[P0].offpeak_hours == data.OFFPEAK_HOURS
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "tariff"})
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"tariff_option": "hphc", "price_offpeak": 0.2, "price_peak": 0.27}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["tariff_option"] == "hphc"
+    assert entry.options["offpeak_hours"] is None
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
 @pytest.mark.parametrize("environment", [SGE_PRODUCTION, SGE_HOMOLOGATION])
 async def test_an_enedis_environment_is_reached_with_the_certificate(
     hass: HomeAssistant, pki: Pki, environment: str
