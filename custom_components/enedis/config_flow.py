@@ -108,7 +108,7 @@ from .api import (
 )
 from .api.consent import duration_days
 from .api.errors import InvalidDatesError, OutOfRangeError, WrongDirectionError
-from .api.xmpp import ConsometersProxy, ProxyUnreachableError
+from .api.xmpp import ConsometersProxy, ProxyUnreachableError, valid_jid
 from .bill import TARIF_BLEU_OFFERS
 from .config_flow_med import MedConfigFlowSteps
 from .config_flow_sge import SgeConfigFlowSteps
@@ -480,14 +480,21 @@ class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             login = {key: user_input.get(key) for key in XMPP_FIELDS}
+            login[CONF_JID] = str(login[CONF_JID] or "").strip()
             login[CONF_PROXY_JID] = (login[CONF_PROXY_JID] or DEFAULT_PROXY_JID).strip()
             login[CONF_XMPP_PORT] = int(login[CONF_XMPP_PORT]) if login[CONF_XMPP_PORT] else None
-            error = await self._async_xmpp_login(login)
-            if error is None and self.source in {SOURCE_REAUTH, SOURCE_RECONFIGURE}:
-                return await self._async_xmpp_update()
-            if error is None:
-                return await self.async_step_xmpp_consent()
-            errors["base"] = error
+            errors = {
+                field: "invalid_jid"
+                for field, account in ((CONF_JID, True), (CONF_PROXY_JID, False))
+                if not valid_jid(str(login[field]), account=account)
+            }
+            if not errors:
+                error = await self._async_xmpp_login(login)
+                if error is None and self.source in {SOURCE_REAUTH, SOURCE_RECONFIGURE}:
+                    return await self._async_xmpp_update()
+                if error is None:
+                    return await self.async_step_xmpp_consent()
+                errors["base"] = error
         return self._xmpp_form(errors, user_input)
 
     def _xmpp_form(self, errors: dict[str, str], user_input: Mapping[str, Any] | None = None) -> ConfigFlowResult:
@@ -518,7 +525,7 @@ class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
         """Log in and list the proxy's commands: None when both worked, else the form error."""
         self._xmpp_stop()
         source = ConsometersProxy(
-            str(login[CONF_JID]).strip(),
+            login[CONF_JID],
             str(login[CONF_PASSWORD]),
             proxy_jid=login[CONF_PROXY_JID],
             host=(login[CONF_XMPP_HOST] or "").strip() or None,
@@ -528,7 +535,7 @@ class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
         )
         try:
             generation = await source.async_check(XMPP_LOGIN_TIMEOUT)
-        except (EnedisError, ValueError) as err:
+        except EnedisError as err:
             await source.async_close()
             if isinstance(err, AuthError):
                 return "invalid_auth"

@@ -8,6 +8,7 @@ from typing import Any
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers.translation import async_get_translations
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -205,3 +206,42 @@ async def test_reconfigure_to_another_account_needs_its_consent(
     await entry.runtime_data.source.session.async_wait_ready(10)
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
+
+
+def shown(result: Any) -> dict[str, Any]:
+    """The values the form shows filled in (its suggested values)."""
+    return {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if (key.description or {}).get("suggested_value") is not None
+    }
+
+
+async def test_malformed_jids_are_named_in_the_form(
+    hass: HomeAssistant, prosody: Prosody, make_proxy: ProxyFactory
+) -> None:
+    """A JID that cannot be one (or the user's without its user part) is named on its field before any login; the
+    form keeps what was typed. A malformed proxy JID failed the flow, a malformed own JID said "unexpected error"."""
+    bot = await make_proxy("head")
+    flow_id = await start(hass)
+    for changes, errors in (
+        ({"jid": "home@"}, {"jid": "invalid_jid"}),
+        ({"jid": "home@local@host"}, {"jid": "invalid_jid"}),
+        ({"jid": "localhost"}, {"jid": "invalid_jid"}),  # a server, not an account
+        ({"proxy_jid": "dataconnect-proxy@"}, {"proxy_jid": "invalid_jid"}),
+        ({"jid": "@localhost", "proxy_jid": "a b@localhost"}, {"jid": "invalid_jid", "proxy_jid": "invalid_jid"}),
+    ):
+        typed = login(prosody, **changes)
+        result = await hass.config_entries.flow.async_configure(flow_id, typed)
+        assert result["type"] is FlowResultType.FORM, changes
+        assert result["errors"] == errors
+        assert shown(result) == typed
+    assert not bot.behaviour.calls
+    en = await async_get_translations(hass, "en", "config", [DOMAIN])
+    fr = await async_get_translations(hass, "fr", "config", [DOMAIN])
+    assert "user@example.org" in en[f"component.{DOMAIN}.config.error.invalid_jid"]
+    assert "utilisateur@example.org" in fr[f"component.{DOMAIN}.config.error.invalid_jid"]
+
+    result = await hass.config_entries.flow.async_configure(flow_id, login(prosody, jid=f" {USER_JID} "))
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    hass.config_entries.flow.async_abort(flow_id)
