@@ -237,7 +237,7 @@ def _error_key(err: EnedisError, *, url_typed: bool = False) -> str:
         return "invalid_response"
     if isinstance(err, CommunicationError | ServerError | InvalidResponseError):
         return "cannot_connect"
-    _LOGGER.warning("Unexpected answer from Enedis while checking the credentials: %s", err)
+    _LOGGER.warning("Unexpected answer while checking the credentials: %s", err)
     return "unknown"
 
 
@@ -537,14 +537,9 @@ class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
             generation = await source.async_check(XMPP_LOGIN_TIMEOUT)
         except EnedisError as err:
             await source.async_close()
-            if isinstance(err, AuthError):
-                return "invalid_auth"
             if isinstance(err, ProxyUnreachableError):
                 return "proxy_unreachable"
-            if isinstance(err, CommunicationError):
-                return "cannot_connect"
-            _LOGGER.warning("Unexpected answer while checking the XMPP login: %s", type(err).__name__)
-            return "unknown"
+            return _error_key(err)  # the login refused, no server, the proxy failing or busy, or unknown
         self._xmpp = {**login, CONF_XMPP_GENERATION: generation.value}
         self._xmpp_source = source
         return None

@@ -245,3 +245,34 @@ async def test_malformed_jids_are_named_in_the_form(
     result = await hass.config_entries.flow.async_configure(flow_id, login(prosody, jid=f" {USER_JID} "))
     assert result["type"] is FlowResultType.EXTERNAL_STEP
     hass.config_entries.flow.async_abort(flow_id)
+
+
+@pytest.mark.parametrize(
+    ("condition", "error"),
+    [("internal-server-error", "cannot_connect"), ("resource-constraint", "rate_limited"), ("bad-request", "unknown")],
+)
+async def test_the_proxy_fails_to_list_its_commands(
+    hass: HomeAssistant,
+    prosody: Prosody,
+    make_proxy: ProxyFactory,
+    caplog: pytest.LogCaptureFixture,
+    *,
+    condition: str,
+    error: str,
+) -> None:
+    """Logged in, but the proxy answers its command list with an error: said as for the other services (try again
+    later, quota, or unexpected with the answer logged), no longer "unexpected" for all."""
+    bot = await make_proxy("head")
+    bot.behaviour.commands_error = condition
+    flow_id = await start(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, login(prosody))
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": error}
+    assert shown(result) == login(prosody)
+    assert (f"Unexpected answer while checking the credentials: RequestError: {condition}" in caplog.text) == (
+        error == "unknown"
+    )
+    bot.behaviour.commands_error = None
+    result = await hass.config_entries.flow.async_configure(flow_id, login(prosody))
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    hass.config_entries.flow.async_abort(flow_id)
