@@ -491,7 +491,7 @@ class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
             if not errors:
                 error = await self._async_xmpp_login(login)
                 if error is None and self.source in {SOURCE_REAUTH, SOURCE_RECONFIGURE}:
-                    return await self._async_xmpp_update()
+                    return await self._async_xmpp_update(user_input)
                 if error is None:
                     return await self.async_step_xmpp_consent()
                 errors["base"] = error
@@ -544,7 +544,7 @@ class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
         self._xmpp_source = source
         return None
 
-    async def _async_xmpp_update(self) -> ConfigFlowResult:
+    async def _async_xmpp_update(self, user_input: Mapping[str, Any]) -> ConfigFlowResult:
         """Reauth / reconfigure: each PRM of the entry is checked with one request; a refused one needs consent.
 
         Every PRM served: the entry is updated (and reloaded) without asking for consent again. Otherwise the
@@ -563,7 +563,7 @@ class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
             except _ACCEPTED:
                 self._checked[prm] = True
             except EnedisError as err:
-                return self._xmpp_form({"base": _error_key(err)})
+                return self._xmpp_form({"base": _error_key(err)}, user_input)  # what was typed, the password too
             else:
                 self._checked[prm] = True
         if self._refused_of(prms):

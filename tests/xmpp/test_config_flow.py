@@ -276,3 +276,42 @@ async def test_the_proxy_fails_to_list_its_commands(
     result = await hass.config_entries.flow.async_configure(flow_id, login(prosody))
     assert result["type"] is FlowResultType.EXTERNAL_STEP
     hass.config_entries.flow.async_abort(flow_id)
+
+
+def xmpp_entry(prosody: Prosody, **changes: Any) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="Linky XMPP",
+        data={"source": "consometers_xmpp", **login(prosody, **changes), "prms": [PRM], "xmpp_generation": None},
+        unique_id=PRM,
+    )
+
+
+async def test_reauth_check_answers(hass: HomeAssistant, prosody: Prosody, make_proxy: ProxyFactory) -> None:
+    """The reauthentication's one check request per PRM: a failure is shown with what was typed (the password too),
+    no data for that day still proves the consent (no consent page); the entry is updated."""
+    bot = await make_proxy("head")
+    bot.allowed.add((USER_JID, PRM))
+    entry = xmpp_entry(prosody, password="old")
+    entry.add_to_hass(hass)
+    result = await entry.start_reauth_flow(hass)
+    flow_id = result["flow_id"]
+    bot.behaviour.fail_next = (None, "<html>Bad gateway</html>")  # Enedis' answer could not be read
+    result = await hass.config_entries.flow.async_configure(flow_id, login(prosody))
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "consometers_xmpp"
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert shown(result) == login(prosody)
+    assert entry.data["password"] == "old"
+
+    bot.behaviour.fail_next = ("no_data_found", "Pas de mesure trouvée")
+    result = await hass.config_entries.flow.async_configure(flow_id, login(prosody))
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert entry.data["password"] == PASSWORD
+    assert set(entry.data["verified"]) == {PRM}
+    assert [call.node for call in bot.behaviour.calls] == ["get_load_curve", "get_load_curve"]  # no consent page
+    await hass.async_block_till_done()  # reloaded with the new password
+    await entry.runtime_data.source.session.async_wait_ready(10)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
