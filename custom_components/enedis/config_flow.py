@@ -464,8 +464,6 @@ class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
     async def _async_entry_form(self, entry: ConfigEntry, errors: dict[str, str]) -> ConfigFlowResult:
         """The reauthentication or reconfiguration form again, with errors (a PRM could not be verified)."""
         step_id = "reauth_confirm" if self.source == SOURCE_REAUTH else "reconfigure"
-        if self._kind == SOURCE_CONSOMETERS:
-            return self._xmpp_form(errors)
         if self._kind == SOURCE_DATA_CONNECT:
             return await self._async_data_connect_form(
                 step_id, None, ask_settings=step_id == "reconfigure", entry=entry, errors=errors
