@@ -331,6 +331,8 @@ class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
         self._xmpp: dict[str, Any] = {}
         self._xmpp_source: ConsometersProxy | None = None
         self._xmpp_wait: asyncio.Task[None] | None = None
+        self._xmpp_url = ""
+        """The proxy's authorize page the flow is waiting on."""
         self._xmpp_prms: list[str] = []
 
     @staticmethod
@@ -578,13 +580,17 @@ class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
 
     async def async_step_xmpp_consent(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the proxy's authorize page; done when its authorize message arrives (or the wait times out)."""
-        source = self._xmpp_source
-        if source is None:
-            return await self.async_step_consometers_xmpp()
-        if user_input is None or self._xmpp_wait is None:
+        if user_input is None and self._xmpp_wait is not None:
+            # The frontend fetched the flow again (it was reopened): the page handed out still works, and its wait
+            # goes on (a new page would leave the old wait running on, answering a flow that has moved on).
+            return self.async_external_step(step_id="xmpp_consent", url=self._xmpp_url)
+        if user_input is None:
+            # Reached after a login that worked (the session is kept until the consent, or the flow, ends).
+            source = self._xmpp_source
+            assert source is not None
             state = make_state()
             try:
-                url = await source.async_get_authorize_uri(
+                self._xmpp_url = await source.async_get_authorize_uri(
                     state, name=self.hass.config.location_name or "Home Assistant"
                 )
             except EnedisError as err:
@@ -593,7 +599,7 @@ class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
             self._xmpp_wait = self.hass.async_create_background_task(
                 self._async_xmpp_wait(source, state), f"{DOMAIN} consometers consent"
             )
-            return self.async_external_step(step_id="xmpp_consent", url=url)
+            return self.async_external_step(step_id="xmpp_consent", url=self._xmpp_url)
         self._xmpp_wait = None
         self._xmpp_prms = [prm for prm in user_input.get(CONF_PRMS, []) if is_prm(prm)]
         if not self._xmpp_prms:

@@ -315,3 +315,58 @@ async def test_reauth_check_answers(hass: HomeAssistant, prosody: Prosody, make_
     await entry.runtime_data.source.session.async_wait_ready(10)
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
+
+
+async def test_closing_the_flow_stops_waiting_for_the_consent(
+    hass: HomeAssistant, prosody: Prosody, make_proxy: ProxyFactory
+) -> None:
+    """The user closes the dialog on the consent page: the wait ends with the flow (not 15 minutes later)."""
+    await make_proxy("head")
+    flow_id = await start(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, login(prosody))
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    hass.config_entries.flow.async_abort(flow_id)
+    async with asyncio.timeout(10):
+        await hass.async_block_till_done(wait_background_tasks=True)
+    assert not hass.config_entries.flow.async_progress()
+
+
+async def test_reopening_the_consent_step_keeps_its_page(
+    hass: HomeAssistant, prosody: Prosody, make_proxy: ProxyFactory
+) -> None:
+    """The frontend fetches the flow again on the consent step (the dialog was reopened): the same page, one wait;
+    the consent then ends it, and no wait is left behind to answer a finished flow."""
+    bot = await make_proxy("head")
+    flow_id = await start(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, login(prosody))
+    again = await hass.config_entries.flow.async_configure(flow_id)  # what GET /config_entries/flow/<id> does
+    assert again["type"] is FlowResultType.EXTERNAL_STEP
+    assert again["url"] == result["url"]
+    assert [call.node for call in bot.behaviour.calls] == ["get_authorize_uri"]
+    bot.complete_authorization([PRM])
+    async with asyncio.timeout(10):
+        await hass.async_block_till_done(wait_background_tasks=True)
+    result = await hass.config_entries.flow.async_configure(flow_id)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"]["prms"] == [PRM]
+    await hass.async_block_till_done()
+    await result["result"].runtime_data.source.session.async_wait_ready(10)
+    assert await hass.config_entries.async_unload(result["result"].entry_id)
+    await hass.async_block_till_done()
+
+
+async def test_no_new_consent_page_when_the_proxy_is_gone(
+    hass: HomeAssistant, prosody: Prosody, make_proxy: ProxyFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The consent timed out and the proxy went offline meanwhile: asking for a new page aborts (cannot connect)."""
+    bot = await make_proxy("head")
+    monkeypatch.setattr(config_flow, "XMPP_CONSENT_TIMEOUT", 0.5)
+    flow_id = await start(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, login(prosody))
+    await hass.async_block_till_done(wait_background_tasks=True)  # no consent within 0.5 s
+    result = await hass.config_entries.flow.async_configure(flow_id)
+    assert result["step_id"] == "xmpp_consent_timeout"
+    await bot.stop()
+    result = await hass.config_entries.flow.async_configure(flow_id, {})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "cannot_connect"
