@@ -559,13 +559,11 @@ class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
             try:
                 await source.async_fetch_window(prm, Direction.CONSUMPTION, Measure.LOAD_CURVE, day, day + timedelta(1))
             except (ConsentError, NotHolderError):
-                self._checked[prm] = False
+                self._checked[prm] = False  # the proxy's consent page follows
             except _ACCEPTED:
-                self._checked[prm] = True
+                pass  # an answer about the data, not a refusal: the proxy may read the PRM
             except EnedisError as err:
                 return self._xmpp_form({"base": _error_key(err)}, user_input)  # what was typed, the password too
-            else:
-                self._checked[prm] = True
         if self._refused_of(prms):
             return await self.async_step_xmpp_consent()
         self._xmpp_stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
@@ -288,33 +289,38 @@ def xmpp_entry(prosody: Prosody, **changes: Any) -> MockConfigEntry:
 
 
 async def test_reauth_check_answers(hass: HomeAssistant, prosody: Prosody, make_proxy: ProxyFactory) -> None:
-    """The reauthentication's one check request per PRM: a failure is shown with what was typed (the password too),
-    no data for that day still proves the consent (no consent page); the entry is updated."""
+    """The reauthentication's one check request per PRM: a failure is shown with what was typed (the password too);
+    the PRM's data, or no data for that day, proves the consent (no consent page): the entry is updated."""
     bot = await make_proxy("head")
+    bot.state.today = None  # the flow checks the day before yesterday of the real clock: the fake serves it
     bot.allowed.add((USER_JID, PRM))
     entry = xmpp_entry(prosody, password="old")
     entry.add_to_hass(hass)
-    result = await entry.start_reauth_flow(hass)
-    flow_id = result["flow_id"]
-    bot.behaviour.fail_next = (None, "<html>Bad gateway</html>")  # Enedis' answer could not be read
-    result = await hass.config_entries.flow.async_configure(flow_id, login(prosody))
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "consometers_xmpp"
-    assert result["errors"] == {"base": "cannot_connect"}
-    assert shown(result) == login(prosody)
-    assert entry.data["password"] == "old"
+    with patch("custom_components.enedis.async_setup_entry", return_value=True):  # the reload: no entry polling
+        result = await entry.start_reauth_flow(hass)
+        flow_id = result["flow_id"]
+        bot.behaviour.fail_next = (None, "<html>Bad gateway</html>")  # Enedis' answer could not be read
+        result = await hass.config_entries.flow.async_configure(flow_id, login(prosody))
+        assert result["type"] is FlowResultType.FORM
+        assert result["step_id"] == "consometers_xmpp"
+        assert result["errors"] == {"base": "cannot_connect"}
+        assert shown(result) == login(prosody)
+        assert entry.data["password"] == "old"
 
-    bot.behaviour.fail_next = ("no_data_found", "Pas de mesure trouvée")
-    result = await hass.config_entries.flow.async_configure(flow_id, login(prosody))
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reauth_successful"
-    assert entry.data["password"] == PASSWORD
-    assert set(entry.data["verified"]) == {PRM}
-    assert [call.node for call in bot.behaviour.calls] == ["get_load_curve", "get_load_curve"]  # no consent page
-    await hass.async_block_till_done()  # reloaded with the new password
-    await entry.runtime_data.source.session.async_wait_ready(10)
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
+        result = await hass.config_entries.flow.async_configure(flow_id, login(prosody))
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "reauth_successful"
+        assert entry.data["password"] == PASSWORD
+        assert set(entry.data["verified"]) == {PRM}
+        await hass.async_block_till_done()
+
+        bot.behaviour.fail_next = ("no_data_found", "Pas de mesure trouvée")
+        result = await entry.start_reauth_flow(hass)
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], login(prosody))
+        assert result["type"] is FlowResultType.ABORT
+        assert result["reason"] == "reauth_successful"
+        await hass.async_block_till_done()
+    assert [call.node for call in bot.behaviour.calls] == ["get_load_curve"] * 3  # no consent page
 
 
 async def test_closing_the_flow_stops_waiting_for_the_consent(
