@@ -108,7 +108,7 @@ from .api import (
 )
 from .api.consent import duration_days
 from .api.errors import InvalidDatesError, OutOfRangeError, WrongDirectionError
-from .api.xmpp import ConsometersProxy, ProxyUnreachableError
+from .api.xmpp import ConsometersProxy, ProxyUnreachableError, valid_jid
 from .bill import TARIF_BLEU_OFFERS
 from .config_flow_med import MedConfigFlowSteps
 from .config_flow_sge import SgeConfigFlowSteps
@@ -237,7 +237,7 @@ def _error_key(err: EnedisError, *, url_typed: bool = False) -> str:
         return "invalid_response"
     if isinstance(err, CommunicationError | ServerError | InvalidResponseError):
         return "cannot_connect"
-    _LOGGER.warning("Unexpected answer from Enedis while checking the credentials: %s", err)
+    _LOGGER.warning("Unexpected answer while checking the credentials: %s", err)
     return "unknown"
 
 
@@ -331,6 +331,8 @@ class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
         self._xmpp: dict[str, Any] = {}
         self._xmpp_source: ConsometersProxy | None = None
         self._xmpp_wait: asyncio.Task[None] | None = None
+        self._xmpp_url = ""
+        """The proxy's authorize page the flow is waiting on."""
         self._xmpp_prms: list[str] = []
 
     @staticmethod
@@ -464,8 +466,6 @@ class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
     async def _async_entry_form(self, entry: ConfigEntry, errors: dict[str, str]) -> ConfigFlowResult:
         """The reauthentication or reconfiguration form again, with errors (a PRM could not be verified)."""
         step_id = "reauth_confirm" if self.source == SOURCE_REAUTH else "reconfigure"
-        if self._kind == SOURCE_CONSOMETERS:
-            return self._xmpp_form(errors)
         if self._kind == SOURCE_DATA_CONNECT:
             return await self._async_data_connect_form(
                 step_id, None, ask_settings=step_id == "reconfigure", entry=entry, errors=errors
@@ -480,14 +480,21 @@ class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             login = {key: user_input.get(key) for key in XMPP_FIELDS}
+            login[CONF_JID] = str(login[CONF_JID] or "").strip()
             login[CONF_PROXY_JID] = (login[CONF_PROXY_JID] or DEFAULT_PROXY_JID).strip()
             login[CONF_XMPP_PORT] = int(login[CONF_XMPP_PORT]) if login[CONF_XMPP_PORT] else None
-            error = await self._async_xmpp_login(login)
-            if error is None and self.source in {SOURCE_REAUTH, SOURCE_RECONFIGURE}:
-                return await self._async_xmpp_update()
-            if error is None:
-                return await self.async_step_xmpp_consent()
-            errors["base"] = error
+            errors = {
+                field: "invalid_jid"
+                for field, account in ((CONF_JID, True), (CONF_PROXY_JID, False))
+                if not valid_jid(str(login[field]), account=account)
+            }
+            if not errors:
+                error = await self._async_xmpp_login(login)
+                if error is None and self.source in {SOURCE_REAUTH, SOURCE_RECONFIGURE}:
+                    return await self._async_xmpp_update(user_input)
+                if error is None:
+                    return await self.async_step_xmpp_consent()
+                errors["base"] = error
         return self._xmpp_form(errors, user_input)
 
     def _xmpp_form(self, errors: dict[str, str], user_input: Mapping[str, Any] | None = None) -> ConfigFlowResult:
@@ -518,7 +525,7 @@ class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
         """Log in and list the proxy's commands: None when both worked, else the form error."""
         self._xmpp_stop()
         source = ConsometersProxy(
-            str(login[CONF_JID]).strip(),
+            login[CONF_JID],
             str(login[CONF_PASSWORD]),
             proxy_jid=login[CONF_PROXY_JID],
             host=(login[CONF_XMPP_HOST] or "").strip() or None,
@@ -528,21 +535,16 @@ class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
         )
         try:
             generation = await source.async_check(XMPP_LOGIN_TIMEOUT)
-        except (EnedisError, ValueError) as err:
+        except EnedisError as err:
             await source.async_close()
-            if isinstance(err, AuthError):
-                return "invalid_auth"
             if isinstance(err, ProxyUnreachableError):
                 return "proxy_unreachable"
-            if isinstance(err, CommunicationError):
-                return "cannot_connect"
-            _LOGGER.warning("Unexpected answer while checking the XMPP login: %s", type(err).__name__)
-            return "unknown"
+            return _error_key(err)  # the login refused, no server, the proxy failing or busy, or unknown
         self._xmpp = {**login, CONF_XMPP_GENERATION: generation.value}
         self._xmpp_source = source
         return None
 
-    async def _async_xmpp_update(self) -> ConfigFlowResult:
+    async def _async_xmpp_update(self, user_input: Mapping[str, Any]) -> ConfigFlowResult:
         """Reauth / reconfigure: each PRM of the entry is checked with one request; a refused one needs consent.
 
         Every PRM served: the entry is updated (and reloaded) without asking for consent again. Otherwise the
@@ -557,13 +559,11 @@ class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
             try:
                 await source.async_fetch_window(prm, Direction.CONSUMPTION, Measure.LOAD_CURVE, day, day + timedelta(1))
             except (ConsentError, NotHolderError):
-                self._checked[prm] = False
+                self._checked[prm] = False  # the proxy's consent page follows
             except _ACCEPTED:
-                self._checked[prm] = True
+                pass  # an answer about the data, not a refusal: the proxy may read the PRM
             except EnedisError as err:
-                return self._xmpp_form({"base": _error_key(err)})
-            else:
-                self._checked[prm] = True
+                return self._xmpp_form({"base": _error_key(err)}, user_input)  # what was typed, the password too
         if self._refused_of(prms):
             return await self.async_step_xmpp_consent()
         self._xmpp_stop()
@@ -578,13 +578,17 @@ class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
 
     async def async_step_xmpp_consent(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Show the proxy's authorize page; done when its authorize message arrives (or the wait times out)."""
-        source = self._xmpp_source
-        if source is None:
-            return await self.async_step_consometers_xmpp()
-        if user_input is None or self._xmpp_wait is None:
+        if user_input is None and self._xmpp_wait is not None:
+            # The frontend fetched the flow again (it was reopened): the page handed out still works, and its wait
+            # goes on (a new page would leave the old wait running on, answering a flow that has moved on).
+            return self.async_external_step(step_id="xmpp_consent", url=self._xmpp_url)
+        if user_input is None:
+            # Reached after a login that worked (the session is kept until the consent, or the flow, ends).
+            source = self._xmpp_source
+            assert source is not None
             state = make_state()
             try:
-                url = await source.async_get_authorize_uri(
+                self._xmpp_url = await source.async_get_authorize_uri(
                     state, name=self.hass.config.location_name or "Home Assistant"
                 )
             except EnedisError as err:
@@ -593,7 +597,7 @@ class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
             self._xmpp_wait = self.hass.async_create_background_task(
                 self._async_xmpp_wait(source, state), f"{DOMAIN} consometers consent"
             )
-            return self.async_external_step(step_id="xmpp_consent", url=url)
+            return self.async_external_step(step_id="xmpp_consent", url=self._xmpp_url)
         self._xmpp_wait = None
         self._xmpp_prms = [prm for prm in user_input.get(CONF_PRMS, []) if is_prm(prm)]
         if not self._xmpp_prms:
@@ -723,15 +727,16 @@ class EnedisConfigFlow(SgeConfigFlowSteps, MedConfigFlowSteps, domain=DOMAIN):
             if not selected:
                 errors["base"] = "no_prm_selected"
             else:
-                # Every chosen PRM is checked, unless one is configured elsewhere: `_async_create` aborts first.
-                if not self._configured_prms() & set(selected):
-                    errors = await self._async_verify(selected)
+                # Every chosen PRM is checked (`_async_create` then aborts if one was configured meanwhile).
+                errors = await self._async_verify(selected)
                 if not errors:
                     return await self._async_create(selected)
                 if errors["base"] == CONSENT_MISSING:
                     errors["base"] = "prm_consent_missing"
-        # PRMs already found refused are not suggested (the check of the credentials may have tried one).
-        default = [prm for prm in free if self._checked.get(prm, True)]
+        # Ticked: every PRM at first, then what was chosen; never a PRM found refused (the check of the credentials
+        # may have tried one).
+        ticked = set(free) if user_input is None else set(user_input.get(CONF_PRMS, []))
+        default = [prm for prm in free if prm in ticked and self._checked.get(prm, True)]
         schema = vol.Schema(
             {
                 vol.Required(CONF_PRMS, default=default): SelectSelector(
@@ -1194,9 +1199,13 @@ class EnedisOptionsFlow(OptionsFlowWithReload):
         return powers
 
     def _contract_offpeak(self) -> bool:
-        """Whether the contract of every PRM of the (loaded) entry gives off-peak windows this integration reads."""
+        """Whether the contract of every PRM of the (loaded) entry gives off-peak windows this integration reads.
+
+        Whatever the source: the statistics take the windows of any contract (Data Connect's, SGE's); a source that
+        serves none (Conso API, MyElectricalData, the consometers proxy) has no contract here.
+        """
         entry = self.config_entry
-        if entry.state is not ConfigEntryState.LOADED or entry.data.get(CONF_SOURCE) != SOURCE_DATA_CONNECT:
+        if entry.state is not ConfigEntryState.LOADED:
             return False
         contracts = entry.runtime_data.contracts
         for prm in entry.data[CONF_PRMS]:

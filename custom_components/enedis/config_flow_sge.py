@@ -18,6 +18,7 @@ left empty keeps the stored one. Success means every PRM of the entry was verifi
 from __future__ import annotations
 
 from collections.abc import Mapping
+import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -76,6 +77,8 @@ from .const import (
 )
 from .sge_entry import async_sge_source
 
+_LOGGER = logging.getLogger(__name__)
+
 _STORED = (
     CONF_SGE_ENVIRONMENT,
     CONF_SGE_URL,
@@ -104,6 +107,7 @@ def sge_error_key(err: EnedisError) -> str:
     ):
         if isinstance(err, cls):
             return key
+    _LOGGER.warning("Unexpected answer from SGE while checking the credentials: %s", err)
     return "unknown"
 
 

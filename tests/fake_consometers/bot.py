@@ -45,6 +45,7 @@ type Generation = Literal["head", "seed"]
 SENML = "urn:ietf:params:xml:ns:senml"
 QUOALISE = "urn:quoalise:0"
 AUTHORIZE = "https://consometers.org/dataconnect#authorize"
+COMMANDS = "http://jabber.org/protocol/commands"
 AUTHORIZE_PAGE = "https://fake-proxy.invalid/dataconnect-proxy/authorize"
 UPSTREAM_ISSUER = "enedis-data-connect"
 
@@ -87,6 +88,8 @@ class ProxyBehaviour:
     """Seed generation: echo the client's state in the authorize message (HEAD never does)."""
     id_attribute: bool = False
     """Write ``<usage-point id="…"/>`` (the earliest code) instead of element text."""
+    commands_error: str | None = None
+    """An XMPP error condition (e.g. ``internal-server-error``) the bot answers to the listing of its commands."""
     calls: list[Call] = field(default_factory=list)
 
 
@@ -118,6 +121,7 @@ class FakeProxy(ClientXMPP):  # type: ignore[misc]
         self.enable_plaintext = True
         for plugin in ("xep_0030", "xep_0004", "xep_0050", "xep_0199"):
             self.register_plugin(plugin)
+        self.plugin["xep_0030"].api.register(self._get_items, "get_items")
         self.plugin["feature_mechanisms"].unencrypted_plain = True
         self._stopping = False
         self._released = asyncio.Event()
@@ -144,6 +148,12 @@ class FakeProxy(ClientXMPP):  # type: ignore[misc]
         else:
             adhoc.add_command(self.boundjid, "get_consumption_load_curve", "Consumption load curve", self._seed_curve)
         self._ready.set()
+
+    def _get_items(self, jid: Any, node: str | None, ifrom: Any, data: Any) -> Any:
+        """disco#items: the commands listed (slixmpp's stored items), or the error a test chose."""
+        if node == COMMANDS and self.behaviour.commands_error:
+            raise XMPPError(self.behaviour.commands_error, text="the proxy failed to list its commands")
+        return self.plugin["xep_0030"].static.get_items(jid, node, ifrom, data)
 
     async def start(self, within: float = 10.0) -> None:
         """Connect and wait for the session (commands registered)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 import json
 import re
@@ -484,12 +484,20 @@ _CONTACT = {"email": "client.sandbox@example.org", "phone": "0600000000"}
 _PERSON = {"title": "M.", "lastname": "SANDBOX", "firstname": "CLIENT"}
 
 
+def _contract(state: FakeState, prm: str) -> data.ContractInfo | None:
+    """The contract of ``prm``, with the off-peak hours a test set (`FakeState.contract_offpeak`)."""
+    contract = data.contract(prm)
+    if contract is not None and prm in state.contract_offpeak:
+        contract = replace(contract, offpeak_hours=state.contract_offpeak[prm])
+    return contract
+
+
 def contract_reply(state: FakeState, api: str, prm: str) -> Reply:
     """Body of the 2026 contract APIs (PRM in the path)."""
     if not PRM_RE.match(prm):
         return Reply(400, BAD_PRM)
     info = data.prm_info(prm)
-    contract = data.contract(prm)
+    contract = _contract(state, prm)
     if info is None or contract is None:
         return Reply(400, NOT_OWNER)
     if state.consent_revoked(prm):
@@ -566,7 +574,7 @@ def v5_contracts_reply(state: FakeState, prm: str) -> Reply:
     if not PRM_RE.match(prm):
         return Reply(400, BAD_PRM)
     info = data.prm_info(prm)
-    contract = data.contract(prm)
+    contract = _contract(state, prm)
     if info is None or contract is None:
         return Reply(400, NOT_OWNER)
     if state.consent_revoked(prm):

@@ -65,6 +65,9 @@ class SgeConfig:
     gateway_key: str | None = None
     """When set, every call needs ``gateway_header: gateway_key`` (an API gateway in front of SGE)."""
     gateway_header: str = "apikey"
+    contract_refusals: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """PRM -> (SGT code, message) its contract call answers after the access checks (a refusal a test picks, e.g.
+    the real SGT4B8 "several requests in progress on the point")."""
 
 
 SGE_KEY: web.AppKey[SgeConfig] = web.AppKey("fake_sge_config", SgeConfig)
@@ -271,6 +274,8 @@ async def cdtc_handler(request: web.Request) -> web.Response:
         return fault("SGT400", "Une erreur fonctionnelle est survenue. autorisationClient")
     if (technical := _technical_fault(state, CDTC_PATH)) is not None:
         return technical
+    if (refusal := config.contract_refusals.get(values["pointId"])) is not None:
+        return fault(*refusal)
     return web.Response(text=contract_xml(values["pointId"]), content_type="text/xml", charset="utf-8")
 
 

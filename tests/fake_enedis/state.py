@@ -129,6 +129,9 @@ class FakeState:
     integration assumes Enedis' 15: a smaller margin is a stricter horizon than it expects (found by bisection)."""
     no_index_prms: set[str] = field(default_factory=set)
     """PRMs whose meter keeps no index registers: their ``index_*`` calls answer 404 ``no_data_found``."""
+    contract_offpeak: dict[str, str] = field(default_factory=dict)
+    """PRM -> the off-peak hours its contract gives instead of `data.OFFPEAK_HOURS` (Enedis writes some in forms
+    the integration cannot read, e.g. ``HC (la nuit)``)."""
     faults: list[Fault] = field(default_factory=list)
     #: Seconds a request spends in flight before the gateway sees it, from its path (None: none). Its quotas count
     #: it on arrival, as Enedis does, so this models network or proxy delays that bunch requests up on arrival.

@@ -27,6 +27,8 @@ from homeassistant.components.application_credentials import (
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
+from homeassistant.exceptions import ImplementationUnavailableError
+from homeassistant.helpers import config_entry_oauth2_flow
 from homeassistant.helpers.network import NoURLAvailableError
 from homeassistant.helpers.selector import NumberSelector
 from homeassistant.helpers.translation import async_get_translations
@@ -89,6 +91,7 @@ TRANSLATIONS = STRINGS.parent / "translations"
 PRM1 = "11111111111111"  # the PRM of the bokub-linky captures
 PRM2 = "22222222222222"
 PRM3 = "33333333333333"
+PRM4 = "44444444444444"
 CLIENT_ID = "datahub-client-id"
 CLIENT_SECRET = "datahub-client-secret"
 CRED = "imported-cred"
@@ -501,6 +504,36 @@ async def test_data_connect_missing_credentials(hass: HomeAssistant) -> None:
     assert result["reason"] == "missing_credentials"
 
 
+async def _cloud_is_down(
+    hass: HomeAssistant, domain: str
+) -> list[config_entry_oauth2_flow.AbstractOAuth2Implementation]:
+    """An implementation provider that is unavailable, as Home Assistant Cloud's is when the cloud is offline."""
+    raise ImplementationUnavailableError("cloud offline")
+
+
+@pytest.mark.usefixtures("current_request_with_host")
+async def test_data_connect_with_a_credentials_provider_down(hass: HomeAssistant) -> None:
+    """Another provider of credentials (Home Assistant Cloud) is down: without credentials of our own the flow says
+    so (it does not fail); with them it goes on, the provider's failure does not matter."""
+    assert await async_setup_component(hass, "application_credentials", {})
+    config_entry_oauth2_flow.async_add_implementation_provider(hass, "cloud", _cloud_is_down)
+    with pytest.raises(ImplementationUnavailableError):  # what Home Assistant's own lookup does then
+        await config_entry_oauth2_flow.async_get_implementations(hass, DOMAIN)
+    result = await start_data_connect(hass)
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "missing_credentials"
+
+    await async_import_client_credential(hass, DOMAIN, ClientCredential(CLIENT_ID, CLIENT_SECRET), CRED)
+    result = await start_data_connect(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "data_connect"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "1_year"}
+    )
+    assert result["type"] is FlowResultType.EXTERNAL_STEP
+    assert parse_qs(urlsplit(result["url"]).query)["client_id"] == [CLIENT_ID]
+
+
 @pytest.mark.usefixtures("setup_credentials", "current_request_with_host")
 async def test_data_connect_production_v2(
     hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, aioclient_mock: AiohttpClientMocker
@@ -696,6 +729,37 @@ async def test_data_connect_v1_callback(
     assert result["data"][CONF_PRMS] == [PRM1, PRM2]
     assert result["data"][CONF_AUTHORIZATION_IDS] == []
     assert [call[1].query["pointId"] for call in aioclient_mock.mock_calls if call[0] == "GET"] == [PRM1, PRM2]
+
+
+@pytest.mark.usefixtures("setup_credentials", "current_request_with_host")
+async def test_data_connect_v1_callback_whose_only_prm_is_refused(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """Consent v1 for one PRM whose data Enedis refuses: the form names it, no entry; once shared, it is created."""
+    result = await start_data_connect(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ENVIRONMENT: ENV_PRODUCTION, CONF_CONSENT_DURATION: "1_year"}
+    )
+    await callback(hass_client_no_auth, f"code=abc&state={state_of(dict(result))}&usage_point_id={PRM1}")
+    aioclient_mock.post(TOKEN_URL, json=APP_TOKEN)
+    aioclient_mock.get(DC_DAILY, status=403, json=ERROR_0008)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "consent_done"
+    assert result["errors"] == {"base": "consent_missing"}
+    assert result["description_placeholders"] == {"refused": PRM1}
+    assert PRM1 in error_text("en", "consent_missing", result["description_placeholders"])
+    assert PRM1 in error_text("fr", "consent_missing", result["description_placeholders"])
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+    # The holder shared it again: the same form now creates the entry.
+    aioclient_mock.clear_requests()
+    aioclient_mock.post(TOKEN_URL, json=APP_TOKEN)
+    aioclient_mock.get(DC_DAILY, json=DAILY)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PRMS] == [PRM1]
+    assert result["data"][CONF_AUTHORIZATION_IDS] == []
 
 
 @pytest.mark.usefixtures("setup_credentials", "current_request_with_host")
@@ -1058,6 +1122,47 @@ async def test_prm_picker_checks_every_chosen_prm(hass: HomeAssistant, aioclient
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"][CONF_PRMS] == [PRM1, PRM3]
     assert points(aioclient_mock) == [PRM2, PRM1, PRM3]
+
+
+def picker_default(result: Any) -> list[str]:
+    """The PRMs the picker shows ticked."""
+    (key,) = result["data_schema"].schema
+    return list(key.default())
+
+
+async def test_prm_picker_keeps_the_choice_after_an_error(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """A chosen PRM cannot be checked (the service fails, or Enedis refuses it): the error is shown and the picker
+    keeps what was ticked (less a refused PRM), not every PRM again."""
+    aioclient_mock.get(CONSO_DAILY, params={"pointId": PRM2}, status=404, json=ERROR_404)  # served, no data
+    aioclient_mock.get(CONSO_DAILY, params={"pointId": PRM3}, status=500, text="Internal Server Error")
+    aioclient_mock.get(CONSO_DAILY, params={"pointId": PRM4}, status=403, json=ERROR_0008)
+    aioclient_mock.get(CONSO_DAILY, json=DAILY)
+    result = await start_conso(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_TOKEN: make_token(PRM1, PRM2, PRM3, PRM4)}
+    )
+    assert picker_default(result) == [PRM1, PRM2, PRM3, PRM4]
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: [PRM1, PRM3]})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "prm"
+    assert result["errors"] == {"base": "cannot_connect"}
+    assert picker_default(result) == [PRM1, PRM3]
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: [PRM2, PRM4]})
+    assert result["errors"] == {"base": "prm_consent_missing"}
+    assert result["description_placeholders"]["refused"] == PRM4
+    assert picker_default(result) == [PRM2]
+
+    # The service is back: the first choice creates the entry (its PRM that failed is checked again).
+    aioclient_mock.clear_requests()
+    aioclient_mock.get(CONSO_DAILY, params={"pointId": PRM3}, status=404, json=ERROR_404)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {CONF_PRMS: [PRM1, PRM3]})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PRMS] == [PRM1, PRM3]
 
 
 @pytest.mark.usefixtures("socket_enabled")

@@ -50,6 +50,7 @@ from .common import assert_continuous, async_run_until, async_statistics, instal
 
 P0 = "22516914714270"
 P1 = "11453290002823"
+P_PROD = "10284856584123"  # client 3's production-only PRM
 TODAY = date(2026, 11, 22)
 NOW = datetime(2026, 11, 22, 11, 0, tzinfo=UTC)  # 12:00 in Paris
 
@@ -236,6 +237,81 @@ async def test_reauth_with_new_credentials(hass: HomeAssistant, med_server: MedS
     assert result["reason"] == "reauth_successful"
     assert entry.data[CONF_MED_CLIENT_SECRET] == DEMO_CLIENT_SECRET
     assert set(entry.data[CONF_VERIFIED]) == {P0}
+
+
+def suggested(result: Any) -> dict[str, Any]:
+    """The values the form shows filled in (its suggested values)."""
+    return {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if (key.description or {}).get("suggested_value") is not None
+    }
+
+
+@pytest.mark.usefixtures("no_setup")
+async def test_flow_accepts_a_prm_that_only_produces(hass: HomeAssistant, med_server: MedServer) -> None:
+    """A production-only PRM refuses the consumption check (ADAM-ERR0069): the gateway answered for it, it is kept."""
+    result = await start(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], form(med_server, prms=f"{P0} {P_PROD}"))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_PRMS] == [P0, P_PROD]
+    assert med_server.calls()[-1] == f"/med/api/enedis/consumption/daily/{P_PROD}"
+
+
+@pytest.mark.usefixtures("no_setup")
+async def test_flow_unexpected_refusal(
+    hass: HomeAssistant, med_server: MedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An answer the flow has no message for (here Enedis refuses MyElectricalData's own DataHub subscription):
+    "unexpected error", logged; what was typed stays in the form, the secret too; nothing is created."""
+    med_server.state.unsubscribed_apis.add("mesure_synchrone_auto")
+    result = await start(hass)
+    typed = form(med_server)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "unknown"}
+    assert suggested(result) == typed
+    assert "Unexpected answer from MyElectricalData" in caplog.text
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+    med_server.state.unsubscribed_apis.clear()
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.mark.usefixtures("no_setup")
+async def test_reconfigure_to_the_legacy_api(hass: HomeAssistant, med_server: MedServer) -> None:
+    """Reconfiguration shows the entry's API, client id and address (never its secret); another API needs its own
+    credential (the stored secret is not carried over); success saves the new API and verifies every PRM."""
+    entry = med_entry(med_server, [P0, P1])
+    entry.add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "med_reconfigure"
+    assert result["description_placeholders"]["prms"] == f"{P0}, {P1}"
+    assert suggested(result) == {
+        CONF_MED_API: MED_API_CURRENT,
+        CONF_MED_CLIENT_ID: DEMO_CLIENT_ID,
+        CONF_MED_URL: med_server.url,
+    }
+    legacy = {CONF_MED_API: MED_API_LEGACY, CONF_MED_URL: med_server.url.removesuffix("/api")}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], legacy)
+    assert result["errors"] == {"base": "med_credentials_missing"}
+    assert suggested(result) == legacy
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {**legacy, CONF_MED_TOKEN: DEMO_TOKEN})
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_MED_API] == MED_API_LEGACY
+    assert entry.data[CONF_MED_TOKEN] == DEMO_TOKEN
+    assert entry.data[CONF_MED_CLIENT_ID] is None
+    assert entry.data[CONF_MED_CLIENT_SECRET] is None
+    assert entry.data[CONF_MED_URL] == med_server.url.removesuffix("/api")
+    assert entry.data[CONF_PRMS] == [P0, P1]
+    assert set(entry.data[CONF_VERIFIED]) == {P0, P1}
+    assert [call.split("/start/")[0] for call in med_server.calls()] == [
+        f"/med/daily_consumption/{P0}",
+        f"/med/daily_consumption/{P1}",
+    ]
 
 
 # --------------------------------------------------------------------------------------------- scenario

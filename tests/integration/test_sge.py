@@ -7,7 +7,7 @@ Home Assistant's own shared session talks to it (entries use the "another addres
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 import itertools
@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from unittest.mock import AsyncMock, patch
 
+from aiohttp.test_utils import TestServer
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -32,6 +33,7 @@ from custom_components.enedis.const import (
     CONF_SGE_CA,
     CONF_SGE_CERTIFICATE,
     CONF_SGE_ENVIRONMENT,
+    CONF_SGE_GATEWAY_HEADER,
     CONF_SGE_GATEWAY_KEY,
     CONF_SGE_KEY,
     CONF_SGE_LOGIN,
@@ -39,6 +41,7 @@ from custom_components.enedis.const import (
     CONF_SGE_URL,
     CONF_SOURCE,
     CONF_VERIFIED,
+    DEFAULT_SGE_GATEWAY_HEADER,
     DOMAIN,
     SGE_CUSTOM,
     SGE_HOMOLOGATION,
@@ -188,6 +191,69 @@ async def test_flow_errors(hass: HomeAssistant, sge_server: SgeServer) -> None:
 
 
 @pytest.mark.usefixtures("no_setup")
+async def test_flow_unexpected_refusal(
+    hass: HomeAssistant, sge_server: SgeServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A refusal the flow has no message for (SGT4B8, requests already in progress on the point): "unexpected
+    error", with SGE's answer in the log to tell what happened; nothing is created."""
+    sge_server.config.contract_refusals[P1] = ("SGT4B8", "Il existe déjà plusieurs demandes en cours sur le point.")
+    result = await start(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], form(sge_server, prms=f"{P0} {P1}"))
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "unknown"}
+    assert result["description_placeholders"]["prm"] == P1
+    assert "Unexpected answer from SGE while checking the credentials" in caplog.text
+    assert "SGT4B8" in caplog.text
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+    del sge_server.config.contract_refusals[P1]
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], form(sge_server, prms=f"{P0} {P1}"))
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+@pytest.fixture
+async def gateway_url(socket_enabled: None) -> AsyncIterator[tuple[str, SgeConfig]]:
+    """The fake SGE behind an API gateway: plain HTTP on 127.0.0.1, a key header instead of a client certificate."""
+    app = create_app(FakeState(today=TODAY, time_of_day=time(12, 0)))
+    app[SGE_KEY].gateway_key = "gateway-key-123"
+    server = TestServer(app)
+    await server.start_server()
+    yield str(server.make_url("")).rstrip("/"), app[SGE_KEY]
+    await server.close()
+
+
+@pytest.mark.usefixtures("no_setup")
+async def test_flow_through_an_api_gateway(hass: HomeAssistant, gateway_url: tuple[str, SgeConfig]) -> None:
+    """Another address with a gateway key: no certificate needed; a wrong key is refused; the entry keeps the key as
+    its only secret, with the usual header."""
+    url, _ = gateway_url
+    typed = {
+        CONF_SGE_ENVIRONMENT: SGE_CUSTOM,
+        CONF_SGE_URL: f"{url}/",
+        CONF_SGE_LOGIN: DEMO_LOGIN,
+        CONF_SGE_PRMS: P0,
+        CONF_SGE_GATEWAY_KEY: "wrong-key",
+        CONF_SGE_AGREED: True,
+    }
+    result = await start(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
+    assert result["errors"] == {"base": "invalid_auth"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**typed, CONF_SGE_GATEWAY_KEY: "gateway-key-123"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    data = result["data"]
+    assert (data[CONF_SGE_URL], data[CONF_SGE_GATEWAY_KEY], data[CONF_SGE_GATEWAY_HEADER]) == (
+        url,
+        "gateway-key-123",
+        DEFAULT_SGE_GATEWAY_HEADER,
+    )
+    assert data[CONF_SGE_CERTIFICATE] is None
+    assert data[CONF_SGE_KEY] is None
+    assert data[CONF_SGE_CA] is None
+
+
+@pytest.mark.usefixtures("no_setup")
 async def test_flow_refuses_a_configured_prm(hass: HomeAssistant, sge_server: SgeServer) -> None:
     sge_entry(sge_server, [P0]).add_to_hass(hass)
     result = await start(hass)
@@ -318,6 +384,31 @@ async def test_a_key_that_does_not_load_fails_the_setup_with_reauth(hass: HomeAs
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.SETUP_ERROR
     assert any(entry.async_get_active_flows(hass, {"reauth"}))
+
+
+async def test_hphc_options_use_the_contract_offpeak_hours(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, sge_server: SgeServer
+) -> None:
+    """SGE's contract gives the off-peak hours (the statistics use them): the HP/HC option needs no override."""
+    freezer.move_to(NOW)
+    install_registry(hass, freezer)
+    entry = sge_entry(sge_server, [P0])
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator: EnedisCoordinator = entry.runtime_data
+    await async_run_until(hass, freezer, coordinator, lambda: P0 in coordinator.contracts)
+    assert coordinator.contracts[P0].offpeak_hours == data.OFFPEAK_HOURS
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "tariff"})
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"tariff_option": "hphc", "price_offpeak": 0.2, "price_peak": 0.27}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["tariff_option"] == "hphc"
+    assert entry.options["offpeak_hours"] is None
+    await hass.async_block_till_done()
+    assert await hass.config_entries.async_unload(entry.entry_id)
 
 
 @pytest.mark.parametrize("environment", [SGE_PRODUCTION, SGE_HOMOLOGATION])

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.recorder.common import async_wait_recording_done
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
@@ -251,5 +254,95 @@ async def test_hphc_options_use_the_contract_offpeak_hours(
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options["tariff_option"] == "hphc"
     assert entry.options["offpeak_hours"] is None
+    await hass.async_block_till_done()
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+# --- the options' tariff page reads the entry's contracts --------------------------------------------
+
+P_PROD = "10284856584123"  # client 3's production-only PRM: its contract gives no subscribed power
+
+
+async def load_entry(hass: HomeAssistant, freezer: FrozenDateTimeFactory, prms: list[str]) -> MockConfigEntry:
+    """A Data Connect entry set up, run until it has read the contract of each PRM (not its whole history)."""
+    freezer.move_to(paris(TODAY, 12))
+    install_registry(hass, freezer)
+    await async_import_demo_credentials(hass)
+    entry = data_connect_entry(prms, curve_history_months=1, daily_history_months=1)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data
+    await async_run_until(hass, freezer, coordinator, lambda: set(prms) <= set(coordinator.contracts))
+    return entry
+
+
+async def tariff_page(hass: HomeAssistant, entry: MockConfigEntry, user_input: dict[str, object]) -> Any:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {"next_step_id": "tariff"})
+    return await hass.config_entries.options.async_configure(result["flow_id"], user_input)
+
+
+@pytest.mark.parametrize("contract", ["unreadable", "absent"])
+async def test_hphc_needs_offpeak_hours_the_contract_does_not_give(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway, contract: str
+) -> None:
+    """The contract's off-peak hours cannot be read (a form the integration does not know), or there are none (the
+    DataHub application is not subscribed to comptage_auto): HP/HC asks for them, then takes what is typed."""
+    if contract == "unreadable":
+        gateway.state.contract_offpeak[P0] = "HC (la nuit)"
+    else:
+        gateway.state.unsubscribed_apis.add("comptage_auto")
+    entry = await load_entry(hass, freezer, [P0])
+    typed = {"tariff_option": "hphc", "price_offpeak": 0.2, "price_peak": 0.27}
+    result = await tariff_page(hass, entry, typed)
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"offpeak_hours": "offpeak_required"}
+    shown = {
+        str(key): key.description["suggested_value"]
+        for key in result["data_schema"].schema
+        if (key.description or {}).get("suggested_value") is not None
+    }
+    assert {key: shown.get(key) for key in typed} == typed
+    english = await async_get_translations(hass, "en", "options", [DOMAIN])
+    french = await async_get_translations(hass, "fr", "options", [DOMAIN])
+    key = f"component.{DOMAIN}.options.error.offpeak_required"
+    assert "this entry's contract does not give them" in english[key]
+    assert "le contrat de cette entrée ne les donne pas" in french[key]
+
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**typed, "offpeak_hours": "HC (23H00-7H00)"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["offpeak_hours"] == "HC (23H00-7H00)"
+    await hass.async_block_till_done()
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_tarif_bleu_takes_the_subscribed_power_from_the_contract(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
+) -> None:
+    """Data Connect reads the subscribed power from the contract: the Tarif Bleu needs none typed."""
+    entry = await load_entry(hass, freezer, [P0])
+    result = await tariff_page(hass, entry, {"tariff_option": "base", "price_source": "tarif_bleu"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert (entry.options["price_source"], entry.options["subscribed_kva"]) == ("tarif_bleu", None)
+    await hass.async_block_till_done()
+    await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_tarif_bleu_asks_for_the_power_a_contract_does_not_give(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway
+) -> None:
+    """One PRM of the entry has no subscribed power in its contract (it only produces): the power is asked for."""
+    entry = await load_entry(hass, freezer, [P0, P_PROD])
+    result = await tariff_page(hass, entry, {"tariff_option": "base", "price_source": "tarif_bleu"})
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"subscribed_kva": "subscribed_kva_required"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"tariff_option": "base", "price_source": "tarif_bleu", "subscribed_kva": 9}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options["subscribed_kva"] == 9
     await hass.async_block_till_done()
     await hass.config_entries.async_unload(entry.entry_id)

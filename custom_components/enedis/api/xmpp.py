@@ -155,6 +155,18 @@ def generation_of(nodes: Iterable[str]) -> Generation | None:
     return None
 
 
+def valid_jid(text: str, *, account: bool) -> bool:
+    """Whether ``text`` is a JID a session can use: it parses and has a domain.
+
+    An ``account`` (the user's, which logs in) needs its user part too; the proxy's may be a bare domain.
+    """
+    try:
+        jid = JID(text)
+    except ValueError:  # slixmpp's InvalidJID
+        return False
+    return bool(jid.domain) and (bool(jid.user) or not account)
+
+
 _POLICY = QuotaPolicy(quotas=(Quota(1, 1.0),), batch=1, burst=1, pace=timedelta(minutes=1))
 """One request at a time (the short quota's slot is held until 1.1 s after the answer), the history import paced
 at one request a minute after the first: the proxy's DataHub quota is shared by all its users."""
