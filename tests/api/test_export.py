@@ -100,7 +100,7 @@ async def test_myelectricaldata_quota_stops_and_says_where_to_resume(gateway: Ga
         "--output", str(target), "--max-wait", "5",
     )  # fmt: skip
     assert code == 3
-    assert "resume with --start 2026-10-15 after 2026-11-22T23:00:00+00:00" in err
+    assert "resume with --start 2026-10-15 after 2026-11-23T00:00:00+00:00" in err  # the gateway's midnight UTC
     table = list(csv.DictReader(target.open()))
     assert len(table) == 14 * 24  # the two weeks fetched before the quota
     assert table[0]["start"] == "2026-10-01T00:00:00+02:00"

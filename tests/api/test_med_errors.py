@@ -329,6 +329,111 @@ async def test_quota_429_with_an_unbelievable_reset_falls_back_and_waits_the_min
     assert scripted.seen.count(("GET", DAILY_PATH)) == 2
 
 
+SPENT = "Daily rate limit exceeded (50/50). Use cache to increase limit."
+"""The real gateway's message (MyElectricalData/myelectricaldata_new @2500702, routers/enedis.py check_rate_limit)."""
+
+
+def spent_quota(message: str | None = SPENT, code: str = "RATE_LIMIT_EXCEEDED") -> dict[str, object]:
+    error = {"code": code, "field": None} | ({"message": message} if message is not None else {})
+    return {"success": False, "data": None, "error": error, "timestamp": "2026-11-22T11:00:00.123456"}
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "ahead", "retry_at", "description"),
+    [
+        # The gateway's answer: HTTP 200, no header, no reset time in the message: the next midnight UTC.
+        pytest.param(200, spent_quota(), 0, UTC_MIDNIGHT, SPENT, id="http-200"),
+        pytest.param(
+            200,
+            spent_quota("Daily rate limit exceeded (1000/1000). Try again tomorrow."),
+            0,
+            UTC_MIDNIGHT,
+            "Daily rate limit exceeded (1000/1000). Try again tomorrow.",
+            id="cached-quota-message",
+        ),
+        # The same body under an error status is the same quota (not a refused request).
+        pytest.param(429, spent_quota(), 0, UTC_MIDNIGHT, SPENT, id="http-429"),
+        pytest.param(400, spent_quota(), 0, UTC_MIDNIGHT, SPENT, id="http-400"),
+        pytest.param(
+            200, spent_quota(None), 0, UTC_MIDNIGHT, "MyElectricalData daily quota reached (HTTP 200)", id="no-message"
+        ),
+        # A minute before midnight UTC: the block still lasts the minimum.
+        pytest.param(200, spent_quota(), 12 * 3600 + 59 * 60, UTC_MIDNIGHT + timedelta(minutes=4), SPENT, id="late"),
+        # A "Resets at" in the message is read like the 429's detail.
+        pytest.param(
+            200,
+            spent_quota("Daily rate limit exceeded (50/50). Resets at 2026-11-22T18:00:00+00:00."),
+            0,
+            datetime(2026, 11, 22, 18, tzinfo=UTC),
+            "Daily rate limit exceeded (50/50). Resets at 2026-11-22T18:00:00+00:00.",
+            id="resets-at",
+        ),
+    ],
+)
+async def test_rate_limit_exceeded_body_is_the_spent_quota_whatever_the_status(  # noqa: PLR0917 - the cases' columns
+    scripted: Scripted, clock: ManualClock, status: int, body: object, ahead: int, retry_at: datetime, description: str
+) -> None:
+    """``RATE_LIMIT_EXCEEDED`` blocks the source until the reset; nothing more is sent before it."""
+    clock.advance(ahead)
+    scripted.reply(DAILY_PATH, status, body)
+    source = scripted.current()
+    with pytest.raises(RateLimitError) as caught:
+        await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, DAY, NEXT)
+    err = caught.value
+    assert (err.status, err.code, err.local, err.retryable, err.prm) == (status, "RATE_LIMIT_EXCEEDED", False, True, P0)
+    assert err.description == description
+    assert err.retry_at == retry_at
+    assert err.retry_after == (retry_at - clock.now()).total_seconds()
+    assert source.rate_limit == {}
+    # Until the reset every measure is refused locally: nothing is sent.
+    clock.advance(err.retry_after - 1)
+    for measure in (Measure.DAILY_ENERGY, Measure.LOAD_CURVE, Measure.MAX_POWER):
+        with pytest.raises(RateLimitError) as local:
+            await source.async_fetch_window(P0, C, measure, DAY, NEXT)
+        assert local.value.local
+    assert [seen for seen in scripted.seen if seen[0] == "GET"] == [("GET", DAILY_PATH)]
+    clock.advance(1)
+    with pytest.raises(ServerError):  # sent: the scripted server answers an unscripted call 500
+        await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, DAY, NEXT)
+    assert scripted.seen.count(("GET", DAILY_PATH)) == 2
+
+
+async def test_rate_limit_exceeded_echoing_the_bearer_is_scrubbed(scripted: Scripted) -> None:
+    scripted.reply(DAILY_PATH, 200, spent_quota(f"Daily rate limit exceeded for bearer {BEARER}"))
+    with pytest.raises(RateLimitError) as caught:
+        await scripted.current().async_fetch_window(P0, C, Measure.DAILY_ENERGY, DAY, NEXT)
+    assert caught.value.description == "Daily rate limit exceeded for bearer **REDACTED**"
+    assert_no_secret(caught.value, BEARER, CLIENT_SECRET)
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        # Another code of the envelope keeps its meaning (here the relayed Enedis wrong direction)...
+        pytest.param(spent_quota("sens incorrect", code="ADAM-ERR0069"), WrongDirectionError, id="other-code"),
+        # ... and the quota's code counts only in a refusal.
+        pytest.param(
+            {"success": True, "data": {"grandeur": []}, "error": {"code": "RATE_LIMIT_EXCEEDED", "message": SPENT}},
+            None,
+            id="success-true",
+        ),
+    ],
+)
+async def test_only_a_refusal_with_the_quota_code_blocks(
+    scripted: Scripted, body: dict[str, object], kind: type[Exception] | None
+) -> None:
+    scripted.reply(DAILY_PATH, 200, body)
+    source = scripted.current()
+    if kind is None:  # the data is read (empty here), the quota's code is not taken for a refusal
+        assert not (await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, DAY, NEXT)).readings
+    else:
+        with pytest.raises(kind):
+            await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, DAY, NEXT)
+    with pytest.raises(ServerError):  # not blocked: the next call is sent (and answered 500, unscripted)
+        await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, DAY, NEXT)
+    assert scripted.seen.count(("GET", DAILY_PATH)) == 2
+
+
 async def test_legacy_quota_409_echoing_the_token_is_scrubbed(scripted: Scripted) -> None:
     token = "scripted-legacy-token-987"
     scripted.reply(LEGACY_DAILY_PATH, 409, {"detail": f"Quota journalier dépassé pour le token {token}"})

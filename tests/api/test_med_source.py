@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 import json
 from pathlib import Path
 
@@ -16,7 +16,14 @@ from custom_components.enedis.api.errors import (
     UnsupportedError,
     WrongDirectionError,
 )
-from custom_components.enedis.api.med import MED_CONTRACT, MedApi, MyElectricalData, shift_to_interval_end
+from custom_components.enedis.api.limiter import LimiterRegistry
+from custom_components.enedis.api.med import (
+    MED_CONTRACT,
+    MIN_QUOTA_WAIT,
+    MedApi,
+    MyElectricalData,
+    shift_to_interval_end,
+)
 from custom_components.enedis.api.parsers import parse_measure
 from tests.fake_enedis import data
 from tests.fake_enedis.med import (
@@ -100,10 +107,11 @@ async def test_current_api_matches_ground_truth_to_the_watt_hour(gateway: Gatewa
     assert [(r.value, r.at) for r in pmax.readings] == [(v, at.replace(tzinfo=data.PARIS)) for v, at in truth if at]
     prod = await source.async_fetch_window(SELF, P, Measure.LOAD_CURVE, start, end)
     assert_curve_matches_ground_truth(prod.readings, SELF, data.PROD, start, end)
-    # One token call, then four counted calls on one budget; the rate-limit headers were read.
+    # One token call, then four counted calls on one budget (the gateway counted them; it sends no quota header).
     assert source.requests == {"myelectricaldata_token": 1, "myelectricaldata": 4}
     assert gateway.state.count("/med/api/accounts/token") == 1
-    assert source.rate_limit["X-RateLimit-Remaining"] == "46"
+    assert med_config(gateway.state).calls[DEMO_CLIENT_ID] == (date(2026, 11, 22), 4)
+    assert source.rate_limit == {}
 
 
 async def test_legacy_api_matches_the_current_one(gateway: Gateway) -> None:
@@ -118,10 +126,65 @@ async def test_legacy_api_matches_the_current_one(gateway: Gateway) -> None:
     assert "/med/consumption_load_curve/22516914714270/start/2026-10-24/end/2026-10-27/" in paths
 
 
-async def test_current_api_quota_429_gives_the_reset_time_and_blocks(gateway: Gateway) -> None:
+UTC_MIDNIGHT = datetime(2026, 11, 23, tzinfo=UTC)
+"""When the gateway's counters of 2026-11-22 (the fixtures' day) expire: they are keyed by the UTC date."""
+
+
+async def test_current_api_spent_quota_answers_200_and_blocks_until_midnight_utc(gateway: Gateway) -> None:
+    """The real gateway's spent quota: HTTP 200 ``{"success": false, "error": {"code": "RATE_LIMIT_EXCEEDED"}}``."""
+    source = current(gateway)
+    med_config(gateway.state).daily_limit = 2
+    day, next_day = date(2026, 11, 1), date(2026, 11, 2)
+    for _ in range(2):
+        await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, day, next_day)
+        gateway.clock.advance(2)
+    with pytest.raises(RateLimitError) as caught:
+        await source.async_fetch_window(P0, C, Measure.LOAD_CURVE, day, next_day)
+    err = caught.value
+    assert (err.status, err.code, err.local, err.prm) == (200, "RATE_LIMIT_EXCEEDED", False, P0)
+    assert err.description == "Daily rate limit exceeded (2/2). Use cache to increase limit."
+    assert err.retry_at == UTC_MIDNIGHT
+    assert err.retry_after == (UTC_MIDNIGHT - gateway.clock.now()).total_seconds()
+    assert source.rate_limit == {}  # no X-RateLimit-* header: the body alone says it
+    sent = gateway.state.count("/med/api/enedis")
+    assert sent == 3
+
+    # Blocked until midnight UTC, past Paris midnight (23:00 UTC), whatever the measure: nothing is sent.
+    gateway.clock.advance((UTC_MIDNIGHT - gateway.clock.now()).total_seconds() - 60)
+    for measure in (Measure.DAILY_ENERGY, Measure.LOAD_CURVE):
+        with pytest.raises(RateLimitError) as local:
+            await source.async_fetch_window(P0, C, measure, day, next_day)
+        assert local.value.local
+    assert gateway.state.count("/med/api/enedis") == sent
+    # The fake counts per UTC date too: at 00:59 in Paris another client of the account is still refused.
+    gateway.state.today, gateway.state.time_of_day = date(2026, 11, 23), time(0, 59)
+    other_client = MyElectricalData(
+        gateway.session,
+        [P0],
+        client_id=DEMO_CLIENT_ID,
+        client_secret=DEMO_CLIENT_SECRET,
+        base_url=f"{gateway.url}/med/api",
+        registry=LimiterRegistry(gateway.clock),
+    )
+    with pytest.raises(RateLimitError) as other:
+        await other_client.async_fetch_window(P0, C, Measure.DAILY_ENERGY, day, next_day)
+    assert not other.value.local
+    assert other.value.retry_at == gateway.clock.now() + MIN_QUOTA_WAIT  # a minute before the reset: 5 minutes
+
+    # At midnight UTC the source asks again and the gateway answers.
+    gateway.clock.advance(60)
+    gateway.state.time_of_day = time(1, 0)
+    await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, day, next_day)
+    assert gateway.state.count("/med/api/enedis") == sent + 2
+    assert med_config(gateway.state).calls[DEMO_CLIENT_ID] == (date(2026, 11, 23), 1)
+
+
+async def test_current_api_documented_429_gives_the_reset_time_and_blocks(gateway: Gateway) -> None:
+    """The shape the gateway's (removed) documentation described: headers and a 429 whose detail says the reset."""
     source = current(gateway)
     app_config = med_config(gateway.state)
     app_config.daily_limit = 2
+    app_config.quota_answer, app_config.rate_limit_headers = "429", True
     day = date(2026, 11, 1)
     for _ in range(2):
         await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, day, day + timedelta(days=1))
@@ -129,7 +192,8 @@ async def test_current_api_quota_429_gives_the_reset_time_and_blocks(gateway: Ga
     with pytest.raises(RateLimitError) as caught:
         await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, day, day + timedelta(days=1))
     assert caught.value.status == 429
-    assert caught.value.retry_at == datetime(2026, 11, 22, 23, 0, tzinfo=UTC)  # next Paris midnight
+    assert caught.value.retry_at == UTC_MIDNIGHT
+    assert source.rate_limit["X-RateLimit-Reset"] == str(int(UTC_MIDNIGHT.timestamp()))
     sent = gateway.state.count("/med/api/enedis")
     with pytest.raises(RateLimitError) as local:
         await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, day, day + timedelta(days=1))
@@ -179,6 +243,7 @@ async def test_answers_without_quota_headers_keep_the_last_ones(gateway: Gateway
     """A refused token call or a 401 carries no ``X-RateLimit-*``: the gateway's last reported quota stays readable."""
     source = current(gateway)
     config = med_config(gateway.state)
+    config.rate_limit_headers = True  # as documented (the real gateway sends none)
     prms = config.clients[DEMO_CLIENT_ID][1]
     day, next_day = date(2026, 11, 1), date(2026, 11, 2)
     await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, day, next_day)

@@ -1,16 +1,21 @@
 """A fake MyElectricalData gateway over the fake Enedis' ground truth (shared/reference §11).
 
 Current API under ``/med/api`` (``POST /accounts/token``, ``GET /enedis/...``, the ``{success, data, error}``
-envelope, ``X-RateLimit-*`` headers, 429 when the day's 50 calls are spent, load-curve points stamped at the
-START of their interval as the real gateway does since Data Connect 2026); legacy API under ``/med``
-(``Authorization: <token>``, ``/{service}/{pdl}/start/{d}/end/{d}/``, Enedis v5 bodies, 409 when the quota is
-spent). Every measure is produced by the same code as the Enedis routes (`server.measure_producer`).
+envelope, load-curve points stamped at the START of their interval as the real gateway does since Data Connect 2026);
+legacy API under ``/med`` (``Authorization: <token>``, ``/{service}/{pdl}/start/{d}/end/{d}/``, Enedis v5 bodies, 409
+when the quota is spent). Every measure is produced by the same code as the Enedis routes (`server.measure_producer`).
+
+The day's 50 calls are counted per UTC date and start again at midnight UTC, and a spent quota is answered as the
+real gateway's code does (MyElectricalData/myelectricaldata_new @2500702, ``apps/api/src/routers/enedis.py``
+``check_rate_limit``, ``services/rate_limiter.py``): HTTP 200, ``{"success": false, "error": {"code":
+"RATE_LIMIT_EXCEEDED", …}}``, no ``X-RateLimit-*`` header. `MedConfig` can also serve what the gateway's removed
+documentation described: ``X-RateLimit-*`` headers and a 429 ``{"detail": "… Resets at …"}``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 import re
 import secrets
 from typing import Any, Literal
@@ -50,18 +55,26 @@ class MedConfig:
     """client_id -> (client secret, PRMs)."""
     legacy_tokens: dict[str, tuple[str, ...]] = field(default_factory=lambda: {DEMO_TOKEN: tuple(data.PRMS)})
     daily_limit: int = 50
+    quota_answer: Literal["envelope", "429"] = "envelope"
+    """How the current API answers a spent quota: ``"envelope"`` as the real gateway (HTTP 200, ``success: false``,
+    code ``RATE_LIMIT_EXCEEDED``); ``"429"`` as its removed documentation said (``{"detail": "… Resets at …"}``)."""
+    rate_limit_headers: bool = False
+    """Send ``X-RateLimit-Limit/Remaining/Reset`` with the current API's measure answers (documented; the real
+    gateway's code never sets them)."""
     token_lifetime: int = 2592000
     bearer: dict[str, str] = field(default_factory=dict)
     """Issued bearer token -> client_id."""
     calls: dict[str, tuple[date, int]] = field(default_factory=dict)
-    """Account -> (day, calls that day)."""
+    """Account -> (quota day, calls that day): the UTC date for the current API."""
 
     def expire_bearers(self) -> None:
         """Forget every issued bearer token (the next call with one is answered 401)."""
         self.bearer.clear()
 
     def count(self, account: str, today: date) -> tuple[bool, int]:
-        """Count a call of ``account``: (allowed, calls remaining after it)."""
+        """Count a call of ``account`` on the quota day ``today``: (allowed, calls remaining after it).
+
+        A refused call is not counted (the real gateway checks the count before incrementing it)."""
         day, used = self.calls.get(account, (today, 0))
         if day != today:
             used = 0
@@ -92,9 +105,14 @@ def _state(request: web.Request) -> FakeState:
     return request.app[STATE_KEY]
 
 
+def _utc_today(state: FakeState) -> date:
+    """The gateway's quota day: the UTC date of the fake's wall clock (its Redis keys carry ``datetime.now(UTC)``)."""
+    return state.now_local().astimezone(UTC).date()
+
+
 def _reset_at(state: FakeState) -> datetime:
-    tomorrow = state.current_date() + timedelta(days=1)
-    return datetime.combine(tomorrow, time(0), tzinfo=data.PARIS)
+    """The next midnight UTC (the gateway's counters expire then)."""
+    return datetime.combine(_utc_today(state) + timedelta(days=1), time(0), tzinfo=UTC)
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> web.Response:
@@ -157,19 +175,25 @@ async def current_handler(request: web.Request) -> web.Response:
     prm = request.match_info["pdl"]
     if prm not in config.clients[client_id][1]:
         return _envelope_error(403, "ACCESS_DENIED", "Ce PDL n'appartient pas à votre compte")
-    allowed, remaining = config.count(client_id, state.current_date())
+    allowed, remaining = config.count(client_id, _utc_today(state))
     reset = _reset_at(state)
-    headers = {
-        "X-RateLimit-Limit": str(config.daily_limit),
-        "X-RateLimit-Remaining": str(remaining),
-        "X-RateLimit-Reset": str(int(reset.timestamp())),
-    }
+    headers: dict[str, str] = {}
+    if config.rate_limit_headers:
+        headers = {
+            "X-RateLimit-Limit": str(config.daily_limit),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": str(int(reset.timestamp())),
+        }
     if not allowed:
-        detail = (
-            f"Daily API limit exceeded ({config.daily_limit}/{config.daily_limit} without cache). "
-            f"Resets at {reset.isoformat()}"
-        )
-        return _json(429, {"detail": detail}, headers)
+        if config.quota_answer == "429":
+            detail = (
+                f"Daily API limit exceeded ({config.daily_limit}/{config.daily_limit} without cache). "
+                f"Resets at {reset.isoformat()}"
+            )
+            return _json(429, {"detail": detail}, headers)
+        # The real gateway's words (use_cache=false, the only way this source asks).
+        message = f"Daily rate limit exceeded ({config.daily_limit}/{config.daily_limit}). Use cache to increase limit."
+        return _envelope_error(200, "RATE_LIMIT_EXCEEDED", message, headers)
     route = request.match_info["route"]
     if route == "power":
         kind, direction = "pmax", data.CONS
@@ -199,6 +223,8 @@ async def legacy_handler(request: web.Request) -> web.Response:
     prm = request.match_info["pdl"]
     if prm not in prms:
         return _json(403, {"detail": "Accès refusé à ce point de livraison"})
+    # The legacy API's reset time zone is unknown (its valid_access answers a naive "quota_reset_at":
+    # "…T23:59:59.999999"): counted per Paris day, as before.
     allowed, _ = config.count(f"legacy:{token}", state.current_date())
     if not allowed:
         return _json(409, {"detail": f"Vous avez dépassé votre quota journalier ({config.daily_limit})"})

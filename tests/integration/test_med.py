@@ -22,7 +22,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.enedis.const import (
     CONF_MED_API,
@@ -44,9 +44,17 @@ from custom_components.enedis.diagnostics import async_get_config_entry_diagnost
 from tests.fake_enedis import data
 from tests.fake_enedis.med import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TOKEN, MedConfig, med_config
 from tests.fake_enedis.server import create_app
-from tests.fake_enedis.state import FakeState
+from tests.fake_enedis.state import FakeState, RequestRecord
 
-from .common import assert_continuous, async_run_until, async_statistics, install_registry, truth_hours
+from .common import (
+    assert_continuous,
+    async_change,
+    async_run_until,
+    async_statistics,
+    install_registry,
+    paris_utc,
+    truth_hours,
+)
 
 P0 = "22516914714270"
 P1 = "11453290002823"
@@ -354,4 +362,120 @@ async def test_backfill_statistics_equal_the_ground_truth(
     assert DEMO_CLIENT_SECRET not in text
     assert DEMO_CLIENT_ID not in text
     assert P0 not in text
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+def _sync(server: MedServer) -> None:
+    """The fake gateway's wall clock follows the freezer (its quota day and its publications)."""
+    now = dt_util.now(data.PARIS)
+    server.state.today, server.state.time_of_day = now.date(), now.time()
+
+
+async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, server: MedServer, step: timedelta) -> None:
+    freezer.tick(step)
+    _sync(server)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def _step(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, server: MedServer, coordinator: EnedisCoordinator
+) -> None:
+    """Jump to the coordinator's next refresh, the fake's clock with it."""
+    interval = coordinator.update_interval or timedelta(seconds=1)
+    await _tick(hass, freezer, server, interval + timedelta(milliseconds=10))
+
+
+def _counted(server: MedServer) -> list[RequestRecord]:
+    return [r for r in server.state.requests if r.path.startswith("/med/api/enedis/")]
+
+
+async def test_quota_spent_mid_backfill_waits_for_midnight_utc_and_resumes(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, med_frozen: MedServer
+) -> None:
+    """The real gateway's spent quota (HTTP 200, ``RATE_LIMIT_EXCEEDED``) in the middle of the history import.
+
+    The entry stays loaded, nothing reaches the gateway before its counters reset at midnight UTC (not even a
+    refresh asked for meanwhile), the statistics imported before stay as they were, and the import then resumes
+    and ends equal to the ground truth: no window was recorded as empty because of the refusal.
+    """
+    freezer.move_to(NOW)
+    _sync(med_frozen)
+    await hass.config.async_set_time_zone("Europe/Paris")
+    install_registry(hass, freezer)
+    limit = med_frozen.config.daily_limit = 8
+    entry = med_entry(med_frozen, [P0])
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator: EnedisCoordinator = entry.runtime_data
+    statistic = f"enedis:{P0}_consumption"
+
+    # Import until the gateway refuses a call: the quota is spent (its answers say so only in their body).
+    for _ in range(100):
+        if len(_counted(med_frozen)) > limit:
+            break
+        await _step(hass, freezer, med_frozen, coordinator)
+    refused_at = dt_util.utcnow()
+    reset = datetime(2026, 11, 23, tzinfo=UTC)
+    assert refused_at < datetime(2026, 11, 22, 23, tzinfo=UTC)  # before Paris midnight (the old fake's reset)
+    assert len(_counted(med_frozen)) == limit + 1
+    refused = _counted(med_frozen)[-1]
+    assert med_frozen.config.calls[DEMO_CLIENT_ID] == (TODAY, limit)
+    assert entry.state is ConfigEntryState.LOADED
+    assert not coordinator.last_update_success
+    assert "RateLimitError HTTP 200 RATE_LIMIT_EXCEEDED" in coordinator.errors[-1][1]
+    # The next refresh is due at the reset, not before.
+    assert coordinator.update_interval is not None
+    assert abs((refused_at + coordinator.update_interval - reset).total_seconds()) < 1
+    progress = coordinator.data.prms[P0].backfill_progress
+    assert 0 < progress < 100
+    before = await async_statistics(hass, statistic)
+    assert before
+    truth = truth_hours(P0, data.CONS, _days(date(2026, 9, 22), TODAY))
+    assert {datetime.fromtimestamp(row["start"], UTC): row["state"] * 1000 for row in before} == pytest.approx(
+        {datetime.fromtimestamp(row["start"], UTC): truth[datetime.fromtimestamp(row["start"], UTC)] for row in before},
+        abs=1,
+    )
+    assert_continuous(before)
+
+    # Until midnight UTC nothing is sent, Paris midnight included, even when a refresh is asked for.
+    sent = len(med_frozen.state.requests)
+    while dt_util.utcnow() < reset - timedelta(minutes=20):
+        await _tick(hass, freezer, med_frozen, timedelta(minutes=20))
+        await coordinator.async_refresh()
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert entry.state is ConfigEntryState.LOADED
+    assert dt_util.utcnow() > datetime(2026, 11, 22, 23, 30, tzinfo=UTC)
+    assert len(med_frozen.state.requests) == sent
+    assert coordinator.data.prms[P0].backfill_progress < 100  # (its ratio moved with the Paris date)
+    assert await async_statistics(hass, statistic) == before
+
+    # From the reset on, the import goes on (a day's calls at a time) and ends equal to the ground truth.
+    for _ in range(400):
+        if coordinator.data.prms[P0].backfill_progress >= 100:
+            break
+        await _step(hass, freezer, med_frozen, coordinator)
+    assert coordinator.data.prms[P0].backfill_progress >= 100
+    assert coordinator.last_update_success
+    after_reset = med_frozen.state.requests[sent:]
+    assert after_reset
+    assert min(r.time for r in after_reset) >= reset.timestamp()
+    # The refused window was not taken for an empty one: it is the first asked again.
+    assert (_counted(med_frozen)[limit + 1].path, _counted(med_frozen)[limit + 1].query) == (
+        refused.path,
+        refused.query,
+    )
+    # The Paris date moved on meanwhile: the curve's two months now start on 2026-09-23, and 2026-09-22 keeps only its
+    # daily energy (at the start of the day, as for any day before the curve's history).
+    rows = await async_statistics(hass, statistic)
+    got = {datetime.fromtimestamp(row["start"], UTC): row["state"] * 1000 for row in rows}
+    curve_truth = truth_hours(P0, data.CONS, _days(date(2026, 9, 23), TODAY))
+    assert set(curve_truth) <= set(got)
+    for hour, wh in curve_truth.items():
+        assert got[hour] == pytest.approx(wh, abs=1)
+    first_day = await async_change(hass, statistic, paris_utc(date(2026, 9, 22)), paris_utc(date(2026, 9, 23)))
+    assert first_day * 1000 == pytest.approx(data.daily_wh(P0, data.CONS, date(2026, 9, 22)), abs=1)
+    assert min(got) == paris_utc(date(2026, 9, 22))
+    assert_continuous(rows)
     assert await hass.config_entries.async_unload(entry.entry_id)

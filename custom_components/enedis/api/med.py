@@ -5,8 +5,12 @@ Two generations of its API are in use (shared/reference §11):
 - **current** (``https://myelectricaldata.fr/api``): ``POST /accounts/token`` with client credentials gives a bearer
   token (30 days); ``GET /enedis/{consumption|production}/{daily|detail}/{pdl}`` and ``/enedis/power/{pdl}`` with
   ``start``/``end`` (end excluded) answer ``{"success", "data", "error"}``, ``data`` being the Data Connect 2026
-  measure body **with load-curve points moved to the START of their interval** by the gateway; headers
-  ``X-RateLimit-Limit/Remaining/Reset``; 429 ``{"detail": "Daily API limit exceeded … Resets at …"}``.
+  measure body **with load-curve points moved to the START of their interval** by the gateway. A spent daily quota
+  is answered **HTTP 200** ``{"success": false, "error": {"code": "RATE_LIMIT_EXCEEDED", "message": "Daily rate
+  limit exceeded (50/50). …"}}``, without any ``X-RateLimit-*`` header; the counters are keyed by the UTC date
+  (the gateway's code at 2500702: ``routers/enedis.py`` ``check_rate_limit``, ``services/rate_limiter.py``). Its
+  removed documentation described ``X-RateLimit-Limit/Remaining/Reset`` headers and a 429 ``{"detail": "Daily API
+  limit exceeded … Resets at …"}``: both shapes are read.
 - **legacy** (``https://myelectricaldata.fr``): ``Authorization: <token>`` (no scheme),
   ``GET /{service}/{pdl}/start/{d}/end/{d}/`` answering the Enedis v5 bodies unchanged (END-stamped curves),
   ``{"detail": …}`` errors, 409 when the daily quota is reached.
@@ -60,8 +64,13 @@ MED_DAILY_LIMIT = 50
 TOKEN_MARGIN = timedelta(minutes=5)
 """A bearer token is renewed this long before it expires."""
 MIN_QUOTA_WAIT = timedelta(seconds=DEFAULT_429_BACKOFF)
-"""The shortest block after a spent quota (429, legacy 409), whatever reset time the gateway gives (5 minutes, the
-limiter's back-off after a 429 without a hint)."""
+"""The shortest block after a spent quota (``RATE_LIMIT_EXCEEDED``, 429, legacy 409), whatever reset time the gateway
+gives (5 minutes, the limiter's back-off after a 429 without a hint)."""
+QUOTA_CODES = frozenset({"RATE_LIMIT_EXCEEDED"})
+"""The ``error.code`` of a ``{"success": false}`` answer that means the account's daily quota is spent, whatever the
+HTTP status (the gateway sends it with 200). The only quota code of the gateway's data routes: its per-second limit
+on Enedis calls waits instead of refusing, and ``PARTIAL_DATA`` ("Rate limit exceeded. Returning cached data only.")
+comes with ``success: true``, only when the cache is asked for (this source never asks)."""
 MAX_RESET_AHEAD = timedelta(hours=25)
 """A daily quota resets within a day: a reset time further ahead than this (a day, plus an hour of clock skew) is
 not believed."""
@@ -361,30 +370,53 @@ class MyElectricalData(MeteringSource):
         text = raw.decode("utf-8", errors="replace")
         if status >= 400:
             error = self._error(status, text, response_headers)
-            if isinstance(error, RateLimitError):
-                limiter.block_for(error.retry_after)
-            raise error
-        try:
-            return json.loads(text)
-        except ValueError as err:
-            raise InvalidResponseError(
-                f"MyElectricalData answered HTTP {status} with a body that is not JSON", status=status
-            ) from err
+        else:
+            try:
+                body = json.loads(text)
+            except ValueError as err:
+                raise InvalidResponseError(
+                    f"MyElectricalData answered HTTP {status} with a body that is not JSON", status=status
+                ) from err
+            quota_message = _quota_message(body)
+            if quota_message is None:
+                return body
+            # The gateway's spent quota comes with HTTP 200: an error like its 429, not a refused request.
+            error = self._quota_error(status, quota_message, response_headers, code=_inner(body, "code"))
+        if isinstance(error, RateLimitError):
+            limiter.block_for(error.retry_after)
+        raise error
+
+    def _quota_error(
+        self, status: int, detail: str | None, headers: Mapping[str, str], *, code: str | None
+    ) -> RateLimitError:
+        """The spent daily quota: retry at its reset (`_reset_time`), at least `MIN_QUOTA_WAIT` from now."""
+        now = self.clock.now()
+        retry_at = _reset_time(detail, headers, now)
+        return RateLimitError(
+            scrub(detail or f"MyElectricalData daily quota reached (HTTP {status})", self.secrets()),
+            retry_at=retry_at,
+            retry_after=max(0.0, (retry_at - now).total_seconds()),
+            status=status,
+            code=code or "quota_reached",
+        )
 
     def _error(self, status: int, text: str, headers: Mapping[str, str]) -> EnedisError:
-        """The typed error of a gateway answer: 429 (current) and 409 (legacy) are the spent daily quota."""
+        """The typed error of an error status.
+
+        ``RATE_LIMIT_EXCEEDED`` (under any status), 429 (the documented shape) and 409 (legacy) are the spent quota.
+        """
         now = self.clock.now()
+        try:
+            decoded: object = json.loads(text)
+        except ValueError:
+            decoded = None
+        quota_message = _quota_message(decoded)
+        if quota_message is not None:
+            code = _inner(decoded, "code") if isinstance(decoded, Mapping) else None
+            return self._quota_error(status, quota_message, headers, code=code)
         if status in {409, 429}:
-            detail = _detail(text)
-            retry_at = _reset_time(detail, headers, now)
-            error: EnedisError = RateLimitError(
-                scrub(detail or f"MyElectricalData daily quota reached (HTTP {status})", self.secrets()),
-                retry_at=retry_at,
-                retry_after=max(0.0, (retry_at - now).total_seconds()),
-                status=status,
-                code="quota_reached",
-            )
-            return error
+            return self._quota_error(status, _detail(text), headers, code="quota_reached")
+        error: EnedisError
         relayed = _relayed(text)
         if relayed is not None:  # the legacy API's ``{"detail": <Enedis error body>}``
             error = parse_error(status, relayed, headers=headers, api=MED_API, now=now)
@@ -408,6 +440,16 @@ def _inner(body: Mapping[str, Any], key: str) -> str | None:
     error = body.get("error")
     value = error.get(key) if isinstance(error, Mapping) else None
     return str(value) if value is not None else None
+
+
+def _quota_message(body: object) -> str | None:
+    """The message of a spent-quota answer (`QUOTA_CODES`), "" when it has none; None for any other body."""
+    if not isinstance(body, Mapping) or body.get("success") is not False:
+        return None
+    code = _inner(body, "code")
+    if code is None or code.strip().upper() not in QUOTA_CODES:
+        return None
+    return _inner(body, "message") or ""
 
 
 def _detail(text: str) -> str | None:
