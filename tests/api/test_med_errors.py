@@ -487,12 +487,13 @@ async def test_a_stalled_answer_times_out(gateway: Gateway) -> None:
 
 
 async def test_a_refused_prm_is_not_retried_with_a_new_token(gateway: Gateway) -> None:
-    """403: the credentials were accepted, only this PRM is refused; asking for a new token would change nothing."""
+    """``ACCESS_DENIED`` (HTTP 200, as the real gateway answers it): the credentials were accepted, only this PRM is
+    refused; asking for a new token would change nothing."""
     source = current(gateway)
     other = "99999999999999"
     with pytest.raises(ConsentError) as caught:
         await source.async_fetch_window(other, C, Measure.DAILY_ENERGY, DAY, NEXT)
-    assert caught.value.status == 403
+    assert (caught.value.status, caught.value.code) == (200, "ACCESS_DENIED")
     assert caught.value.prm == other
     assert source.requests == {"myelectricaldata_token": 1, "myelectricaldata": 1}
     assert gateway.state.count("/med/api/accounts/token") == 1

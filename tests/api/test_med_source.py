@@ -302,7 +302,7 @@ async def test_relayed_enedis_refusals_keep_their_meaning(gateway: Gateway) -> N
         with pytest.raises(WrongDirectionError):
             await source.async_fetch_window(P0, P, Measure.DAILY_ENERGY, day, day + timedelta(days=1))
         gateway.clock.advance(2)
-    with pytest.raises(ConsentError):  # a PRM the account does not cover: 403, the credentials were accepted
+    with pytest.raises(ConsentError):  # a PRM the legacy token does not cover: 403, the credentials were accepted
         await MyElectricalData(
             gateway.session,
             [P0],
