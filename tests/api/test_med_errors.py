@@ -20,11 +20,17 @@ import pytest
 from custom_components.enedis.api import Direction, Measure
 from custom_components.enedis.api.clock import ManualClock
 from custom_components.enedis.api.errors import (
+    BeforeActivationError,
     CommunicationError,
     ConsentError,
+    CurveNotEnabledError,
+    EnedisError,
+    HistoryLimitError,
+    InvalidDatesError,
     InvalidResponseError,
     NoDataError,
     RateLimitError,
+    RequestError,
     ServerError,
     UnrecognizedResponseError,
     WrongDirectionError,
@@ -151,7 +157,7 @@ async def test_success_false_inside_http_200_is_typed_by_its_code_and_scrubbed(s
     with pytest.raises(WrongDirectionError) as caught:
         await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, DAY, NEXT)
     assert caught.value.code == "ADAM-ERR0069"
-    assert caught.value.status == 400
+    assert caught.value.status == 200  # the answer's own status (it was given as 400)
     assert caught.value.prm == P0
     assert caught.value.description == "sens incorrect (bearer **REDACTED**)"
     assert_no_secret(caught.value, BEARER, CLIENT_SECRET)
@@ -434,6 +440,185 @@ async def test_only_a_refusal_with_the_quota_code_blocks(
     assert scripted.seen.count(("GET", DAILY_PATH)) == 2
 
 
+# --- the gateway's other refusals ------------------------------------------------------------------------------
+
+HTTPX_503 = (
+    "Server error '503 Service Unavailable' for url 'https://gw.ext.prod.api.enedis.fr/metering_data_dc/v5/"
+    "daily_consumption'\nFor more information check: https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/503"
+)
+"""What the gateway's HTTP client (httpx) says of an Enedis 503 without a JSON error body."""
+FAILED = f"Failed to fetch {DAY} to {NEXT}: "
+"""How the daily consumption route prefixes what it caught (routers/enedis.py:641 at 2500702)."""
+
+
+def refusal(code: str | None, message: str | None) -> dict[str, object]:
+    """The gateway's ``APIResponse(success=False, error=ErrorDetail(code, message))`` as it serialises it."""
+    error = None if code is None else {"code": code, "message": message, "field": None}
+    return {"success": False, "data": None, "error": error, "timestamp": "2026-11-22T11:00:00.123456"}
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "message", "kind", "typed_code"),
+    [
+        # routers/enedis.py:300: a PRM the account does not cover, as for a 403.
+        pytest.param(
+            200,
+            "ACCESS_DENIED",
+            "Accès refusé : PDL introuvable ou non associé à votre compte. Vérifiez que le PDL existe et que le "
+            "consentement Enedis est valide.",
+            ConsentError,
+            "ACCESS_DENIED",
+            id="access-denied",
+        ),
+        pytest.param(403, "ACCESS_DENIED", "Access denied", ConsentError, "ACCESS_DENIED", id="access-denied-403"),
+        # Upstream failures: retried later, never taken for an empty window.
+        pytest.param(200, "ENEDIS_ERROR", HTTPX_503, ServerError, "ENEDIS_ERROR", id="enedis-error-httpx"),
+        pytest.param(200, "ENEDIS_ERROR", FAILED + HTTPX_503, ServerError, "ENEDIS_ERROR", id="enedis-error-daily"),
+        pytest.param(
+            200,
+            "ENEDIS_ERROR",
+            "technical_error: Erreur technique",
+            ServerError,
+            "technical_error",
+            id="enedis-error-technical",
+        ),
+        pytest.param(
+            200,
+            "ENEDIS_ERROR",
+            "'NoneType' object has no attribute 'get'",
+            ServerError,
+            "ENEDIS_ERROR",
+            id="enedis-error-exception",
+        ),
+        pytest.param(
+            200,
+            "ENEDIS_UNAVAILABLE",
+            "L'API Enedis est temporairement indisponible. Veuillez réessayer dans quelques minutes.",
+            ServerError,
+            "ENEDIS_UNAVAILABLE",
+            id="enedis-unavailable",
+        ),
+        pytest.param(
+            500, "INTERNAL_ERROR", "An internal error occurred", ServerError, "INTERNAL_ERROR", id="internal-error"
+        ),
+        # Enedis' own refusal relayed in the message keeps its meaning (no data, direction probe, curve refused…).
+        pytest.param(
+            200,
+            "ENEDIS_ERROR",
+            FAILED + "no_data_found: Pas de mesure trouvée",
+            NoDataError,
+            "no_data_found",
+            id="relayed-no-data",
+        ),
+        pytest.param(
+            200,
+            "ENEDIS_ERROR",
+            "ADAM-ERR0069: Le sens de mesure demandé ne correspond pas au point",
+            WrongDirectionError,
+            "ADAM-ERR0069",
+            id="relayed-wrong-direction",
+        ),
+        pytest.param(
+            200,
+            "ENEDIS_ERROR",
+            "ADAM-ERR0075: courbe de charge non activée",
+            CurveNotEnabledError,
+            "ADAM-ERR0075",
+            id="relayed-curve-refused",
+        ),
+        pytest.param(
+            200,
+            "GATEWAY_ERROR",
+            "ADAM-ERR0123: antérieure à la date de mise en service",
+            BeforeActivationError,
+            "ADAM-ERR0123",
+            id="client-mode-relay",
+        ),
+        # The gateway's own verdicts on the window.
+        pytest.param(
+            200,
+            "NO_DATA",
+            "No consumption data available for this period",
+            NoDataError,
+            "NO_DATA",
+            id="no-data",
+        ),
+        pytest.param(
+            200,
+            "ADAM-ERR0123",
+            f"The requested period ({DAY}) cannot be anterior to the meter's last activation date",
+            BeforeActivationError,
+            "ADAM-ERR0123",
+            id="before-activation",
+        ),
+        pytest.param(
+            200,
+            "DATE_TOO_OLD",
+            "Start date is too old. Daily endpoint only supports data up to 3 years back. Oldest allowed date: "
+            "2023-11-22",
+            HistoryLimitError,
+            "DATE_TOO_OLD",
+            id="date-too-old",
+        ),
+        pytest.param(
+            200,
+            "INVALID_DATE_RANGE",
+            "Start date must be before or equal to end date",
+            InvalidDatesError,
+            "INVALID_DATE_RANGE",
+            id="invalid-date-range",
+        ),
+        pytest.param(
+            200,
+            "INVALID_DATE_FORMAT",
+            "Invalid date format. Expected YYYY-MM-DD. Error: unconverted data remains",
+            InvalidDatesError,
+            "INVALID_DATE_FORMAT",
+            id="invalid-date-format",
+        ),
+        pytest.param(200, "INVALID_DATE", "Invalid isoformat string", InvalidDatesError, "INVALID_DATE", id="client"),
+        # A code not known here: retried later rather than recorded as a window never served.
+        pytest.param(200, "SOMETHING_NEW", "Quelque chose", ServerError, "SOMETHING_NEW", id="unknown-code"),
+        pytest.param(200, None, None, ServerError, None, id="no-error-object"),
+        # Under an error status an unknown code leaves the status to decide, as before.
+        pytest.param(400, "SOMETHING_NEW", "Quelque chose", RequestError, "SOMETHING_NEW", id="unknown-code-400"),
+    ],
+)
+async def test_each_refusal_code_is_typed_whatever_the_status(  # noqa: PLR0917 - the cases' columns
+    scripted: Scripted,
+    status: int,
+    code: str | None,
+    message: str | None,
+    kind: type[EnedisError],
+    typed_code: str | None,
+) -> None:
+    """The gateway's ``success: false`` codes (its code at 2500702) become the error the engine acts on: a refused
+    PRM, a failure retried later, a window without data or out of range, a request never accepted."""
+    scripted.reply(DAILY_PATH, status, refusal(code, message))
+    source = scripted.current()
+    with pytest.raises(EnedisError) as caught:
+        await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, DAY, NEXT)
+    err = caught.value
+    assert type(err) is kind
+    assert (err.status, err.code, err.prm) == (status, typed_code, P0)
+    assert err.retryable is (kind is ServerError)
+    if message:
+        assert err.description == " ".join(message.split())  # (the HTTP client's line break is a space)
+    # Never the spent quota: the next call is sent (and answered 500, unscripted).
+    with pytest.raises(ServerError):
+        await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, DAY, NEXT)
+    assert scripted.seen.count(("GET", DAILY_PATH)) == 2
+
+
+@pytest.mark.parametrize("code", ["ENEDIS_ERROR", "ACCESS_DENIED", "SOMETHING_NEW"])
+async def test_a_refusal_echoing_the_bearer_is_scrubbed(scripted: Scripted, code: str) -> None:
+    scripted.reply(DAILY_PATH, 200, refusal(code, f"{FAILED}technical_error: bearer {BEARER} refused"))
+    with pytest.raises(EnedisError) as caught:
+        await scripted.current().async_fetch_window(P0, C, Measure.DAILY_ENERGY, DAY, NEXT)
+    assert caught.value.description == f"{FAILED}technical_error: bearer **REDACTED** refused"
+    assert_no_secret(caught.value, BEARER, CLIENT_SECRET)
+
+
 async def test_legacy_quota_409_echoing_the_token_is_scrubbed(scripted: Scripted) -> None:
     token = "scripted-legacy-token-987"
     scripted.reply(LEGACY_DAILY_PATH, 409, {"detail": f"Quota journalier dépassé pour le token {token}"})
@@ -487,12 +672,13 @@ async def test_a_stalled_answer_times_out(gateway: Gateway) -> None:
 
 
 async def test_a_refused_prm_is_not_retried_with_a_new_token(gateway: Gateway) -> None:
-    """403: the credentials were accepted, only this PRM is refused; asking for a new token would change nothing."""
+    """``ACCESS_DENIED`` (HTTP 200, as the real gateway answers it): the credentials were accepted, only this PRM is
+    refused; asking for a new token would change nothing."""
     source = current(gateway)
     other = "99999999999999"
     with pytest.raises(ConsentError) as caught:
         await source.async_fetch_window(other, C, Measure.DAILY_ENERGY, DAY, NEXT)
-    assert caught.value.status == 403
+    assert (caught.value.status, caught.value.code) == (200, "ACCESS_DENIED")
     assert caught.value.prm == other
     assert source.requests == {"myelectricaldata_token": 1, "myelectricaldata": 1}
     assert gateway.state.count("/med/api/accounts/token") == 1

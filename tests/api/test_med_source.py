@@ -12,7 +12,9 @@ from custom_components.enedis.api import Direction, Measure
 from custom_components.enedis.api.errors import (
     AuthError,
     ConsentError,
+    NoDataError,
     RateLimitError,
+    ServerError,
     UnsupportedError,
     WrongDirectionError,
 )
@@ -30,6 +32,7 @@ from tests.fake_enedis.med import (
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
     DEMO_TOKEN,
+    MedFailure,
     med_config,
     shift_to_interval_start,
 )
@@ -302,7 +305,7 @@ async def test_relayed_enedis_refusals_keep_their_meaning(gateway: Gateway) -> N
         with pytest.raises(WrongDirectionError):
             await source.async_fetch_window(P0, P, Measure.DAILY_ENERGY, day, day + timedelta(days=1))
         gateway.clock.advance(2)
-    with pytest.raises(ConsentError):  # a PRM the account does not cover: 403, the credentials were accepted
+    with pytest.raises(ConsentError):  # a PRM the legacy token does not cover: 403, the credentials were accepted
         await MyElectricalData(
             gateway.session,
             [P0],
@@ -311,3 +314,42 @@ async def test_relayed_enedis_refusals_keep_their_meaning(gateway: Gateway) -> N
             base_url=f"{gateway.url}/med",
             registry=gateway.registry,
         ).async_fetch_window("99999999999999", C, Measure.DAILY_ENERGY, day, day + timedelta(days=1))
+
+
+async def test_gateway_refusals_answered_http_200_are_typed_by_their_code(gateway: Gateway) -> None:
+    """The fake answers like the real gateway (HTTP 200, ``success: false``): a PRM outside the account is refused
+    (``ACCESS_DENIED``), an Enedis failure (``ENEDIS_ERROR``) is retried and then served, and Enedis' own refusal
+    relayed in an ``ENEDIS_ERROR`` message keeps its meaning."""
+    config = med_config(gateway.state)
+    config.clients[DEMO_CLIENT_ID] = (DEMO_CLIENT_SECRET, (P0,))
+    source = current(gateway)
+    day = date(2026, 11, 1)
+    week = (day, day + timedelta(days=7))
+
+    with pytest.raises(ConsentError) as denied:
+        await source.async_fetch_window(SELF, C, Measure.DAILY_ENERGY, *week)
+    assert (denied.value.status, denied.value.code, denied.value.prm) == (200, "ACCESS_DENIED", SELF)
+    assert "PDL introuvable ou non associé à votre compte" in denied.value.description
+
+    config.failures.append(MedFailure(route="consumption/detail", prm=P0, start=day.isoformat()))
+    gateway.clock.advance(2)
+    with pytest.raises(ServerError) as failed:
+        await source.async_fetch_window(P0, C, Measure.LOAD_CURVE, *week)
+    assert (failed.value.status, failed.value.code, failed.value.retryable) == (200, "ENEDIS_ERROR", True)
+    assert config.failed == [("consumption/detail", P0, "2026-11-01", "2026-11-08")]
+    gateway.clock.advance(2)
+    served = await source.async_fetch_window(P0, C, Measure.LOAD_CURVE, *week)  # asked again: served
+    assert len(served.readings) == 7 * 48
+
+    config.failures += [
+        MedFailure(route="consumption/daily", upstream="no_data_found: Pas de mesure trouvée"),
+        MedFailure(route="production/daily", upstream="ADAM-ERR0069: sens de mesure incorrect"),
+    ]
+    gateway.clock.advance(2)
+    with pytest.raises(NoDataError) as empty:
+        await source.async_fetch_window(P0, C, Measure.DAILY_ENERGY, *week)
+    assert empty.value.description == "Failed to fetch 2026-11-01 to 2026-11-08: no_data_found: Pas de mesure trouvée"
+    gateway.clock.advance(2)
+    with pytest.raises(WrongDirectionError):
+        await source.async_fetch_window(P0, P, Measure.DAILY_ENERGY, *week)
+    assert not [r for r in gateway.state.requests if r.path.startswith("/med/") and r.status != 200]

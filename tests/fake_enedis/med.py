@@ -10,6 +10,13 @@ real gateway's code does (MyElectricalData/myelectricaldata_new @2500702, ``apps
 ``check_rate_limit``, ``services/rate_limiter.py``): HTTP 200, ``{"success": false, "error": {"code":
 "RATE_LIMIT_EXCEEDED", …}}``, no ``X-RateLimit-*`` header. `MedConfig` can also serve what the gateway's removed
 documentation described: ``X-RateLimit-*`` headers and a 429 ``{"detail": "… Resets at …"}``.
+
+A PRM the account does not cover is answered as the real gateway does (``routers/enedis.py``
+``make_token_error_response``): HTTP 200, code ``ACCESS_DENIED``, its French message, before the quota is counted.
+An Enedis failure the gateway caught (``ENEDIS_ERROR``, HTTP 200) can be injected (`MedFailure`). Enedis' own
+refusals (no data, wrong direction…) are still passed on with Enedis' status and code in the envelope, a
+simplification: the real gateway answers them HTTP 200 ``ENEDIS_ERROR`` ``"<code>: <description>"`` (``NO_DATA`` on
+the consumption curve route), the shape `MedFailure` serves.
 """
 
 from __future__ import annotations
@@ -43,6 +50,49 @@ LEGACY_SERVICES: dict[str, tuple[measures.Kind, data.Direction]] = {
 }
 DEMO_CLIENT_ID, DEMO_CLIENT_SECRET = "med-demo-client", "med-demo-secret"
 DEMO_TOKEN = "med-demo-legacy-token"
+ACCESS_DENIED_MESSAGE = (
+    "Accès refusé : PDL introuvable ou non associé à votre compte. Vérifiez que le PDL existe et que le consentement "
+    "Enedis est valide."
+)
+"""The real gateway's words for a PRM its account does not cover (``routers/enedis.py:301`` at 2500702)."""
+ENEDIS_503 = (
+    "Server error '503 Service Unavailable' for url "
+    "'https://gw.ext.prod.api.enedis.fr/metering_data_plc/v5/production_load_curve'\n"
+    "For more information check: https://developer.mozilla.org/en-US/docs/Web/HTTP/Status/503"
+)
+"""What the gateway's HTTP client says of an Enedis 503 without a JSON body (``str(httpx.HTTPStatusError)``)."""
+
+
+@dataclass
+class MedFailure:
+    """A call answered ``{"success": false}`` (HTTP 200) instead of its measure, after the quota counted it (the
+    real gateway counts the call, then asks Enedis): the next ``times`` calls whose route (``consumption/daily``,
+    ``production/detail``, ``power``…), PRM and ``start`` match (None matches any).
+
+    ``code`` ``ENEDIS_ERROR`` carries ``upstream`` as the gateway writes what it caught: ``"Failed to fetch <start> to
+    <end>: <upstream>"`` on the daily consumption route (``routers/enedis.py:641``), ``upstream`` alone on the others
+    (``:1434 :1488 :1542``); ``upstream`` is Enedis' ``"<error>: <error_description>"`` or the HTTP client's text.
+    (The real consumption curve route answers ``NO_DATA`` instead of any Enedis failure.)
+    """
+
+    route: str | None = None
+    prm: str | None = None
+    start: str | None = None
+    times: int = 1
+    code: str = "ENEDIS_ERROR"
+    upstream: str = ENEDIS_503
+
+    def matches(self, route: str, prm: str, start: str) -> bool:
+        """Whether this failure answers that call (and has answers left)."""
+        return (
+            self.times > 0 and self.route in {None, route} and self.prm in {None, prm} and self.start in {None, start}
+        )
+
+    def message(self, route: str, start: str, end: str) -> str:
+        """The ``error.message`` the real gateway would send."""
+        if route == "consumption/daily":
+            return f"Failed to fetch {start} to {end}: {self.upstream}"
+        return self.upstream
 
 
 @dataclass
@@ -66,6 +116,10 @@ class MedConfig:
     """Issued bearer token -> client_id."""
     calls: dict[str, tuple[date, int]] = field(default_factory=dict)
     """Account -> (quota day, calls that day): the UTC date for the current API."""
+    failures: list[MedFailure] = field(default_factory=list)
+    """Calls of the current API answered ``success: false`` instead of their measure (`MedFailure`)."""
+    failed: list[tuple[str, str, str, str]] = field(default_factory=list)
+    """(route, PRM, start, end) of each call a failure answered."""
 
     def expire_bearers(self) -> None:
         """Forget every issued bearer token (the next call with one is answered 401)."""
@@ -120,7 +174,12 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> web.
 
 
 def _envelope_error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> web.Response:
-    body = {"success": False, "data": None, "error": {"code": code, "message": message, "field": None}}
+    body = {
+        "success": False,
+        "data": None,
+        "error": {"code": code, "message": message, "field": None},
+        "timestamp": datetime.now(UTC).replace(tzinfo=None).isoformat(),
+    }
     return _json(status, body, headers)
 
 
@@ -174,7 +233,8 @@ async def current_handler(request: web.Request) -> web.Response:
         return _json(401, {"detail": "Could not validate credentials"})
     prm = request.match_info["pdl"]
     if prm not in config.clients[client_id][1]:
-        return _envelope_error(403, "ACCESS_DENIED", "Ce PDL n'appartient pas à votre compte")
+        # HTTP 200, like every refusal of the real gateway (its PRM check comes before its quota count).
+        return _envelope_error(200, "ACCESS_DENIED", ACCESS_DENIED_MESSAGE)
     allowed, remaining = config.count(client_id, _utc_today(state))
     reset = _reset_at(state)
     headers: dict[str, str] = {}
@@ -202,6 +262,11 @@ async def current_handler(request: web.Request) -> web.Response:
     else:
         return _json(404, {"detail": "Not Found"})
     start, end = request.query.get("start", ""), request.query.get("end", "")
+    for failure in config.failures:
+        if failure.matches(route, prm, start):
+            failure.times -= 1
+            config.failed.append((route, prm, start, end))
+            return _envelope_error(200, failure.code, failure.message(route, start, end), headers)
     reply = await _measure(state, kind, direction, prm, start, end, "v2")
     if reply.status != 200 or reply.text is not None:
         body = reply.body if isinstance(reply.body, dict) else {}

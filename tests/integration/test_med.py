@@ -16,7 +16,7 @@ from unittest.mock import AsyncMock, patch
 
 from aiohttp.test_utils import TestServer
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
+from homeassistant.config_entries import SOURCE_REAUTH, SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.translation import async_get_translations
@@ -25,6 +25,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.enedis.const import (
+    ACCESS_CONSENT_MISSING,
+    ACCESS_OK,
     CONF_MED_API,
     CONF_MED_CLIENT_ID,
     CONF_MED_CLIENT_SECRET,
@@ -42,7 +44,14 @@ from custom_components.enedis.const import (
 from custom_components.enedis.coordinator import EnedisCoordinator
 from custom_components.enedis.diagnostics import async_get_config_entry_diagnostics
 from tests.fake_enedis import data
-from tests.fake_enedis.med import DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_TOKEN, MedConfig, med_config
+from tests.fake_enedis.med import (
+    DEMO_CLIENT_ID,
+    DEMO_CLIENT_SECRET,
+    DEMO_TOKEN,
+    MedConfig,
+    MedFailure,
+    med_config,
+)
 from tests.fake_enedis.server import create_app
 from tests.fake_enedis.state import FakeState, RequestRecord
 
@@ -478,4 +487,87 @@ async def test_quota_spent_mid_backfill_waits_for_midnight_utc_and_resumes(
     assert first_day * 1000 == pytest.approx(data.daily_wh(P0, data.CONS, date(2026, 9, 22)), abs=1)
     assert min(got) == paris_utc(date(2026, 9, 22))
     assert_continuous(rows)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_enedis_error_mid_backfill_is_asked_again_and_nothing_is_lost(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, med_frozen: MedServer
+) -> None:
+    """Enedis fails behind the gateway for one window in the middle of the history import (the production curve
+    route answers HTTP 200 ``ENEDIS_ERROR``, routers/enedis.py:1542): the entry stays loaded, the window is not
+    recorded as empty but asked again later, and the statistics end equal to the ground truth."""
+    freezer.move_to(NOW)
+    _sync(med_frozen)
+    await hass.config.async_set_time_zone("Europe/Paris")
+    install_registry(hass, freezer)
+    failing = "2026-10-18"
+    med_frozen.config.failures.append(MedFailure(route="production/detail", prm=P_PROD, start=failing))
+    entry = med_entry(med_frozen, [P_PROD])
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator: EnedisCoordinator = entry.runtime_data
+
+    for _ in range(100):
+        if med_frozen.config.failed:
+            break
+        await _step(hass, freezer, med_frozen, coordinator)
+    assert med_frozen.config.failed == [("production/detail", P_PROD, failing, "2026-10-25")]
+    assert entry.state is ConfigEntryState.LOADED
+    assert not coordinator.last_update_success
+    assert "ServerError HTTP 200 ENEDIS_ERROR" in coordinator.errors[-1][1]
+    assert 0 < coordinator.data.prms[P_PROD].backfill_progress < 100
+
+    await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[P_PROD].backfill_progress >= 100)
+    assert coordinator.last_update_success
+    asked = [r for r in _counted(med_frozen) if r.path.endswith(f"/production/detail/{P_PROD}")]
+    assert [r.query["start"] for r in asked].count(failing) == 2  # refused once, then served
+    rows = await async_statistics(hass, f"enedis:{P_PROD}_production")
+    truth = truth_hours(P_PROD, data.PROD, _days(date(2026, 9, 22), TODAY))
+    got = {datetime.fromtimestamp(row["start"], UTC): row["state"] * 1000 for row in rows}
+    assert set(got) == set(truth)
+    for hour, wh in truth.items():
+        assert got[hour] == pytest.approx(wh, abs=1)
+    assert_continuous(rows)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+async def test_access_denied_refuses_that_prm_only(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, med_frozen: MedServer
+) -> None:
+    """A PRM the account does not cover is answered HTTP 200 ``ACCESS_DENIED`` (routers/enedis.py:300): that PRM is
+    refused as a 403 refuses it (its data access says why, the user is asked through reauthentication, it is not
+    asked again), while the entry stays loaded and the other PRM's import ends equal to the ground truth."""
+    freezer.move_to(NOW)
+    _sync(med_frozen)
+    await hass.config.async_set_time_zone("Europe/Paris")
+    install_registry(hass, freezer)
+    med_frozen.config.clients[DEMO_CLIENT_ID] = (DEMO_CLIENT_SECRET, (P0,))
+    entry = med_entry(med_frozen, [P0, P1])
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator: EnedisCoordinator = entry.runtime_data
+
+    await async_run_until(hass, freezer, coordinator, lambda: P1 in coordinator.refused, max_steps=20)
+    assert entry.state is ConfigEntryState.LOADED
+    assert coordinator.refused[P1].code == "ACCESS_DENIED"
+    assert coordinator.data.prms[P1].access == ACCESS_CONSENT_MISSING
+    assert coordinator.data.prms[P0].access == ACCESS_OK
+    flows = [f for f in hass.config_entries.flow.async_progress() if f["context"]["source"] == SOURCE_REAUTH]
+    assert [f["context"]["entry_id"] for f in flows] == [entry.entry_id]
+    refused = [r for r in _counted(med_frozen) if r.path.endswith(P1)]
+    assert len(refused) == 1
+    assert refused[0].status == 200
+
+    await async_run_until(hass, freezer, coordinator, lambda: coordinator.data.prms[P0].backfill_progress >= 100)
+    assert coordinator.last_update_success
+    assert [r for r in _counted(med_frozen) if r.path.endswith(P1)] == refused  # never asked again
+    rows = await async_statistics(hass, f"enedis:{P0}_consumption")
+    truth = truth_hours(P0, data.CONS, _days(date(2026, 9, 22), TODAY))
+    got = {datetime.fromtimestamp(row["start"], UTC): row["state"] * 1000 for row in rows}
+    assert set(got) == set(truth)
+    for hour, wh in truth.items():
+        assert got[hour] == pytest.approx(wh, abs=1)
+    assert not await async_statistics(hass, f"enedis:{P1}_consumption")
     assert await hass.config_entries.async_unload(entry.entry_id)

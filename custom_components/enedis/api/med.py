@@ -15,6 +15,38 @@ Two generations of its API are in use (shared/reference §11):
   ``GET /{service}/{pdl}/start/{d}/end/{d}/`` answering the Enedis v5 bodies unchanged (END-stamped curves),
   ``{"detail": …}`` errors, 409 when the daily quota is reached.
 
+The current API answers its refusals with **HTTP 200** (``apps/api/src/schemas/responses.py``: ``{"success":
+false, "error": {"code", "message", "field"}}``). Each code means the same whatever the status; where the gateway's
+code (at 2500702) sends it, and the typed error it becomes:
+
+- ``RATE_LIMIT_EXCEEDED`` (``routers/enedis.py:262``, ``check_rate_limit``): `RateLimitError`, blocked until
+  midnight UTC (`QUOTA_CODES`, `_quota_error`).
+- ``ACCESS_DENIED`` (``routers/enedis.py:300``: the PRM is not in the account or has no valid consent; ``:2250``;
+  ``routers/enedis_client.py``, 10 routes): `ConsentError`, as a 403 (the PRM is refused and the user asked to give
+  access again; the other PRMs go on).
+- ``ENEDIS_ERROR`` (``routers/enedis.py:653``, daily consumption: ``Failed to fetch <start> to <end>: <Enedis
+  code>: <text>``; ``:1434 :1488 :1542``, power and production: ``<Enedis code>: <text>``, or the HTTP client's own
+  text; ``:2078 :2130 :2182 :2234``) and ``GATEWAY_ERROR`` (``routers/enedis_client.py``, an instance in client mode
+  relaying the public one): the relayed Enedis code's error (`parse_error`'s table: ``no_data_found``
+  `NoDataError`, ``ADAM-ERR0069`` `WrongDirectionError`, ``technical_error`` `ServerError`…); without a known code
+  `ServerError`, retried later.
+- ``ENEDIS_UNAVAILABLE`` (``routers/enedis.py:292``, no Enedis token) and ``INTERNAL_ERROR`` (``main.py:274``, any
+  uncaught exception, HTTP 500): `ServerError`.
+- ``NO_DATA`` (``routers/enedis.py:897``, the consumption curve; ``:1362 :2000``, the batch routes): `NoDataError`.
+- ``ADAM-ERR0123`` (``routers/enedis.py:857``, a curve before the meter's activation): `BeforeActivationError`
+  (`parse_error`'s table).
+- ``DATE_TOO_OLD`` (``routers/enedis.py:224``: 3 years back for daily routes, 2 for curves): `HistoryLimitError`.
+- ``INVALID_DATE_RANGE``, ``INVALID_DATE_FORMAT`` (``routers/enedis.py:235 :246``), ``INVALID_DATE``
+  (``routers/enedis_client.py``): `InvalidDatesError` (a `RequestError`: never accepted as sent).
+- Any other code, or none: `ServerError` under a success status (why: `_coded_error`); under an error status the
+  status decides, as for any body (401 a refused token, 403 a refused PRM, 5xx a failure…).
+
+``PARTIAL_DATA`` (``routers/enedis.py:1126 :1375 :1764 :2013``) comes with ``success: true``, from the cache and
+batch routes this source never asks. The consumption curve route (``:670`` to ``:900``) swallows every Enedis failure
+and answers ``NO_DATA``: there a failed window cannot be told from an empty one (the engine asks the recent
+incomplete days again; an older window stays empty). The admin routes' codes (``SYNC_IN_PROGRESS``,
+``PDL_NOT_FOUND``…) are not sent by the data routes.
+
 Every reading this source returns is stamped like the other sources': a load-curve value at the END of its
 interval (the current API's START stamps are moved back by each point's own duration).
 """
@@ -35,18 +67,23 @@ from .base import REQUEST_TIMEOUT, USER_AGENT, MeteringSource
 from .contract import CredentialExpiry, DirectionDiscovery, QuotaPolicy, SourceContract
 from .dataconnect import check_prm
 from .errors import (
+    ApiNotSubscribedError,
     AuthError,
     CommunicationError,
     ConsentError,
     EnedisError,
+    HistoryLimitError,
+    InvalidDatesError,
     InvalidResponseError,
+    NoDataError,
     RateLimitError,
+    ServerError,
     UnsupportedError,
     scrub,
 )
 from .limiter import DEFAULT_429_BACKOFF, LimiterRegistry, Quota
 from .models import Contract, Direction, Measure
-from .parsers import parse_error
+from .parsers import DESCRIPTION_MAX_LEN, parse_error
 from .windows import ENEDIS_WINDOWS
 
 _LOGGER = logging.getLogger(__name__)
@@ -71,6 +108,22 @@ QUOTA_CODES = frozenset({"RATE_LIMIT_EXCEEDED"})
 HTTP status (the gateway sends it with 200). The only quota code of the gateway's data routes: its per-second limit
 on Enedis calls waits instead of refusing, and ``PARTIAL_DATA`` ("Rate limit exceeded. Returning cached data only.")
 comes with ``success: true``, only when the cache is asked for (this source never asks)."""
+MED_ERROR_CODES: dict[str, type[EnedisError]] = {
+    "ACCESS_DENIED": ConsentError,
+    "ENEDIS_UNAVAILABLE": ServerError,
+    "INTERNAL_ERROR": ServerError,
+    "NO_DATA": NoDataError,
+    "DATE_TOO_OLD": HistoryLimitError,
+    "INVALID_DATE_RANGE": InvalidDatesError,
+    "INVALID_DATE_FORMAT": InvalidDatesError,
+    "INVALID_DATE": InvalidDatesError,
+}
+"""The gateway's own ``error.code`` values and the typed error each means, whatever the HTTP status (the module's
+table). ``RATE_LIMIT_EXCEEDED`` is `QUOTA_CODES`' and `RELAYING_CODES` relay Enedis' error; an Enedis code the
+gateway sends as its own (``ADAM-ERR0123``) is typed by `parse_error`'s table."""
+RELAYING_CODES = frozenset({"ENEDIS_ERROR", "GATEWAY_ERROR"})
+"""Codes whose message is Enedis' error as the gateway caught it: ``<Enedis code>: <description>``, maybe after
+``Failed to fetch <start> to <end>: ``, or the HTTP client's own text (``Server error '503 …' for url …``)."""
 MAX_RESET_AHEAD = timedelta(hours=25)
 """A daily quota resets within a day: a reset time further ahead than this (a day, plus an hour of clock skew) is
 not believed."""
@@ -127,6 +180,8 @@ _LEGACY_SERVICES: dict[tuple[Direction, Measure], str] = {
 }
 _DURATION = re.compile(r"^PT(\d+)M$")
 _RESETS_AT = re.compile(r"resets at\s+(\S+)", re.IGNORECASE)
+_RELAYED_CODE = re.compile(r"(?:^|:\s+)([A-Za-z0-9][\w.-]*):\s")
+"""An Enedis code at the start of a relayed message or after a ``: `` (``no_data_found: …``, ``ADAM-ERR0069: …``)."""
 
 
 def shift_to_interval_end(body: object) -> object:
@@ -325,7 +380,8 @@ class MyElectricalData(MeteringSource):
             raise InvalidResponseError("MyElectricalData answered without its {success, data} envelope")
         if body.get("success") is True:
             return body.get("data")
-        raise self._error(400, json.dumps({"code": _inner(body, "code"), "message": _inner(body, "message")}), {})
+        # ``success: false`` was raised by `_async_call` (typed by its code); this is neither true nor false.
+        raise InvalidResponseError("MyElectricalData answered an envelope whose success is neither true nor false")
 
     async def _async_call(
         self,
@@ -377,11 +433,10 @@ class MyElectricalData(MeteringSource):
                 raise InvalidResponseError(
                     f"MyElectricalData answered HTTP {status} with a body that is not JSON", status=status
                 ) from err
-            quota_message = _quota_message(body)
-            if quota_message is None:
+            if not isinstance(body, Mapping) or body.get("success") is not False:
                 return body
-            # The gateway's spent quota comes with HTTP 200: an error like its 429, not a refused request.
-            error = self._quota_error(status, quota_message, response_headers, code=_inner(body, "code"))
+            # The gateway answers its refusals with HTTP 200: typed by their code, like an error status.
+            error = self._error(status, text, response_headers)
         if isinstance(error, RateLimitError):
             limiter.block_for(error.retry_after)
         raise error
@@ -401,9 +456,10 @@ class MyElectricalData(MeteringSource):
         )
 
     def _error(self, status: int, text: str, headers: Mapping[str, str]) -> EnedisError:
-        """The typed error of an error status.
+        """The typed error of an error status, or of a ``{"success": false}`` answer under any status.
 
-        ``RATE_LIMIT_EXCEEDED`` (under any status), 429 (the documented shape) and 409 (legacy) are the spent quota.
+        ``RATE_LIMIT_EXCEEDED`` (under any status), 429 (the documented shape) and 409 (legacy) are the spent quota;
+        another ``success: false`` code is typed by `_coded_error` (the module's table).
         """
         now = self.clock.now()
         try:
@@ -414,9 +470,11 @@ class MyElectricalData(MeteringSource):
         if quota_message is not None:
             code = _inner(decoded, "code") if isinstance(decoded, Mapping) else None
             return self._quota_error(status, quota_message, headers, code=code)
+        error: EnedisError | None = self._coded_error(status, decoded, headers)
+        if error is not None:
+            return self._scrubbed(error)
         if status in {409, 429}:
             return self._quota_error(status, _detail(text), headers, code="quota_reached")
-        error: EnedisError
         relayed = _relayed(text)
         if relayed is not None:  # the legacy API's ``{"detail": <Enedis error body>}``
             error = parse_error(status, relayed, headers=headers, api=MED_API, now=now)
@@ -430,10 +488,55 @@ class MyElectricalData(MeteringSource):
             # The account's credentials were accepted (they are refused with 401): this PRM is not open to it (no
             # consent given through MyElectricalData, or another account's meter).
             error = ConsentError(error.description, code=error.code, status=status)
+        return self._scrubbed(error)
+
+    def _coded_error(self, status: int, decoded: object, headers: Mapping[str, str]) -> EnedisError | None:
+        """The typed error of a ``{"success": false, "error": {"code", "message"}}`` answer (the module's table).
+
+        None for another body, and for a code not known here under an error status (the status then decides, as for
+        any body). Under a success status, an unknown code (or none) is a `ServerError`: a refusal the gateway names
+        in a way this source does not know is most likely one more of its failures (its routes turn any exception
+        into ``success: false``), and taking it for a request never served would record the window as empty and
+        lose its data for good, silently. Retried, it costs one call of the quota at each back-off, and if it is
+        permanent the import visibly stops there with the gateway's code in the errors.
+        """
+        if not isinstance(decoded, Mapping) or decoded.get("success") is not False:
+            return None
+        code, message = _inner(decoded, "code"), _inner(decoded, "message") or ""
+        key = (code or "").strip().upper()
+        now = self.clock.now()
+        if key in RELAYING_CODES:
+            # Enedis' own code keeps its meaning (no data, wrong direction, out of range…): retrying a refusal Enedis
+            # will repeat would stall the import, and the direction probe, for good.
+            match = _RELAYED_CODE.search(message)
+            body = {"error": match.group(1) if match else code, "error_description": message}
+            return _with_status(parse_error(500, json.dumps(body), headers=headers, api=MED_API, now=now), status)
+        if (kind := MED_ERROR_CODES.get(key)) is not None:
+            description = message or f"MyElectricalData refused the request ({code})"
+            if len(description) > DESCRIPTION_MAX_LEN:
+                description = description[: DESCRIPTION_MAX_LEN - 1].rstrip() + "…"
+            return kind(description, code=code, status=status)
+        if status >= 400:
+            return None
+        body = {"code": code, "message": message}
+        return _with_status(parse_error(500, json.dumps(body), headers=headers, api=MED_API, now=now), status)
+
+    def _scrubbed(self, error: EnedisError) -> EnedisError:
         secrets = self.secrets()
         error.description = scrub(error.description, secrets)
         error.args = (scrub(str(error.args[0]) if error.args else "", secrets),)
         return error
+
+
+def _with_status(error: EnedisError, status: int) -> EnedisError:
+    """``error`` (typed by `parse_error` under a stand-in status) with the answer's real status."""
+    if isinstance(error, RateLimitError):
+        return RateLimitError(
+            error.description, retry_at=error.retry_at, retry_after=error.retry_after, code=error.code, status=status
+        )
+    if isinstance(error, ApiNotSubscribedError):
+        return ApiNotSubscribedError(error.description, api=error.api, code=error.code, status=status)
+    return type(error)(error.description, code=error.code, status=status)
 
 
 def _inner(body: Mapping[str, Any], key: str) -> str | None:
