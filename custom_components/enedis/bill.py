@@ -31,7 +31,7 @@ import math
 from .api.calendar import day_bounds, local_day, local_midnight_utc, to_utc, utc_hour
 from .const import TARIFF_BASE, TARIFF_HPHC, TARIFF_TEMPO
 from .tariff_data import Grid, PriceData
-from .tariffs import FEED_IN, HOUR, PricePeriod, month_hours, price_each_hour
+from .tariffs import FEED_IN, HOUR, PricedHour, PricePeriod, month_hours, price_each_hour
 
 TARIF_BLEU_OFFERS: Mapping[str, str] = {TARIFF_BASE: "BASE", TARIFF_HPHC: "HPHC", TARIFF_TEMPO: "TEMPO"}
 """The integration's tariff options (``const.TARIFF_*``) to the shipped Tarif Bleu offers (`tariff_data`)."""
@@ -191,12 +191,17 @@ def day_bill(
     periods: Sequence[PricePeriod],
     data: PriceData | None,
     monthly_fee: float = 0.0,
+    *,
+    priced_as: tuple[Mapping[datetime, PricedHour], Mapping[datetime, str]] | None = None,
 ) -> DayBill:
     """The bill of local ``day`` for ``classes`` ({class key: {UTC hour: Wh}}; hours outside the day are ignored).
 
     The hours are priced by `tariffs.price_each_hour`, the computation behind `tariffs.priced_hours`, so
     ``day_bill(...).total`` is the sum of ``priced_hours(classes, periods, monthly_fee)`` over the day's hours,
-    hour for hour. ``data`` gives the tax split (None: no split, its fields are None).
+    hour for hour. ``data`` gives the tax split (None: no split, its fields are None). ``priced_as`` is
+    ``price_each_hour(classes, periods, monthly_fee)`` when the caller has it already (the importer prices each day's
+    cost with it): used as is when every hour of ``classes`` is inside the day, the same result without pricing
+    each hour twice.
     """
     lower, upper = day_bounds(day)
     inside: dict[str, dict[datetime, float]] = {}
@@ -206,7 +211,10 @@ def day_bill(
             utc = utc_hour(hour)
             if lower <= utc < upper:
                 inside[name][utc] = wh
-    priced, unpriced = price_each_hour(inside, periods, monthly_fee)
+    if priced_as is not None and all(len(inside[name]) == len(hours) for name, hours in classes.items()):
+        priced, unpriced = priced_as
+    else:
+        priced, unpriced = price_each_hour(inside, periods, monthly_fee)
     kwh_at_price: dict[float, float] = {}
     kwh: list[float] = []
     for hour, part in priced.items():

@@ -43,7 +43,7 @@ from .tariffs import (
     OffpeakWindow,
     PricePeriod,
     hourly_compensation,
-    priced_hours,
+    price_each_hour,
     reconcile_split,
     round_split,
     split_offpeak,
@@ -224,12 +224,14 @@ def consumption_day(
     if config.periods:
         # An hour whose price or Tempo colour is unknown gets no cost row at all (a 0 EUR row would read as
         # "free" on the Energy dashboard): it is counted and reported instead.
-        cost, left_out = priced_hours(classes, config.periods, config.monthly_fee)
+        each = price_each_hour(classes, config.periods, config.monthly_fee)  # once, for the cost and the bill
+        left_out = each[1]
+        cost = {hour: part.energy + part.subscription for hour, part in each[0].items()}  # `priced_hours`
         series[config.cost_key] = {hour: euros * 1000 for hour, euros in cost.items()}
         first = min(period.start for period in config.periods)
         unpriced_hours = sum(1 for hour in hours if hour >= first and hour not in cost)
         unpriced = next(iter(left_out.values()), None)
-        priced = day_bill(day, classes, config.periods, config.price_data, config.monthly_fee)
+        priced = day_bill(day, classes, config.periods, config.price_data, config.monthly_fee, priced_as=each)
         bill = replace(priced, unpriced_hours=unpriced_hours, unpriced=unpriced)
     return DayTariffs(day, series, unsplit, unknown, unpriced_hours, unpriced, bill)
 

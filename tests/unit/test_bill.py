@@ -38,6 +38,7 @@ from custom_components.enedis.tariffs import (
     PricePeriod,
     hourly_compensation,
     month_hours,
+    price_each_hour,
     priced_hours,
 )
 
@@ -425,6 +426,10 @@ def test_day_bill_is_the_sum_of_priced_hours(
     costs, unpriced = priced_hours(classes, periods, fee)
     in_day = {hour: cost for hour, cost in costs.items() if lower <= hour < upper}
     bill = day_bill(day, classes, periods, DATA if with_data else None, fee)
+    # What the importer hands over (it prices each day's cost once): the same bill, and ignored when some of the
+    # hours are outside the day (priced for the whole mapping, not the day).
+    each = price_each_hour(classes, periods, fee)
+    assert day_bill(day, classes, periods, DATA if with_data else None, fee, priced_as=each) == bill
     assert bill.total == pytest.approx(sum(in_day.values()), abs=1e-9)
     assert bill.priced_hours == len(in_day)
     assert bill.unpriced_hours == sum(1 for hour in unpriced if lower <= hour < upper)
