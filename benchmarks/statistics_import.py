@@ -636,6 +636,10 @@ async def test_statistics_import(
     _timed_store_encode(monkeypatch)
     backfill_cpu: list[float] = []
     async with gateway_in_process(aioclient_mock):
+        # 0. The controls, before the entry exists (once set up, its own timer refreshes it): the probe alone, then
+        # the recorder alone writing rows no one computes meanwhile.
+        baseline_probe = await _baseline(BASELINE_S)
+        control_probe, control_s = await _control_write(hass, CONTROL_ROWS)
         assert await async_setup_component(hass, "application_credentials", {})
         await async_import_client_credential(
             hass, DOMAIN, ClientCredential("demo-client-id", "demo-client-secret"), "cred"
@@ -670,10 +674,6 @@ async def test_statistics_import(
         coordinator = entry.runtime_data
         store = coordinator.store._store
         store._async_write_data = REAL_WRITE.__get__(store)  # type: ignore[method-assign]
-
-        # 0. The controls: the probe alone, then the recorder alone writing rows no one computes meanwhile.
-        baseline_probe = await _baseline(BASELINE_S)
-        control_probe, control_s = await _control_write(hass, CONTROL_ROWS)
 
         # 1. The whole backfill, refreshes back to back.
         collector = CollectorPauses()
