@@ -11,7 +11,7 @@ Run: ``scripts/run python benchmarks/comparator.py``.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 import statistics
 import sys
@@ -19,31 +19,19 @@ import time
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from custom_components.enedis.api.calendar import day_bounds
 from custom_components.enedis.comparator import compare
 from custom_components.enedis.tariff_data import load_price_data
-from custom_components.enedis.tariffs import HOUR, parse_offpeak
+from custom_components.enedis.tariffs import parse_offpeak
+from tests.unit.test_comparator import flat
 
 RUNS = 5
 FIRST, LAST = date(2025, 1, 1), date(2025, 12, 31)
 
 
-def _flat_year(wh: float) -> dict[datetime, float]:
-    hours: dict[datetime, float] = {}
-    day = FIRST
-    while day <= LAST:
-        lower, upper = day_bounds(day)
-        while lower < upper:
-            hours[lower] = wh
-            lower += HOUR
-        day += timedelta(days=1)
-    return hours
-
-
 def main() -> None:
     """Time `compare` and print the figures."""
     data = load_price_data()
-    hours = _flat_year(500.0)
+    hours = flat(FIRST, LAST, 500.0)  # the unit test's year, timed here
     windows = parse_offpeak("HC (2H00-8H00)")
     spent: list[float] = []
     for _ in range(RUNS):
