@@ -42,6 +42,7 @@ from .tariffs import (
     TEMPO_OFFPEAK,
     OffpeakWindow,
     PricePeriod,
+    hour_costs,
     hourly_compensation,
     price_each_hour,
     reconcile_split,
@@ -226,7 +227,7 @@ def consumption_day(
         # "free" on the Energy dashboard): it is counted and reported instead.
         each = price_each_hour(classes, config.periods, config.monthly_fee)  # once, for the cost and the bill
         left_out = each[1]
-        cost = {hour: part.energy + part.subscription for hour, part in each[0].items()}  # `priced_hours`
+        cost = hour_costs(each[0])  # `priced_hours`, from the pricing the bill also takes
         series[config.cost_key] = {hour: euros * 1000 for hour, euros in cost.items()}
         first = min(period.start for period in config.periods)
         unpriced_hours = sum(1 for hour in hours if hour >= first and hour not in cost)

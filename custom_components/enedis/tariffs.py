@@ -756,7 +756,12 @@ def priced_hours(
     under one fee carries exactly that fee. Sorted by hour.
     """
     priced, unpriced = price_each_hour(energy, periods, monthly_fee)
-    return {hour: part.energy + part.subscription for hour, part in priced.items()}, unpriced
+    return hour_costs(priced), unpriced
+
+
+def hour_costs(priced: Mapping[datetime, PricedHour]) -> dict[datetime, float]:
+    """EUR per priced hour (`price_each_hour`'s parts): its energy and its share of the subscription."""
+    return {hour: part.energy + part.subscription for hour, part in priced.items()}
 
 
 def hourly_cost(
