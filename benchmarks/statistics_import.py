@@ -588,7 +588,7 @@ async def _control_write(hass: HomeAssistant, rows: int) -> tuple[LoopLagProbe, 
     integration queues its own (`statistics.async_write`: chunks of 1,000 rows, each once the recorder committed the
     previous one). The recorder's own cost to the loop, the integration computing nothing meanwhile."""
     start = datetime(2020, 1, 1, tzinfo=UTC)
-    hours = [start + timedelta(hours=i) for i in range(rows)]
+    hours = array("d", (start.timestamp() + 3600 * i for i in range(rows)))
     states = [float(i % 7) for i in range(rows)]
     sums = list(accumulate(states))
     table = StatRows.from_columns(hours, array("d", states), array("d", sums))

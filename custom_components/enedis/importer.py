@@ -34,6 +34,7 @@ from .ledger import (
     Published,
     choose_origin,
     day_hours,
+    oldest_hour,
     publish,
     publish_update,
     published,
@@ -191,7 +192,7 @@ class ImportJob:
 
     inputs: list[DayInput]
     direction: Direction
-    previous: dict[str, dict[datetime, float]]
+    previous: dict[str, Mapping[datetime, float]]
     """Per statistic (``""`` the energy series, else the tariff series' key): the hours last written (the cache's
     own mappings: they are replaced, never changed in place)."""
     origin: datetime | None
@@ -239,7 +240,7 @@ class _PeriodKeys:
         return made
 
 
-def _written_matches(published: Published | None, previous: dict[datetime, float]) -> bool:
+def _written_matches(published: Published | None, previous: Mapping[datetime, float]) -> bool:
     return published is not None and (previous is published.written or previous == published.written)
 
 
@@ -276,11 +277,11 @@ def _day_results(
 
 
 def _oldest_written(job: ImportJob, memo: ImportMemo | None, valid: Mapping[str, bool]) -> datetime | None:
-    """The oldest hour any statistic of the series holds (a memo's hours are sorted: no scan of ~26,000 hours)."""
+    """The oldest hour any statistic of the series holds (a memo's hours are a `HourRun`: no scan of ~26,000 hours)."""
     oldest_written: datetime | None = None
     for key, hours_written in job.previous.items():
         known = memo.published.get(key) if memo is not None and valid.get(key) else None
-        oldest = min(hours_written, default=None) if known is None else next(iter(known.written), None)
+        oldest = oldest_hour(hours_written if known is None else known.written)
         if oldest is not None and (oldest_written is None or oldest < oldest_written):
             oldest_written = oldest
     return oldest_written
@@ -303,7 +304,7 @@ def _updates(
     updates: dict[datetime, float] = {}
     if origin != former:
         for result in days.values():
-            if result.hours and next(iter(result.hours)) < former:
+            if result.hour_keys and result.hour_keys[0] < former:
                 updates.update(result.values(key).items())
     for day in changed:
         if (old := old_days.get(day)) is not None:
@@ -646,10 +647,9 @@ class Importer:
                     statistics[key] = (series_metadata(self.hass, prm, key), hours)
                 for metadata, hours in statistics.values():
                     recorded = await async_recorded_rows(self.hass, metadata["statistic_id"])
-                    # ~26,000 rows a series: built and compared in the executor, not in the event loop.
-                    rows, foreign = await self.hass.async_add_executor_job(
-                        repair_rows, dict(hours), series.anchor, recorded
-                    )
+                    # ~26,000 rows a series: built and compared in the executor, not in the event loop (the cache's
+                    # written hours are replaced, never changed in place: no copy).
+                    rows, foreign = await self.hass.async_add_executor_job(repair_rows, hours, series.anchor, recorded)
                     if foreign:
                         _LOGGER.info(
                             "Statistic %s holds rows this entry never wrote: rewritten", metadata["statistic_id"]

@@ -32,12 +32,13 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import ItemsView, Iterable, Iterator, Mapping, Sequence
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from itertools import accumulate
+from itertools import accumulate, repeat
 import math
+from operator import truediv
 from typing import overload
 
 from .api.calendar import day_bounds, local_day, paris_instant, to_utc, utc_hour
@@ -45,6 +46,7 @@ from .api.models import Reading
 
 HOUR = timedelta(hours=1)
 _HOUR_S = 3600.0
+_HOUR = 3600
 ORIGIN_GROWTH = 2
 """The origin moves back to older hours once the series' span (newest hour - oldest known hour) has grown this many
 times since it was last moved (or when the history is complete): the whole series is rewritten then, so a
@@ -190,6 +192,146 @@ class HourValues(Mapping[datetime, float]):
 
     def __repr__(self) -> str:
         return f"HourValues({dict(self.items())!r})"
+
+
+def _utc(stamp: float) -> datetime:
+    return datetime.fromtimestamp(stamp, UTC)
+
+
+class _RunItems(ItemsView[datetime, float]):
+    """`HourRun.items()`: each hour made from its epoch, paired with its value."""
+
+    _mapping: HourRun
+
+    def __iter__(self) -> Iterator[tuple[datetime, float]]:
+        return zip(self._mapping, self._mapping.array, strict=True)
+
+
+class _RunValues(ValuesView[float]):
+    """`HourRun.values()`: the array's values (no hour made)."""
+
+    _mapping: HourRun
+
+    def __iter__(self) -> Iterator[float]:
+        return iter(self._mapping.array)
+
+
+class HourRun(Mapping[datetime, float]):
+    """Consecutive UTC hours, one value each, as the first hour's epoch seconds and one array of floats. Immutable.
+
+    What a statistic holds in the recorder (`Publication.written`, the cache's written hours) is every hour from the
+    series' origin to its newest hour (`contiguous_hours`): ~26,000 hours per statistic, six statistics for a
+    self-consumption PRM with prices, kept for as long as Home Assistant runs and replaced at each import. As dicts,
+    each import made ~26,000 datetimes and a dict of them per statistic, each save of the Store copied them, and
+    every full pass of Python's cycle collector (a pause of the whole process) walked their ~320,000 references; an
+    array holds raw numbers the collector never visits, and `publish_update` makes the next run without making an
+    hour. Hours are made on demand when iterated; a lookup is arithmetic. Equal to any mapping of the same hours and
+    values (a dict included).
+    """
+
+    __slots__ = ("_start", "_values")
+
+    def __init__(self, start: datetime | None = None, values: Iterable[float] = ()) -> None:
+        """The hours from ``start`` (an aware hour; None only without values), one per value."""
+        self._values = array("d", values)
+        if start is None:
+            if self._values:
+                msg = "a run of hours needs its first hour"
+                raise ValueError(msg)
+            self._start = 0.0
+        else:
+            self._start = utc_hour(start).timestamp()
+
+    @classmethod
+    def of(cls, start: float, values: array[float]) -> HourRun:
+        """The hours from epoch ``start`` (a whole UTC hour), one per value, the array kept as it is (no copy)."""
+        run = cls()
+        run._start, run._values = start, values
+        return run
+
+    @property
+    def start(self) -> datetime | None:
+        """The first hour (None when empty)."""
+        return _utc(self._start) if self._values else None
+
+    @property
+    def array(self) -> array[float]:
+        """The values, in hour order (not to be changed)."""
+        return self._values
+
+    def epoch(self) -> float:
+        """The first hour's UTC epoch seconds (meaningless when empty)."""
+        return self._start
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def _stamps(self) -> range:
+        start = int(self._start)
+        return range(start, start + len(self._values) * _HOUR, _HOUR)
+
+    def __iter__(self) -> Iterator[datetime]:
+        return map(_utc, self._stamps())
+
+    def __reversed__(self) -> Iterator[datetime]:
+        return map(_utc, reversed(self._stamps()))
+
+    def __getitem__(self, hour: datetime) -> float:
+        if not isinstance(hour, datetime) or hour.tzinfo is None:
+            raise KeyError(hour)
+        index, rest = divmod(hour.timestamp() - self._start, _HOUR_S)
+        if rest or not 0 <= index < len(self._values):
+            raise KeyError(hour)
+        return self._values[int(index)]
+
+    def __contains__(self, hour: object) -> bool:
+        try:
+            self[hour]  # type: ignore[index]
+        except KeyError:
+            return False
+        return True
+
+    def items(self) -> _RunItems:
+        """The (hour, value) pairs, in order."""
+        return _RunItems(self)
+
+    def values(self) -> _RunValues:
+        """The values, in order."""
+        return _RunValues(self)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, HourRun):
+            return self._values == other._values and (not self._values or self._start == other._start)
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, as the dict it replaces
+
+    def __repr__(self) -> str:
+        return f"HourRun({self.start!r}, {len(self)} hours)"
+
+
+def run_of(hours: Mapping[datetime, float]) -> Mapping[datetime, float]:
+    """``hours`` as a `HourRun` when they are consecutive UTC hours in order (what a statistic holds), else as given."""
+    if isinstance(hours, HourRun):
+        return hours
+    stamps: list[float] = []
+    for hour in hours:
+        if hour.tzinfo is None:
+            return hours
+        stamps.append(hour.timestamp())
+    if not stamps:
+        return HourRun()
+    base = stamps[0]
+    if base % _HOUR_S or any(stamp != base + i * _HOUR_S for i, stamp in enumerate(stamps)):
+        return hours
+    return HourRun.of(base, array("d", hours.values()))
+
+
+def oldest_hour(hours: Mapping[datetime, float]) -> datetime | None:
+    """The oldest hour of ``hours`` (O(1) for a `HourRun`)."""
+    if isinstance(hours, HourRun):
+        return hours.start
+    return min(hours, default=None)
 
 
 def curve_spans(readings: Iterable[Reading]) -> Iterable[tuple[float, float, float]]:
@@ -422,8 +564,7 @@ def rows_to_write(
     old = _normalised(previous)
     old_hours, old_states, old_sums = _sums_wh(old, anchor if previous_anchor is None else utc_hour(previous_anchor))
     index = {hour: i for i, hour in enumerate(old_hours)}
-    starts: list[datetime] = []
-    states, sums = array("d"), array("d")
+    starts, states, sums = array("d"), array("d"), array("d")
     for hour, value, total in zip(*_sums_wh(_merged(old, _normalised(current)), anchor), strict=True):
         state, running = value / 1000, total / 1000
         i = index.get(hour)
@@ -432,7 +573,7 @@ def rows_to_write(
             or abs(old_states[i] / 1000 - state) > TOLERANCE_KWH
             or abs(old_sums[i] / 1000 - running) > TOLERANCE_KWH
         ):
-            starts.append(hour)
+            starts.append(hour.timestamp())
             states.append(state)
             sums.append(running)
     return StatRows.from_columns(starts, states, sums)
@@ -493,29 +634,31 @@ def contiguous_hours(hours: Mapping[datetime, float], start: datetime, end: date
 
 
 class StatRows(Sequence[StatRow]):
-    """Rows to write (`Publication.rows`), compact: their starts in one list, states and sums in two arrays.
+    """Rows to write (`Publication.rows`), compact: their starts (UTC epoch seconds), states and sums in three arrays.
 
     They wait for the recorder for seconds to minutes (the writer queues a chunk once the recorder has committed the
     previous one): as ~26,000 `StatRow` objects per statistic, every full pass of Python's cycle collector (a pause
     of the whole process) walked each of them, and a re-import of six series made such passes last 55-73 ms
     (`benchmarks/statistics_import.py`). Indexing and iteration give `StatRow` on demand; equal to any sequence of
-    the same rows (a list of `StatRow` included).
+    the same rows (a list of `StatRow` included). The starts are made when the rows are read (the writer hands them
+    to the recorder a chunk at a time): an origin moving back republishes ~100,000 rows in one import.
     """
 
     __slots__ = ("_starts", "_states", "_sums")
 
     def __init__(self, rows: Iterable[StatRow] = ()) -> None:
-        self._starts: list[datetime] = []
+        self._starts = array("d")
         self._states = array("d")
         self._sums = array("d")
         for row in rows:
-            self._starts.append(row.start)
+            self._starts.append(to_utc(row.start).timestamp())
             self._states.append(row.state)
             self._sums.append(row.sum)
 
     @classmethod
-    def from_columns(cls, starts: list[datetime], states: array[float], sums: array[float]) -> StatRows:
-        """The rows of these starts, states and sums (same lengths; kept as they are: not to be changed after)."""
+    def from_columns(cls, starts: array[float], states: array[float], sums: array[float]) -> StatRows:
+        """The rows of these starts (UTC epoch seconds, whole hours), states and sums (same lengths; kept as they
+        are: not to be changed after)."""  # noqa: D205, D209
         rows = cls()
         rows._starts, rows._states, rows._sums = starts, states, sums
         return rows
@@ -530,10 +673,10 @@ class StatRows(Sequence[StatRow]):
     def __getitem__(self, index: int | slice) -> StatRow | StatRows:
         if isinstance(index, slice):
             return StatRows.from_columns(self._starts[index], self._states[index], self._sums[index])
-        return StatRow(self._starts[index], self._states[index], self._sums[index])
+        return StatRow(_utc(self._starts[index]), self._states[index], self._sums[index])
 
     def __iter__(self) -> Iterator[StatRow]:
-        return map(StatRow, self._starts, self._states, self._sums)
+        return map(StatRow, map(_utc, self._starts), self._states, self._sums)
 
     def __eq__(self, other: object) -> bool:
         """Equal to a sequence of the same rows, in the same order."""
@@ -555,8 +698,8 @@ class Publication:
 
     rows: StatRows
     """Rows to write, sorted by start."""
-    written: dict[datetime, float]
-    """The next ``previous`` (UTC hour to Wh)."""
+    written: Mapping[datetime, float]
+    """The next ``previous`` (UTC hour to Wh): a `HourRun` (every hour from the origin to the newest)."""
     newest_first: bool
     """Write the rows' chunks newest first: rows are already in the recorder, whose sums must not decrease while
     they are rewritten. A first write goes oldest first: every prefix of it is already right."""
@@ -581,7 +724,7 @@ def publish(
         shown = contiguous_hours(shown, origin, newest + HOUR)
     return Publication(
         rows=rows_to_write(previous, shown, origin, previous_origin),
-        written=written_hours(previous, shown),
+        written=run_of(written_hours(previous, shown)),
         newest_first=bool(previous),
     )
 
@@ -591,17 +734,17 @@ class Published:
     """What one statistic holds in the recorder after a `publish`, as arrays: cheap to update (`publish_update`).
 
     ``written`` is `Publication.written`: every hour from ``origin`` to the newest, contiguous (`contiguous_hours`),
-    in order; ``states`` (Wh) and ``sums`` (Wh, from ``origin``) are its values and running totals.
-    Immutable by convention: `publish_update` makes new arrays.
+    in order; ``states`` (Wh, ``written``'s own array) and ``sums`` (Wh, from ``origin``) are its values and running
+    totals. Immutable by convention: `publish_update` makes new arrays.
 
     Kept in memory between imports (six per self-consumption PRM with prices, ~26,000 hours each): ``states`` and
-    ``sums`` are ``array("d")``, not lists, and the hours are ``written``'s keys, not a list of their own. Python's
-    cycle collector visits every object a list refers to at each full pass (a pause of the whole process); an array
-    holds raw numbers it never visits (`benchmarks/statistics_import.py` prints the pass's duration).
+    ``sums`` are ``array("d")``, not lists, and ``written`` a `HourRun`. Python's cycle collector visits every object
+    a list or a dict refers to at each full pass (a pause of the whole process); an array holds raw numbers it never
+    visits (`benchmarks/statistics_import.py` prints the pass's duration).
     """
 
     origin: datetime
-    written: dict[datetime, float]
+    written: HourRun
     states: array[float]
     sums: array[float]
 
@@ -611,12 +754,10 @@ def published(written: Mapping[datetime, float], origin: datetime) -> Published 
     ``origin`` (hours written by an older version): then only `publish` applies.
     """  # noqa: D205
     origin = utc_hour(origin)
-    base = origin.timestamp()
-    if any(hour.timestamp() != base + i * _HOUR_S for i, hour in enumerate(written)):
+    run = run_of(written)
+    if not isinstance(run, HourRun) or (run and run.epoch() != origin.timestamp()):
         return None
-    states = array("d", written.values())
-    written = written if isinstance(written, dict) else dict(written)
-    return Published(origin, written, states, array("d", accumulate(states)))
+    return Published(origin, run, run.array, array("d", accumulate(run.array)))
 
 
 _ZERO = array("d", [0.0])
@@ -655,34 +796,49 @@ def publish_update(
             first = min(first, index)
     if first >= count:
         return Publication(rows=StatRows(), written=before.written, newest_first=bool(before.written)), before
-    hours = [
-        *(datetime.fromtimestamp(base + i * _HOUR_S, UTC) for i in range(shift)),
-        *before.written,
-        *(datetime.fromtimestamp(base + i * _HOUR_S, UTC) for i in range(shift + old_count, count)),
-    ]
     sums = before.sums[:first]
-    total = sums[-1] if sums else 0.0
-    row_starts: list[datetime] = []
-    row_states, row_sums = array("d"), array("d")
-    old_states, old_sums = before.states, before.sums
-    for i in range(first, count):
-        value = states[i]
-        total += value
-        sums.append(total)
-        state, running = value / 1000, total / 1000
-        j = i - shift
-        if (
-            not 0 <= j < old_count
-            or abs(old_states[j] / 1000 - state) > TOLERANCE_KWH
-            or abs(old_sums[j] / 1000 - running) > TOLERANCE_KWH
-        ):
-            row_starts.append(hours[i])
-            row_states.append(state)
-            row_sums.append(running)
-    written = dict(zip(hours, states, strict=True))
+    sums.extend(accumulate(states[first:], initial=sums[-1] if sums else 0.0))
+    del sums[first]  # the initial total
+    written = HourRun.of(base, states)
     after = Published(start, written, states, sums)
-    rows = StatRows.from_columns(row_starts, row_states, row_sums)
+    rows = _moved_rows(before, after, first, shift)
     return Publication(rows=rows, written=written, newest_first=bool(before.written)), after
+
+
+def _kwh(values: array[float]) -> array[float]:
+    return array("d", map(truediv, values, repeat(1000.0)))
+
+
+def _moved_rows(before: Published, after: Published, first: int, shift: int) -> StatRows:
+    """`publish_update`'s rows: from ``after``'s hour ``first`` on, each hour new or whose state or sum moved by more
+    than `TOLERANCE_KWH` (``before``'s hours start at ``after``'s ``shift``; the test of `rows_to_write`).
+
+    Only the hours both hold are compared, one by one; the others are rows, taken whole (an origin moving back
+    republishes ~26,000 hours per statistic: the per-hour work is what that import costs)."""  # noqa: D205, D209
+    count = len(after.states)
+    low, high = max(first, shift), max(first, shift + len(before.states))  # the hours both hold, from ``first`` on
+    moved = [
+        i
+        for i, old_state, old_sum, state, running in zip(
+            range(low, high),
+            before.states[low - shift : high - shift],
+            before.sums[low - shift : high - shift],
+            after.states[low:high],
+            after.sums[low:high],
+            strict=True,
+        )
+        if abs(old_state / 1000 - state / 1000) > TOLERANCE_KWH or abs(old_sum / 1000 - running / 1000) > TOLERANCE_KWH
+    ]
+    base = after.written.epoch()
+    if len(moved) == high - low:  # every hour from ``first`` on
+        starts = array("d", range(int(base) + first * _HOUR, int(base) + count * _HOUR, _HOUR))
+        return StatRows.from_columns(starts, _kwh(after.states[first:]), _kwh(after.sums[first:]))
+    indexes = [*range(first, low), *moved, *range(high, count)]
+    return StatRows.from_columns(
+        array("d", [base + i * _HOUR_S for i in indexes]),
+        _kwh(array("d", map(after.states.__getitem__, indexes))),
+        _kwh(array("d", map(after.sums.__getitem__, indexes))),
+    )
 
 
 def rows_to_repair(

@@ -24,6 +24,7 @@ of versions 1 and 2 (``daily_fetched``, ``curve_done``, ``floors``…) into it.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, date, datetime, timedelta
@@ -35,7 +36,7 @@ from weakref import WeakKeyDictionary
 
 from .api import Contract, Direction, Measure, Reading
 from .api.calendar import paris_instant
-from .ledger import HOUR, CurveState, DayCurve
+from .ledger import HOUR, CurveState, DayCurve, HourRun, run_of
 
 # --- encodings of the readings (compact: Home Assistant writes .storage files indented) ------------------------------
 
@@ -149,6 +150,15 @@ def _hours_to_json(hours: Mapping[datetime, float]) -> list[list[Any]]:
     return _encode_hours(hours)
 
 
+def _copy_hours(hours: Mapping[datetime, float]) -> Mapping[datetime, float]:
+    """A copy of written hours for the Store's save: a `HourRun` is immutable (itself), anything else a dict."""
+    return hours if isinstance(hours, HourRun) else dict(hours)
+
+
+def _epoch_key(item: tuple[str, float]) -> int:
+    return int(item[0])
+
+
 def _encode_hours(hours: Mapping[datetime, float]) -> list[list[Any]]:
     """``[[first hour, "Wh,Wh,..."], ...]``: one entry per run of consecutive UTC hours (epoch seconds).
 
@@ -157,6 +167,8 @@ def _encode_hours(hours: Mapping[datetime, float]) -> list[list[Any]]:
     as written hours are) and only each run's first hour is converted to a timestamp; ~6 ms a series where a
     per-hour loop took ~17 ms of the interpreter, competing with the event loop for its lock.
     """
+    if isinstance(hours, HourRun):  # one run: no hour made
+        return [[int(hours.epoch()), _numbers_text(hours.array)]] if hours else []
     keys = sorted(hours)
     if not keys:
         return []
@@ -170,10 +182,14 @@ def _encode_hours(hours: Mapping[datetime, float]) -> list[list[Any]]:
     return [[int(keys[first].timestamp()), _numbers_text(values[first:last])] for first, last in pairwise(bounds)]
 
 
-def _hours_from_json(raw: list[list[Any]] | dict[str, float]) -> dict[datetime, float]:
-    """Read `_hours_to_json`, or version 1's ``{"epoch": Wh}``."""
+def _hours_from_json(raw: list[list[Any]] | dict[str, float]) -> Mapping[datetime, float]:
+    """Read `_hours_to_json` (one run of hours, what is written since version 2, as a `HourRun`), or version 1's
+    ``{"epoch": Wh}``."""  # noqa: D205, D209
     if isinstance(raw, dict):
-        return {datetime.fromtimestamp(int(k), UTC): float(v) for k, v in raw.items()}
+        return run_of({datetime.fromtimestamp(int(k), UTC): float(v) for k, v in sorted(raw.items(), key=_epoch_key)})
+    if len(raw) == 1:
+        stamp, text = raw[0]
+        return HourRun.of(float(int(stamp)), array("d", _numbers(text)))
     return {
         datetime.fromtimestamp(int(stamp) + 3600 * i, UTC): value
         for stamp, text in raw
@@ -419,9 +435,10 @@ class SeriesCache:
     (`ledger.choose_origin`). Files written by earlier versions hold an anchor 15 days after their first import,
     with written hours before it (negative sums): the first import after the upgrade moves it to the oldest written
     hour and rewrites those rows (no format change: the data tells)."""
-    written: dict[datetime, float] = field(default_factory=dict)
-    """UTC hour -> Wh last written to the statistics (what the recorder holds)."""
-    extra_written: dict[str, dict[datetime, float]] = field(default_factory=dict)
+    written: Mapping[datetime, float] = field(default_factory=dict)
+    """UTC hour -> Wh last written to the statistics (what the recorder holds): a `ledger.HourRun` once imported
+    (every hour from the origin), replaced at each import, never changed in place."""
+    extra_written: dict[str, Mapping[datetime, float]] = field(default_factory=dict)
     """Same, for the tariff series (``consumption_offpeak``, ``consumption_cost``...; money in milli-EUR)."""
 
     def __post_init__(self) -> None:
@@ -569,12 +586,12 @@ _SERIES: tuple[_Field, ...] = (
     _by_day("attempts", encode=DayAttempts.to_json, decode=DayAttempts.from_json, copy=DayAttempts.copy),
     _day_set("given_up"),
     _Field("anchor", encode=lambda hour: hour.timestamp(), decode=lambda raw: datetime.fromtimestamp(raw, UTC)),
-    _Field("written", encode=_hours_to_json, decode=_hours_from_json, copy=dict),
+    _Field("written", encode=_hours_to_json, decode=_hours_from_json, copy=_copy_hours),
     _Field(
         "extra_written",
         encode=lambda series: {key: _hours_to_json(hours) for key, hours in series.items()},
         decode=lambda raw: {key: _hours_from_json(hours) for key, hours in raw.items()},
-        copy=lambda series: {key: dict(hours) for key, hours in series.items()},
+        copy=lambda series: {key: _copy_hours(hours) for key, hours in series.items()},
     ),
 )
 
@@ -728,7 +745,7 @@ class EntryCache:
             (prm, direction, series) for prm, cache in self.prms.items() for direction, series in cache.series.items()
         ]
 
-    def written_hours(self) -> list[dict[datetime, float]]:
+    def written_hours(self) -> list[Mapping[datetime, float]]:
         """Every written-hours mapping of every series (the statistics' and their tariff series')."""
         return [
             hours for _, _, series in self.series_items() for hours in (series.written, *series.extra_written.values())

@@ -24,7 +24,7 @@ from custom_components.enedis import state
 from custom_components.enedis.api import ConsoApi, Contract, DataConnect, Direction, Measure, Reading
 from custom_components.enedis.api.calendar import PARIS, day_bounds
 from custom_components.enedis.coordinator import EnedisCoordinator
-from custom_components.enedis.ledger import CurveState, DayCurve
+from custom_components.enedis.ledger import CurveState, DayCurve, HourRun
 from custom_components.enedis.state import (
     AccessRefusal,
     DayAttempts,
@@ -129,6 +129,34 @@ def test_written_hours_encoding_is_the_per_hour_one() -> None:
     assert _hours_to_json({}) == []
     assert _hours_to_json({start: -0.0}) == [[int(start.timestamp()), "-0"]]
     assert _hours_from_json(_hours_to_json({start: -0.0})) == {start: 0.0}
+
+
+def test_written_hours_are_one_run_read_as_one_and_shared_by_a_copy() -> None:
+    """What a statistic holds is one run of hours (`ledger.HourRun`): encoded as the dict of the same hours was (the
+    file format is unchanged), read back as a run (version 1's ``{"epoch": Wh}`` too), and shared by the cache's copy
+    (immutable: the Store copies the cache at each save, every few seconds during a backfill); a mapping of runs with
+    gaps (an older version's) stays a dict, and a copy owns it."""
+    start = datetime(2024, 10, 26, 22, tzinfo=UTC)
+    run = HourRun(start, [0.0, 1.0, 250.0, 1e6, 10.05, 1 / 3, -5.0, 1e-05] * 100)
+    as_dict = dict(run.items())
+    encoded = _hours_to_json(run)
+    assert encoded == _hours_to_json(as_dict) == _reference_hours_to_json(as_dict)
+    read = _hours_from_json(json.loads(json.dumps(encoded)))
+    assert isinstance(read, HourRun)
+    assert read == run
+    version_1 = {str(int(hour.timestamp())): value for hour, value in reversed(as_dict.items())}
+    assert isinstance(_hours_from_json(version_1), HourRun)
+    assert _hours_from_json(version_1) == run
+    gaps = _hours_from_json([[int(start.timestamp()), "1,2"], [int(start.timestamp()) + 4 * 3600, "3"]])
+    assert type(gaps) is dict
+    assert gaps == {start: 1.0, start + timedelta(hours=1): 2.0, start + timedelta(hours=4): 3.0}
+    assert _hours_to_json(HourRun()) == []
+    series = SeriesCache(written=run, extra_written={"consumption_cost": run, "consumption_peak": gaps})
+    copied = series.copy()
+    assert copied.written is run
+    assert copied.extra_written["consumption_cost"] is run
+    assert copied.extra_written["consumption_peak"] == gaps
+    assert copied.extra_written["consumption_peak"] is not gaps
 
 
 def test_a_days_curve_is_encoded_once_while_it_lives(monkeypatch: pytest.MonkeyPatch) -> None:

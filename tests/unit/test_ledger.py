@@ -18,6 +18,7 @@ from custom_components.enedis.ledger import (
     CurveState,
     DayCurve,
     DayInput,
+    HourRun,
     StatRow,
     StatRows,
     build_hours,
@@ -27,11 +28,13 @@ from custom_components.enedis.ledger import (
     curve_state_of,
     daily_energy_from_hours,
     hourly_from_curve,
+    oldest_hour,
     publish,
     publish_update,
     published,
     rows_to_repair,
     rows_to_write,
+    run_of,
     written_hours,
 )
 
@@ -852,9 +855,11 @@ def test_rows_to_write_are_compact_and_compare_as_rows() -> None:
     assert compact != rows[:-1]
     assert compact != [*rows[:-1], StatRow(rows[-1].start, rows[-1].state, rows[-1].sum + 1e-3)]
     assert StatRows() == []
-    # What the cycle collector walks: a list of starts (datetimes: untracked) and two arrays, no object per row.
-    assert not any(isinstance(ref, (StatRow, tuple)) for ref in gc.get_referents(compact))
-    assert sum(isinstance(ref, array) for ref in gc.get_referents(compact)) == 2
+    # What the cycle collector walks: three arrays (starts as epoch seconds, states, sums), no object per row.
+    referents = [ref for ref in gc.get_referents(compact) if ref is not StatRows]
+    assert len(referents) == 3
+    assert all(isinstance(ref, array) for ref in referents)
+    assert [row.start.tzinfo for row in compact] == [UTC] * 10
 
 
 def test_publish_update_is_publish_for_a_few_changed_hours() -> None:
@@ -962,3 +967,85 @@ def test_published_refuses_hours_that_are_not_contiguous_from_the_origin() -> No
     assert published({origin: 1.0, origin + 2 * HOUR: 1.0, origin + HOUR: 1.0}, origin) is None
     assert published({origin + HOUR: 1.0}, origin) is None  # an older version's rows, not from the origin
     assert published({}, origin) is not None
+
+
+def test_a_run_of_hours_is_the_mapping_it_replaces() -> None:
+    """`HourRun` (what a statistic holds, kept per statistic for as long as Home Assistant runs) is the dict it
+    replaces: same hours in the same order, same lookups, equal both ways; the collector sees one array."""
+    origin = utc(2026, 3, 28, 22)  # across the spring change in Paris: UTC hours stay consecutive
+    values = [float(i) for i in range(30)]
+    as_dict = {origin + i * HOUR: value for i, value in enumerate(values)}
+    run = HourRun(origin, values)
+    assert run == as_dict
+    assert as_dict == run
+    assert list(run) == list(as_dict)
+    assert all(hour.tzinfo is UTC for hour in run)
+    assert list(reversed(run)) == list(reversed(as_dict))
+    assert list(run.items()) == list(as_dict.items())
+    assert list(run.values()) == values
+    assert (len(run), run.start, oldest_hour(run)) == (30, origin, origin)
+    assert run[origin + 5 * HOUR] == 5.0
+    assert run[(origin + 29 * HOUR).astimezone(PARIS)] == 29.0  # an aware hour in another zone is the same hour
+    for missing in (
+        origin - HOUR,
+        origin + 30 * HOUR,
+        origin + timedelta(minutes=30),
+        (origin + HOUR).replace(tzinfo=None),
+        "2026-03-28T22:00:00+00:00",
+    ):
+        assert missing not in run
+        with pytest.raises(KeyError):
+            run[missing]  # type: ignore[index]
+    assert run.get(origin - HOUR) is None
+    assert run != {**as_dict, origin: 1.0}
+    assert run != HourRun(origin + HOUR, values)
+    assert run != HourRun(origin, values[:-1])
+    assert run == HourRun(origin.astimezone(PARIS), values)
+    assert HourRun() == {} == HourRun(origin, [])
+    assert (HourRun().start, oldest_hour(HourRun()), oldest_hour(as_dict)) == (None, None, origin)
+    assert repr(run) == f"HourRun({origin!r}, 30 hours)"
+    referents = [ref for ref in gc.get_referents(run) if ref is not HourRun]
+    assert sorted(type(ref).__name__ for ref in referents) == ["array", "float"]  # nothing the collector walks
+    assert all(isinstance(ref, type) for ref in gc.get_referents(run.array))  # not one reference per value
+    with pytest.raises(ValueError, match="first hour"):
+        HourRun(None, [1.0])
+    with pytest.raises(ValueError, match="not on the hour"):
+        HourRun(origin + timedelta(minutes=30), [1.0])
+    with pytest.raises(TypeError):
+        hash(run)
+
+
+def test_run_of_keeps_what_is_not_one_run_of_hours() -> None:
+    """Only consecutive aware whole hours in order become a `HourRun`; anything else (hours written by an older
+    version) stays the mapping it is, for `publish` to rewrite."""
+    origin = utc(2026, 1, 1)
+    run = run_of({origin.astimezone(PARIS): 1.0, origin + HOUR: 2.0})
+    assert isinstance(run, HourRun)
+    assert run == {origin: 1.0, origin + HOUR: 2.0}
+    assert run_of(run) is run
+    assert run_of({}) == HourRun()
+    for hours in (
+        {origin: 1.0, origin + 2 * HOUR: 2.0},
+        {origin + HOUR: 1.0, origin: 2.0},
+        {origin + timedelta(minutes=30): 1.0},
+        {origin: 1.0, (origin + HOUR).replace(tzinfo=None): 1.0},
+    ):
+        assert run_of(hours) is hours
+
+
+def test_what_a_publication_writes_is_a_run_of_hours() -> None:
+    """`publish` and `publish_update` both leave a `HourRun` (from the origin), the latter without making an hour."""
+    origin = utc(2026, 1, 1)
+    first = publish({}, {origin: 1.0, origin + 3 * HOUR: 2.0}, origin, None)
+    assert isinstance(first.written, HourRun)
+    assert first.written == {origin: 1.0, origin + HOUR: 0.0, origin + 2 * HOUR: 0.0, origin + 3 * HOUR: 2.0}
+    before = published(first.written, origin)
+    assert before is not None
+    assert before.written is first.written
+    publication, after = publish_update(
+        before, {origin - HOUR: 5.0, origin + 4 * HOUR: 1.0}, origin + 4 * HOUR, origin - HOUR
+    )
+    assert isinstance(publication.written, HourRun)
+    assert publication.written is after.written
+    assert after.states is after.written.array
+    assert publication.written == {origin - HOUR: 5.0, **first.written, origin + 4 * HOUR: 1.0}
