@@ -223,7 +223,7 @@ class HourRun(Mapping[datetime, float]):
     series' origin to its newest hour (`contiguous_hours`): ~26,000 hours per statistic, six statistics for a
     self-consumption PRM with prices, kept for as long as Home Assistant runs and replaced at each import. As dicts,
     each import made ~26,000 datetimes and a dict of them per statistic, each save of the Store copied them, and
-    every full pass of Python's cycle collector (a pause of the whole process) walked their ~320,000 references; an
+    every full pass of Python's cycle collector (a pause of the whole process) walked their ~310,000 references; an
     array holds raw numbers the collector never visits, and `publish_update` makes the next run without making an
     hour. Hours are made on demand when iterated; a lookup is arithmetic. Equal to any mapping of the same hours and
     values (a dict included).

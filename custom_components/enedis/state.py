@@ -187,7 +187,7 @@ def _hours_from_json(raw: list[list[Any]] | dict[str, float]) -> Mapping[datetim
     ``{"epoch": Wh}``."""  # noqa: D205, D209
     if isinstance(raw, dict):
         return run_of({datetime.fromtimestamp(int(k), UTC): float(v) for k, v in sorted(raw.items(), key=_epoch_key)})
-    if len(raw) == 1:
+    if len(raw) == 1 and int(raw[0][0]) % 3600 == 0:
         stamp, text = raw[0]
         return HourRun.of(float(int(stamp)), array("d", _numbers(text)))
     return {

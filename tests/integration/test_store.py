@@ -151,6 +151,9 @@ def test_written_hours_are_one_run_read_as_one_and_shared_by_a_copy() -> None:
     assert type(gaps) is dict
     assert gaps == {start: 1.0, start + timedelta(hours=1): 2.0, start + timedelta(hours=4): 3.0}
     assert _hours_to_json(HourRun()) == []
+    off_the_hour = _hours_from_json([[int(start.timestamp()) + 1800, "1,2"]])  # not written so: read as it says
+    assert type(off_the_hour) is dict
+    assert list(off_the_hour) == [start + timedelta(minutes=30), start + timedelta(minutes=90)]
     series = SeriesCache(written=run, extra_written={"consumption_cost": run, "consumption_peak": gaps})
     copied = series.copy()
     assert copied.written is run
