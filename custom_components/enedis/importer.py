@@ -56,6 +56,7 @@ from .tariff_series import (
     consumption_keys,
     production_day,
     production_keys,
+    uses_registers,
 )
 from .tariffs import FEED_IN, OffpeakFormatError, OffpeakWindow, PricePeriod, parse_offpeak
 from .tempo_colours import async_colours
@@ -259,7 +260,9 @@ def _day_results(
         if day in days:
             msg = f"day {day.isoformat()} given twice"
             raise ValueError(msg)
-        registers = job.registers.get(day)
+        # Registers that cannot change the day (`uses_registers`) are left out of what it depends on: when the
+        # meter's index arrives for every day at the start of a backfill, only days with a complete curve are computed.
+        registers = job.registers.get(day) if uses_registers(entry, config) else None
         context = _day_context(registers, (job.colours.get(day - ONE_DAY), job.colours.get(day)), period_key(day))
         old = old_days.get(day)
         if old is not None and old.computed_from(entry, context):

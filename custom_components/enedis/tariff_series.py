@@ -173,6 +173,13 @@ def production_keys(config: TariffConfig) -> tuple[str, ...]:
     return ("production_compensation",) if _feed_in_periods(config) else ()
 
 
+def uses_registers(entry: DayInput | None, config: TariffConfig) -> bool:
+    """Whether a day's index registers can change its tariff series (`consumption_day`): only an HP/HC split of a
+    complete curve takes them; any other day has no split of its hours for them to correct (the importer then does
+    not compute the day again when its registers arrive)."""  # noqa: D205, D209
+    return config.option == TARIFF_HPHC and entry is not None and entry.curve_state is CurveState.COMPLETE
+
+
 def consumption_day(
     day: date,
     entry: DayInput | None,
@@ -206,7 +213,7 @@ def consumption_day(
                 day_off, day_peak = split_offpeak(entry.curve, windows)
                 raw_off = {hour: wh for hour, wh in day_off.items() if lower <= hour < upper}
                 raw_peak = {hour: wh for hour, wh in day_peak.items() if lower <= hour < upper}
-        if registers and config.option == TARIFF_HPHC:
+        if registers and uses_registers(entry, config):
             targets = _agreeing(_register_targets({day: registers}, hours), raw_off)
             reconciled = reconcile_split({OFFPEAK: raw_off, PEAK: raw_peak}, targets)
             raw_off, raw_peak = reconciled[OFFPEAK], reconciled[PEAK]

@@ -295,6 +295,30 @@ def test_steady_state_recomputes_only_the_new_day() -> None:
     assert_same(second, full_recompute(series.job(direction, memo=False)))
 
 
+def test_registers_arriving_recompute_only_the_days_they_can_change() -> None:
+    """The meter's index registers arrive for every day early in a backfill, when most days still wait for their
+    curve: only an HP/HC split of a complete curve takes them (`tariff_series.uses_registers`), so only those days
+    are computed again, and the result is still a full recompute's."""
+    rng = random.Random(7)  # noqa: S311
+    direction, config = CONFIGS["hphc"]
+    days = {}
+    for i in range(40):
+        day = START + timedelta(days=i)
+        if i >= 35:
+            days[day] = DayInput(day, day_curve(rng, day), CurveState.COMPLETE, 20000.0 + i)
+        else:
+            days[day] = DayInput(day, (), CurveState.PENDING if i % 2 else CurveState.NOT_WANTED, 20000.0 + i)
+    series = Series(days, {}, {}, config)
+    first = compute_import(series.job(direction, memo=True))
+    series.apply(first.origin, first.publications)
+    series.memo = first.memo
+    series.registers = {day: random_registers(rng, entry) for day, entry in days.items()}
+    second = compute_import(series.job(direction, memo=True))
+    recomputed = [day for day, result in second.memo.days.items() if first.memo.days.get(day) is not result]
+    assert recomputed == sorted(day for day, entry in days.items() if entry.curve_state is CurveState.COMPLETE)
+    assert_same(second, full_recompute(series.job(direction, memo=False)))
+
+
 def test_each_day_of_the_memo_is_one_object_the_cycle_collector_walks() -> None:
     """Every full pass of the collector walks what the memo keeps (~1,100 days per series for as long as Home
     Assistant runs): a day is one tracked object, whose fields are untracked values or objects kept elsewhere (the
