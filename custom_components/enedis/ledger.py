@@ -285,8 +285,10 @@ class HourRun(Mapping[datetime, float]):
         return self._values[int(index)]
 
     def __contains__(self, hour: object) -> bool:
+        if not isinstance(hour, datetime):
+            return False
         try:
-            self[hour]  # type: ignore[index]
+            self[hour]
         except KeyError:
             return False
         return True
