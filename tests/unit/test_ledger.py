@@ -985,6 +985,7 @@ def test_a_run_of_hours_is_the_mapping_it_replaces() -> None:
     assert list(run.values()) == values
     assert (len(run), run.start, oldest_hour(run)) == (30, origin, origin)
     assert run[origin + 5 * HOUR] == 5.0
+    assert origin + 5 * HOUR in run
     assert run[(origin + 29 * HOUR).astimezone(PARIS)] == 29.0  # an aware hour in another zone is the same hour
     for missing in (
         origin - HOUR,
