@@ -32,7 +32,9 @@ What it prints to explain the stalls: the cycle collector's full passes per phas
 the backfill, how many objects it tracks and walks (pytest-homeassistant freezes what exists when the module
 starts: Home Assistant's own start-up objects are not walked here, as they are in a real process), how many of them
 are the entry's state, and how long one full pass takes then. Per stall over 50 ms, what overlapped it: our
-executor work (the import's compute, the Store's encoding) and the collector's passes (`explain_stalls`). Opt-in
+executor work (the import's compute, the Store's encoding), the collector's passes, the hypervisor's stolen CPU time
+and how late another process' 5 ms timer ran meanwhile (`MachineProbe`: late too, the machine ran no one; on time,
+the loop waited for its own process) (`explain_stalls`). Opt-in
 diagnostics (scripts/run clears the environment: ``scripts/run env ENEDIS_BENCH_CALLBACKS=1 python -m pytest …``):
 ``ENEDIS_BENCH_CALLBACKS=1`` lists the event loop's callbacks over 20 ms with their CPU time (much less CPU than
 wall time is waiting for the interpreter lock); ``ENEDIS_BENCH_STACKS=1`` records every thread's frames at each
@@ -58,6 +60,7 @@ from pathlib import Path
 import pstats
 import resource
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -388,8 +391,9 @@ def explain_stalls(
             for end, wall, cpu, what in callbacks
             if end - wall < hi and end > lo
         ]
-        if stolen := STEAL.stolen(lo, hi):
+        if stolen := MACHINE.stolen(lo, hi):
             overlap.append(f"hypervisor steal {1000 * stolen:.0f} (all cores)")
+        overlap.append(f"another process' 5 ms timer late {1000 * MACHINE.late(lo, hi + 0.005):.0f}")
         lines.append(f"  stall {1000 * lag:.0f} ms: " + (", ".join(overlap) or "nothing of ours"))
     return "\n".join(lines)
 
@@ -545,33 +549,70 @@ def _cpu_steal_s() -> float:
     return int(fields[8]) / os.sysconf("SC_CLK_TCK") if len(fields) > 8 else 0.0
 
 
-class StealSampler:
-    """A thread reading the hypervisor's stolen CPU time (`_cpu_steal_s`) every 5 ms: how much of a stall the
-    machine itself took (a virtual machine's cores are shared)."""
+_MACHINE_PROBE = """
+import os, sys, threading, time
+tick = os.sysconf("SC_CLK_TCK")
+def steal():
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = stat.readline().split()
+    except OSError:
+        return 0.0
+    return int(fields[8]) / tick if len(fields) > 8 else 0.0
+done = threading.Event()
+threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+samples = []
+due = time.perf_counter() + 0.005
+while not done.is_set():
+    time.sleep(max(0.0, due - time.perf_counter()))
+    now = time.perf_counter()
+    samples.append(f"{now:.6f} {max(0.0, now - due):.6f} {steal():.2f}")
+    due = now + 0.005
+sys.stdout.write("\\n".join(samples))
+"""
+
+
+class MachineProbe:
+    """Another process (no interpreter lock shared with Home Assistant) running the same 5 ms timer as
+    `LoopLagProbe`, and reading the hypervisor's stolen CPU time (`/proc/stat`) at each tick.
+
+    Set beside a stall of the event loop: if this process was late too, the machine ran nothing of anyone's at
+    that moment (the hypervisor or the kernel); if it was on time, a core was there to run the loop and the loop
+    waited for something of its own process (a callback, the collector, the interpreter lock held by a thread).
+    `perf_counter` is the system's monotonic clock: the two processes' times compare. It was a thread of the
+    benchmark's process before, which itself competed for the interpreter lock 200 times a second.
+    """
 
     def __init__(self) -> None:
-        self.samples: list[tuple[float, float]] = []  # (perf_counter, stolen s so far)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.005):
-            self.samples.append((walltime.perf_counter(), _cpu_steal_s()))
+        self.samples: list[tuple[float, float, float]] = []  # (perf_counter at wake-up, lag s, stolen s so far)
+        self._process: subprocess.Popen[str] | None = None
 
     def start(self) -> None:
-        self._thread.start()
+        self._process = subprocess.Popen(  # noqa: S603 (this interpreter, a fixed script)
+            [sys.executable, "-c", _MACHINE_PROBE], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
 
     def stop(self) -> None:
-        self._stop.set()
+        if self._process is None:
+            return
+        out, _ = self._process.communicate("", timeout=30)
+        self._process = None
+        for line in out.splitlines():
+            at, lag, stolen = line.split()
+            self.samples.append((float(at), float(lag), float(stolen)))
+
+    def late(self, lo: float, hi: float) -> float:
+        """This process' longest lag (s) among its samples woken between ``lo`` and ``hi`` (perf_counter)."""
+        return max((lag for at, lag, _ in self.samples if lo <= at <= hi), default=0.0)
 
     def stolen(self, lo: float, hi: float) -> float:
         """CPU seconds stolen between the last sample before ``lo`` and the first after ``hi``."""
-        before = [value for at, value in self.samples if at <= lo]
-        after = [value for at, value in self.samples if at >= hi]
+        before = [value for at, _, value in self.samples if at <= lo]
+        after = [value for at, _, value in self.samples if at >= hi]
         return after[0] - before[-1] if before and after else 0.0
 
 
-STEAL = StealSampler()
+MACHINE = MachineProbe()
 
 
 async def _baseline(seconds: float) -> LoopLagProbe:
@@ -635,6 +676,7 @@ async def test_statistics_import(
     cpu = CpuMeter(monkeypatch)
     _timed_store_encode(monkeypatch)
     backfill_cpu: list[float] = []
+    MACHINE.start()
     async with gateway_in_process(aioclient_mock):
         # 0. The controls, before the entry exists (once set up, its own timer refreshes it): the probe alone, then
         # the recorder alone writing rows no one computes meanwhile.
@@ -685,7 +727,6 @@ async def test_statistics_import(
         watcher.start()
         t0 = walltime.perf_counter()
         steal_before = _cpu_steal_s()
-        STEAL.start()
         refreshes = 0
         profiler = cProfile.Profile() if os.environ.get("ENEDIS_BENCH_PROFILE") == "1" else None
         async with probe.running():
@@ -767,7 +808,7 @@ async def test_statistics_import(
         assert min(steady_rows) > 0, steady_rows
 
         collector.stop()
-        STEAL.stop()
+        MACHINE.stop()
         callbacks.stop()
         await coordinator.store.async_save()
         store_kb = (await hass.async_add_executor_job(os.path.getsize, store.path)) / 1024
@@ -786,6 +827,19 @@ async def test_statistics_import(
     def line(label: str, rows: int, seconds: float, lag: float, over: int | str) -> None:
         print(f"{label:<44} {rows:>8} {seconds:>8.2f}s {rows / seconds:>9,.0f} {lag * 1000:>8.1f}ms {over:>8}")
 
+    def machine(phase_probe: LoopLagProbe) -> str:
+        """The other process' timer over a phase, and how many of the loop's stalls over 50 ms it shared."""
+        if not phase_probe.samples:
+            return ""
+        lo, hi = phase_probe.samples[0][0], phase_probe.samples[-1][0]
+        stalls = [(at - lag, at) for at, lag in phase_probe.samples if lag > limit]
+        shared = sum(1 for a, b in stalls if MACHINE.late(a, b + 0.005) > limit / 2)
+        return (
+            f"    another process' 5 ms timer: longest lag {1000 * MACHINE.late(lo, hi):.1f} ms, "
+            f"over 50 ms {sum(1 for at, lag, _ in MACHINE.samples if lo <= at <= hi and lag > limit)}; "
+            f"of the loop's {len(stalls)} stalls over 50 ms, {shared} with that process over 25 ms late too"
+        )
+
     line(
         f"control: the probe alone, {BASELINE_S:.0f} s",
         0,
@@ -793,6 +847,7 @@ async def test_statistics_import(
         baseline_probe.max_lag(),
         baseline_probe.over(limit),
     )
+    print(machine(baseline_probe))
     line(
         "control: the recorder alone, rows of another source",
         CONTROL_ROWS,
@@ -800,14 +855,17 @@ async def test_statistics_import(
         control_probe.max_lag(),
         control_probe.over(limit),
     )
+    print(machine(control_probe))
     backfill_lag = backfill_probe.max_lag()
     label = f"full backfill ({requests} requests, {refreshes} refreshes)"
     line(label, rows_after_backfill, backfill_s, backfill_lag, backfill_probe.over(limit))
+    print(machine(backfill_probe))
     queue_lag = probe.max_lag(end=queued_at)
     commit_lag = probe.max_lag(start=queued_at)
     line(f"re-import {len(ids)} series: compute + paced queueing", rows, queued_s, queue_lag, "")
     line(f"re-import {len(ids)} series: until committed", rows, import_s, max(queue_lag, commit_lag), probe.over(limit))
     print(f"  of which the recorder committing the last chunks alone: {commit_lag * 1000:.1f} ms max stall")
+    print(machine(probe))
     total_stored = sum(stored.values())
     line(
         f"start-up check: {len(ids)} series read back",
