@@ -39,7 +39,8 @@ diagnostics (scripts/run clears the environment: ``scripts/run env ENEDIS_BENCH_
 ``ENEDIS_BENCH_CALLBACKS=1`` lists the event loop's callbacks over 20 ms with their CPU time (much less CPU than
 wall time is waiting for the interpreter lock); ``ENEDIS_BENCH_STACKS=1`` records every thread's frames at each
 stall; ``ENEDIS_BENCH_PROFILE=1`` profiles the backfill (`cProfile`, every thread) and lists the integration's
-functions by their own time.
+functions by their own time; ``ENEDIS_BENCH_JOBS=<directory>`` keeps each import's job that took over 100 ms
+(pickled: `importer.compute_import` can then be timed and profiled alone).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from itertools import accumulate
 import logging
 import os
 from pathlib import Path
+import pickle
 import pstats
 import resource
 import socket
@@ -218,6 +220,9 @@ class CpuMeter:
                 spent = time.thread_time() - start
                 self.executor += spent
                 ACTIVITIES.append(("compute", began, walltime.perf_counter()))
+            if (keep := os.environ.get("ENEDIS_BENCH_JOBS")) and spent > 0.1:
+                name = f"refresh{len(self.parts) + 1}-{job.direction.value}-{len(self.computes)}.pickle"
+                Path(keep, name).write_bytes(pickle.dumps(job))
             before = job.memo.days if job.memo is not None else {}
             recomputed = sum(1 for day, result in computed.memo.days.items() if before.get(day) is not result)
             rows = sum(len(publication.rows) for publication in computed.publications.values())
@@ -258,7 +263,7 @@ class CpuMeter:
         await coordinator.async_refresh()
         loop = self.loop - start - (self.recorder - recorder)
         self.parts.append((loop, self.executor - executor))
-        self.details.append(self.computes)
+        self.details.append(list(self.computes))
         return loop + self.executor - executor
 
 
