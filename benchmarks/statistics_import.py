@@ -202,15 +202,25 @@ class CpuMeter:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.executor = 0.0
         self.recorder = 0.0
+        """CPU seconds of the recorder's `async_add_external_statistics` in the loop so far (not ours)."""
+        self.writing = 0.0
+        """CPU seconds of the loop's callbacks while `importer.async_write` ran so far (the recorder's part in it
+        included: `writers` leaves it out)."""
         self.loop = 0.0
         """CPU seconds of the loop's callbacks so far, the probe's ticks excluded."""
         self.parts: list[tuple[float, float]] = []
         """Per refresh: (event loop, executor) CPU seconds."""
+        self.writers: list[float] = []
+        """Per refresh: the part of its event-loop seconds spent while the writer ran, the recorder's part left out."""
         self.computes: list[str] = []
         """Each `importer.compute_import` of the current refresh: its series, CPU time, days and rows."""
         self.details: list[list[str]] = []
         """Per refresh: its `computes`."""
-        compute, add = importer.compute_import, statistics_module.async_add_external_statistics
+        compute, add, write = (
+            importer.compute_import,
+            statistics_module.async_add_external_statistics,
+            importer.async_write,
+        )
 
         def timed_compute(job: importer.ImportJob) -> importer.ComputedImport:
             start, began = time.thread_time(), walltime.perf_counter()
@@ -240,7 +250,15 @@ class CpuMeter:
             finally:
                 self.recorder += time.thread_time() - start
 
+        async def timed_write(*args: Any, **kwargs: Any) -> int:
+            start = self.loop
+            try:
+                return await write(*args, **kwargs)
+            finally:
+                self.writing += self.loop - start
+
         monkeypatch.setattr(importer, "compute_import", timed_compute)
+        monkeypatch.setattr(importer, "async_write", timed_write)
         monkeypatch.setattr(statistics_module, "async_add_external_statistics", timed_add)
         original = asyncio.events.Handle._run
 
@@ -258,11 +276,12 @@ class CpuMeter:
 
     async def refresh(self, coordinator: EnedisCoordinator) -> float:
         """Run one refresh; its CPU time in seconds (see the class)."""
-        executor, recorder, start = self.executor, self.recorder, self.loop
+        executor, recorder, start, writing = self.executor, self.recorder, self.loop, self.writing
         self.computes = []
         await coordinator.async_refresh()
         loop = self.loop - start - (self.recorder - recorder)
         self.parts.append((loop, self.executor - executor))
+        self.writers.append(self.writing - writing - (self.recorder - recorder))
         self.details.append(list(self.computes))
         return loop + self.executor - executor
 
@@ -632,7 +651,7 @@ async def _baseline(seconds: float) -> LoopLagProbe:
     return probe
 
 
-async def _control_write(hass: HomeAssistant, rows: int) -> tuple[LoopLagProbe, float]:
+async def _control_write(hass: HomeAssistant, rows: int, cpu: CpuMeter) -> tuple[LoopLagProbe, float, float]:
     """Control 2: ``rows`` hourly rows of a statistic of another source, computed beforehand, queued as the
     integration queues its own (`statistics.async_write`: chunks of 1,000 rows, each once the recorder committed the
     previous one). The recorder's own cost to the loop, the integration computing nothing meanwhile."""
@@ -653,12 +672,14 @@ async def _control_write(hass: HomeAssistant, rows: int) -> tuple[LoopLagProbe, 
     probe = LoopLagProbe()
     async with probe.running():
         t0 = walltime.perf_counter()
+        loop, recorder = cpu.loop, cpu.recorder
         await async_write(hass, metadata, table, newest_first=False)
+        writer = cpu.loop - loop - (cpu.recorder - recorder)
         await async_wait_recording_done(hass)
         seconds = walltime.perf_counter() - t0
     get_instance(hass).async_clear_statistics([metadata["statistic_id"]])
     await async_wait_recording_done(hass)
-    return probe, seconds
+    return probe, seconds, writer
 
 
 async def _hourly_rows(hass: HomeAssistant, statistic_id: str) -> int:
@@ -689,7 +710,7 @@ async def test_statistics_import(
         # 0. The controls, before the entry exists (once set up, its own timer refreshes it): the probe alone, then
         # the recorder alone writing rows no one computes meanwhile.
         baseline_probe = await _baseline(BASELINE_S)
-        control_probe, control_s = await _control_write(hass, CONTROL_ROWS)
+        control_probe, control_s, control_writer = await _control_write(hass, CONTROL_ROWS, cpu)
         assert await async_setup_component(hass, "application_credentials", {})
         await async_import_client_credential(
             hass, DOMAIN, ClientCredential("demo-client-id", "demo-client-secret"), "cred"
@@ -864,6 +885,10 @@ async def test_statistics_import(
         control_probe.over(limit),
     )
     print(machine(control_probe))
+    print(
+        f"    the writer's CPU in the loop (the recorder's validation left out): {1000 * control_writer:.0f} ms, "
+        f"{1e6 * control_writer / CONTROL_ROWS:.2f} ms per 1,000 rows"
+    )
     backfill_lag = backfill_probe.max_lag()
     label = f"full backfill ({requests} requests, {refreshes} refreshes)"
     line(label, rows_after_backfill, backfill_s, backfill_lag, backfill_probe.over(limit))
@@ -902,6 +927,8 @@ async def test_statistics_import(
     print(f"  backfill, {len(backfill_cpu)} refreshes: {_ms(backfill_cpu)} (target 200 ms); loop + executor ms each:")
     parts = cpu.parts[: len(backfill_cpu)]
     print("   ", " ".join(f"{1000 * loop:.0f}+{1000 * executor:.0f}" for loop, executor in parts))
+    print("    of the loop's, while the writer queued rows and waited for their commits (ms):")
+    print("   ", " ".join(f"{1000 * writer:.0f}" for writer in cpu.writers[: len(backfill_cpu)]))
     for index, ((loop, executor), computes) in enumerate(zip(parts, cpu.details, strict=False)):
         if loop + executor > 0.15:
             print(f"    refresh {index + 1} ({1000 * loop:.0f}+{1000 * executor:.0f} ms): {'; '.join(computes)}")
