@@ -43,7 +43,14 @@ from .ledger import (
 from .options import EntryOptions
 from .snapshot import BillBook
 from .state import SeriesCache
-from .statistics import async_clear, async_recorded_rows, async_write, energy_metadata, series_metadata
+from .statistics import (
+    async_clear,
+    async_recorded_rows,
+    async_shift_sums,
+    async_write,
+    energy_metadata,
+    series_metadata,
+)
 from .store import EnedisStore
 from .tariff_data import PriceData
 from .tariff_history import async_price_periods
@@ -600,6 +607,8 @@ class Importer:
                 continue
             for key, publication in computed.publications.items():
                 metadata = series_metadata(self.hass, prm, key) if key else energy_metadata(self.hass, prm, direction)
+                if publication.shift is not None:
+                    async_shift_sums(self.hass, metadata, publication.shift)
                 self.rows_written += await async_write(
                     self.hass, metadata, publication.rows, newest_first=publication.newest_first
                 )

@@ -50,8 +50,10 @@ _HOUR_S = 3600.0
 _HOUR = 3600
 ORIGIN_GROWTH = 2
 """The origin moves back to older hours once the series' span (newest hour - oldest known hour) has grown this many
-times since it was last moved (or when the history is complete): the whole series is rewritten then, so a
-newest-first backfill writes each row about twice in all (1 + 1/2 + 1/4 ...), never O(n^2)."""
+times since it was last moved (or when the history is complete): the sum of every row already written moves then
+(by one `SumShift`, an update the recorder makes itself, when the importer's memo holds the last publication;
+otherwise each row is rewritten, so a newest-first backfill writes each row about twice in all: 1 + 1/2 + 1/4 ...,
+never O(n^2))."""
 TOLERANCE_KWH = 1e-9
 """Two rows whose state and sum differ by less than this (kWh) are the same row."""
 
@@ -650,7 +652,7 @@ class StatRows(Sequence[StatRow]):
     of the whole process) walked each of them, and a re-import of six series made such passes last 55-73 ms
     (`benchmarks/statistics_import.py`). Indexing and iteration give `StatRow` on demand; equal to any sequence of
     the same rows (a list of `StatRow` included). The starts are made when the rows are read (the writer hands them
-    to the recorder a chunk at a time): an origin moving back republishes ~100,000 rows in one import.
+    to the recorder a chunk at a time): a whole publication is ~26,000 rows per statistic.
     """
 
     __slots__ = ("_starts", "_states", "_sums")
@@ -691,7 +693,7 @@ class StatRows(Sequence[StatRow]):
         """Each row's start (aware UTC), state and sum, without making a `StatRow`: what the writer hands the
         recorder. Rows of consecutive hours (every publication's) get their starts by adding an hour to the
         previous one: a chunk of 1,000 rows in ~0.15 ms where making each start from its epoch took ~0.4 ms and
-        making the rows first ~1.3 ms (an origin moving back republishes ~100,000 rows in one refresh)."""  # noqa: D205, D209
+        making the rows first ~1.3 ms (a whole publication is ~26,000 rows per statistic)."""  # noqa: D205, D209
         starts = self._starts
         if starts and starts == _consecutive_hours(starts[0], len(starts)):
             hours: Iterator[datetime] = accumulate(repeat(HOUR, len(starts) - 1), add, initial=_utc(starts[0]))
@@ -714,6 +716,17 @@ class StatRows(Sequence[StatRow]):
 
 
 @dataclass(frozen=True, slots=True)
+class SumShift:
+    """Add ``kwh`` to the sum of every row the recorder holds from ``start`` on (the recorder's own
+    `async_adjust_statistics`: one SQL update), before a publication's rows are written."""  # noqa: D205, D209
+
+    start: datetime
+    """Aware UTC, on the hour: the former origin."""
+    kwh: float
+    """The energy (or cost) of the hours the origin moved back over."""
+
+
+@dataclass(frozen=True, slots=True)
 class Publication:
     """What to write for one statistic, and what the recorder then holds."""
 
@@ -724,6 +737,9 @@ class Publication:
     newest_first: bool
     """Write the rows' chunks newest first: rows are already in the recorder, whose sums must not decrease while
     they are rewritten. A first write goes oldest first: every prefix of it is already right."""
+    shift: SumShift | None = None
+    """Applied before the rows (`publish_update` when the origin moves back): the rows already in the recorder
+    take the older hours' total into their sums at once, and only the hours whose own values moved are rows."""
 
 
 def publish(
@@ -790,11 +806,16 @@ def publish_update(
     """`publish` when the statistic was last published as ``before`` and its current hours changed only at
     ``updates`` (an hour no longer there given as 0.0); ``newest`` is the newest current hour.
 
-    Same rows and same written hours as `publish(before.written, current, origin, before.origin)`, in time
-    proportional to what moved: the hours from the first changed one on (their sums move with it), not the whole
-    series. ``origin`` (default: unchanged) may move back (`choose_origin`): ``updates`` must then also give every
-    current hour between it and the former origin (they were held). Hours of ``updates`` before the origin are held,
-    as in `publish`.
+    Same written hours as `publish(before.written, current, origin, before.origin)` and, applied to the recorder,
+    the same rows, in time proportional to what moved: the hours from the first changed one on (their sums move with
+    it), not the whole series. ``origin`` (default: unchanged) may move back (`choose_origin`): ``updates`` must then
+    also give every current hour between it and the former origin (they were held). Hours of ``updates`` before the
+    origin are held, as in `publish`.
+
+    When the origin moves back over hours holding energy, every row already written gets that energy added to its
+    sum: `publish` rewrites each of them (~26,000 rows a statistic when the history completes), this gives a
+    `SumShift` (the recorder adds it in one update) and rows only for the older hours and the hours whose own value
+    moved. Equal to `publish`'s rows when the origin stays.
     """  # noqa: D205
     start = before.origin if origin is None else utc_hour(origin)
     if start > before.origin:
@@ -822,20 +843,29 @@ def publish_update(
     del sums[first]  # the initial total
     written = HourRun.of(base, states)
     after = Published(start, written, states, sums)
-    rows = _moved_rows(before, after, first, shift)
-    return Publication(rows=rows, written=written, newest_first=bool(before.written)), after
+    # The origin moved back over hours holding energy: the rows already written take it into their sums in the
+    # recorder (one update), and are compared with what they will then hold.
+    moved_by = sums[shift - 1] if shift and old_count and sums[shift - 1] else 0.0
+    rows = _moved_rows(before, after, first, shift, moved_by)
+    return Publication(
+        rows=rows,
+        written=written,
+        newest_first=bool(before.written),
+        shift=SumShift(before.origin, moved_by / 1000) if moved_by else None,
+    ), after
 
 
 def _kwh(values: array[float]) -> array[float]:
     return array("d", map(truediv, values, repeat(1000.0)))
 
 
-def _moved_rows(before: Published, after: Published, first: int, shift: int) -> StatRows:
+def _moved_rows(before: Published, after: Published, first: int, shift: int, moved_by: float) -> StatRows:
     """`publish_update`'s rows: from ``after``'s hour ``first`` on, each hour new or whose state or sum moved by more
-    than `TOLERANCE_KWH` (``before``'s hours start at ``after``'s ``shift``; the test of `rows_to_write`).
+    than `TOLERANCE_KWH` (``before``'s hours start at ``after``'s ``shift``, their sums raised by ``moved_by`` Wh
+    in the recorder first: `SumShift`; the test of `rows_to_write`).
 
     Only the hours both hold are compared, one by one; the others are rows, taken whole (an origin moving back
-    republishes ~26,000 hours per statistic: the per-hour work is what that import costs)."""  # noqa: D205, D209
+    compares ~26,000 hours per statistic: the per-hour work is what that import costs)."""  # noqa: D205, D209
     count = len(after.states)
     low, high = max(first, shift), max(first, shift + len(before.states))  # the hours both hold, from ``first`` on
     moved = [
@@ -848,7 +878,8 @@ def _moved_rows(before: Published, after: Published, first: int, shift: int) -> 
             after.sums[low:high],
             strict=True,
         )
-        if abs(old_state / 1000 - state / 1000) > TOLERANCE_KWH or abs(old_sum / 1000 - running / 1000) > TOLERANCE_KWH
+        if abs(old_state / 1000 - state / 1000) > TOLERANCE_KWH
+        or abs((old_sum + moved_by) / 1000 - running / 1000) > TOLERANCE_KWH
     ]
     base = after.written.epoch()
     if len(moved) == high - low:  # every hour from ``first`` on

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 from homeassistant.components.recorder.models import StatisticData, StatisticMeanType, StatisticMetaData
 from homeassistant.components.recorder.statistics import async_add_external_statistics, statistics_during_period
 from homeassistant.const import CURRENCY_EURO, UnitOfEnergy
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.recorder import get_instance
 
 from .api import Direction
 from .const import DOMAIN
-from .ledger import StatRow, StatRows
+from .ledger import StatRow, StatRows, SumShift
 
 NAMES: dict[str, dict[Direction, str]] = {
     "en": {Direction.CONSUMPTION: "Linky {prm} consumption", Direction.PRODUCTION: "Linky {prm} production"},
@@ -120,10 +120,11 @@ async def async_write(
 
     A large write (a 2-year import or repricing: up to ~18,000 rows per series) is paced: each chunk is queued once
     the recorder has committed the previous one. Chunks go newest first (``rows`` sorted by start) when the rows
-    replace rows already in the recorder: when the series' origin moves back, the rows already there get their
-    larger sums before the older rows appear, so the sums never decrease in between; only while the older rows'
-    chunks are committed (seconds) can a period spanning the border show more energy, never less. A first write
-    (``newest_first=False``) goes oldest first: every prefix of it is right.
+    replace rows already in the recorder: the newer rows get their larger sums before the older rows appear, so the
+    sums never decrease in between; only while the older rows' chunks are committed (seconds) can a period spanning
+    the border show more energy, never less (when the series' origin moves back, `async_shift_sums` has given the
+    rows already there their larger sums first). A first write (``newest_first=False``) goes oldest first: every
+    prefix of it is right.
 
     Queued all at once, 100,000 rows wait a minute in the recorder's
     queue as 100,000 dicts that Python's cycle collector walks at every full collection: pauses of the whole process
@@ -141,6 +142,17 @@ async def async_write(
         async_add_external_statistics(hass, metadata, statistics)
         await asyncio.sleep(0)
     return len(rows)
+
+
+@callback
+def async_shift_sums(hass: HomeAssistant, metadata: StatisticMetaData, shift: SumShift) -> None:
+    """Queue the recorder's own adjustment of a statistic's sums: every row from ``shift.start`` on gets
+    ``shift.kwh`` added to its sum, in one SQL update (`Recorder.async_adjust_statistics`, what the statistics
+    developer tool's "adjust sum" uses) instead of rewriting each row. Rows queued after it are written after it
+    (the recorder runs its tasks in order)."""  # noqa: D205, D209
+    get_instance(hass).async_adjust_statistics(
+        metadata["statistic_id"], shift.start, shift.kwh, metadata["unit_of_measurement"] or ""
+    )
 
 
 async def async_write_rows(hass: HomeAssistant, prm: str, direction: Direction, rows: Sequence[StatRow]) -> int:

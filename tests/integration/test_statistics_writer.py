@@ -12,8 +12,16 @@ import pytest
 
 from custom_components.enedis import statistics
 from custom_components.enedis.api import Direction
-from custom_components.enedis.ledger import StatRow, build_rows
-from custom_components.enedis.statistics import WRITE_CHUNK, async_write_rows, statistic_id
+from custom_components.enedis.ledger import StatRow, build_rows, publish, publish_update, published
+from custom_components.enedis.statistics import (
+    WRITE_CHUNK,
+    async_shift_sums,
+    async_write,
+    async_write_rows,
+    energy_metadata,
+    series_metadata,
+    statistic_id,
+)
 
 from .common import assert_continuous, async_statistics
 
@@ -65,6 +73,38 @@ async def test_a_stuck_recorder_delays_but_does_not_block_the_write(hass: HomeAs
         assert await async_write_rows(hass, PRM, Direction.CONSUMPTION, rows) == len(rows)
     assert waited.call_count == 1
     assert len(await async_statistics(hass, statistic_id(PRM, Direction.CONSUMPTION))) == len(rows)
+
+
+@pytest.mark.parametrize("money", [False, True])
+async def test_origin_moving_back_shifts_the_sums_in_the_recorder(hass: HomeAssistant, money: bool) -> None:
+    """The origin moves back over older hours (`ledger.publish_update`): the recorder adds their total to every row
+    already written (`async_shift_sums`, one update, kWh or EUR) before the older rows arrive, and then holds every
+    hour with its sum from the new origin, as if each row had been rewritten."""
+    origin = datetime(2025, 1, 10, tzinfo=UTC)
+    hours = {origin + timedelta(hours=i): float(100 + i % 7) for i in range(3 * WRITE_CHUNK // 2)}
+    key = "consumption_cost" if money else ""
+    metadata = series_metadata(hass, PRM, key) if money else energy_metadata(hass, PRM, Direction.CONSUMPTION)
+    first = publish({}, hours, origin, None)
+    await async_write(hass, metadata, first.rows, newest_first=first.newest_first)
+    before = published(first.written, origin)
+    assert before is not None
+    new_origin = origin - timedelta(hours=50)
+    older = {new_origin + timedelta(hours=i): 40.0 + i for i in range(50)}
+    # Two hours already written exchange their energy: their own rows move (the later one's sum does not).
+    seven, eight = origin + timedelta(hours=7), origin + timedelta(hours=8)
+    older |= {seven: hours[eight], eight: hours[seven]}
+    publication, _ = publish_update(before, older, max(hours), new_origin)
+    assert publication.shift is not None
+    assert publication.shift.kwh == pytest.approx(sum(40.0 + i for i in range(50)) / 1000)
+    assert len(publication.rows) == 52  # the older hours and the two that changed, not the 1,500 rows written
+    async_shift_sums(hass, metadata, publication.shift)
+    await async_write(hass, metadata, publication.rows, newest_first=publication.newest_first)
+    stored = await async_statistics(hass, metadata["statistic_id"])
+    expected = build_rows(publication.written, new_origin)
+    assert [row["start"] for row in stored] == [row.start.timestamp() for row in expected]
+    for row, want in zip(stored, expected, strict=True):
+        assert row["state"] == pytest.approx(want.state, abs=1e-9)
+        assert row["sum"] == pytest.approx(want.sum, abs=1e-9)
 
 
 @pytest.fixture(autouse=True)

@@ -15,12 +15,14 @@ import pytest
 from custom_components.enedis.api.calendar import PARIS, day_bounds
 from custom_components.enedis.api.models import Reading
 from custom_components.enedis.ledger import (
+    TOLERANCE_KWH,
     CurveState,
     DayCurve,
     DayInput,
     HourRun,
     StatRow,
     StatRows,
+    SumShift,
     build_hours,
     build_rows,
     choose_origin,
@@ -37,6 +39,8 @@ from custom_components.enedis.ledger import (
     run_of,
     written_hours,
 )
+
+from .recorder_table import assert_holds, assert_same_tables, recorder_after
 
 HOUR = timedelta(hours=1)
 SPRING = date(2026, 3, 29)
@@ -913,15 +917,23 @@ def test_publish_update_moves_the_origin_back_and_never_forward() -> None:
     assert before is not None
     older = {origin - (i + 1) * HOUR: 5.0 for i in range(3)}  # held hours the new origin brings in
     expected = publish(before.written, {**older, **hours}, origin - 3 * HOUR, origin)
+    assert len(expected.rows) == 27  # rewritten one by one, every sum moved by the 15 Wh before
     publication, _ = publish_update(before, older, origin + 23 * HOUR, origin - 3 * HOUR)
-    assert publication == expected
-    assert len(publication.rows) == 27  # every sum moved by the 15 Wh before
+    # The 24 rows already written take the 15 Wh into their sums in one update of the recorder: only the 3 older
+    # hours are rows.
+    assert publication.shift == SumShift(origin, 0.015)
+    assert [row.start for row in publication.rows] == [origin - (3 - i) * HOUR for i in range(3)]
+    assert (publication.written, publication.newest_first) == (expected.written, expected.newest_first)
+    table = recorder_after(before.written, origin, publication)
+    assert_same_tables(table, recorder_after(before.written, origin, expected))
+    assert_holds(table, publication.written, origin - 3 * HOUR)
     # Held hours of 0 Wh (a day's first hour, then the hours filled before the former origin): new rows all the same,
-    # though no sum moves.
+    # though no sum moves, and nothing to add to the sums.
     zero = {origin - 3 * HOUR: 0.0}
     expected = publish(before.written, {**zero, **hours}, origin - 3 * HOUR, origin)
     publication, _ = publish_update(before, zero, origin + 23 * HOUR, origin - 3 * HOUR)
     assert publication == expected
+    assert publication.shift is None
     assert [row.start for row in publication.rows] == [origin - (3 - i) * HOUR for i in range(3)]
     with pytest.raises(ValueError, match="never moves forward"):
         publish_update(before, {}, None, origin + HOUR)
@@ -939,8 +951,9 @@ def test_publish_update_of_a_run_of_hours_is_publish(
     wh: list[int], offset: int, values: list[float], back: int, shuffled: bool
 ) -> None:
     """A run of consecutive hours as updates (what the importer gives when the origin moves back, in order) or the
-    same hours in another order, partly before the origin (held), partly new, changes below the tolerance: the rows
-    and written hours `publish` gives."""
+    same hours in another order, partly before the origin (held), partly new, changes below the tolerance: the
+    written hours `publish` gives, and the recorder holds the same rows after either; the very rows `publish` gives
+    when the origin stays (when it moves back over energy, the rows already written take it in one `SumShift`)."""
     origin = utc(2026, 3, 1)
     hours = {origin + i * HOUR: float(v) for i, v in enumerate(wh)}
     before = published(publish({}, hours, origin, None).written, origin)
@@ -957,7 +970,15 @@ def test_publish_update_of_a_run_of_hours_is_publish(
     newest = max(current)
     expected = publish(before.written, current, new_origin, origin)
     publication, after = publish_update(before, updates, newest, new_origin)
-    assert publication == expected
+    assert (publication.written, publication.newest_first) == (expected.written, expected.newest_first)
+    if publication.shift is None:
+        assert publication == expected
+    else:
+        assert publication.shift.start == origin
+        assert len(publication.rows) <= len(expected.rows)
+    table = recorder_after(before.written, origin, publication)
+    assert_same_tables(table, recorder_after(before.written, origin, expected), 2 * TOLERANCE_KWH)
+    assert_holds(table, publication.written, new_origin, tolerance=TOLERANCE_KWH)
     assert after.written == expected.written
     assert list(after.sums) == list(accumulate(after.states))
 
