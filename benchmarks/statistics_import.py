@@ -20,7 +20,8 @@ real time), asyncio's debug mode off as in Home Assistant.
    loop-lag probe running.
 3. The check made at each start (`EnedisCoordinator.async_reconcile`): every row of every series read back from the
    recorder and compared with the cache. Printed with the rows written by the backfill per row stored (sums start
-   at 0 at the oldest row at every moment, so the series is rewritten whole when its span doubles).
+   at 0 at the oldest row at every moment: when the origin moves back, the rows already written take the older
+   hours' total from the recorder itself, `ledger.SumShift`, so each row is written once).
 
 The writer queues a chunk once the recorder has committed the previous one (`statistics.async_write`), so the
 coordinator's part lasts about as long as the recorder's.
