@@ -883,7 +883,7 @@ def _moved_rows(before: Published, after: Published, first: int, shift: int, mov
     ]
     base = after.written.epoch()
     if len(moved) == high - low:  # every hour from ``first`` on
-        starts = array("d", range(int(base) + first * _HOUR, int(base) + count * _HOUR, _HOUR))
+        starts = _consecutive_hours(base + first * _HOUR, count - first)
         return StatRows.from_columns(starts, _kwh(after.states[first:]), _kwh(after.sums[first:]))
     indexes = [*range(first, low), *moved, *range(high, count)]
     return StatRows.from_columns(

@@ -33,11 +33,7 @@ def assert_holds(table: Table, written: Mapping[datetime, float], origin: dateti
     """``table`` is ``written`` with sums from ``origin``, each value to ``TOLERANCE_KWH`` (+ ``tolerance``, for
     rows left alone because they moved by less than it in earlier publications)."""
     expected = {row.start: (row.state, row.sum) for row in build_rows(written, origin)}
-    assert sorted(table) == sorted(expected)
-    limit = TOLERANCE_KWH + tolerance + 1e-12
-    for hour, (state, total) in expected.items():
-        assert table[hour][0] == pytest.approx(state, abs=limit), hour
-        assert table[hour][1] == pytest.approx(total, abs=limit), hour
+    assert_same_tables(table, expected, TOLERANCE_KWH + tolerance)
 
 
 def assert_same_tables(got: Table, expected: Table, tolerance: float = 0.0) -> None:
