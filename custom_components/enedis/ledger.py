@@ -828,14 +828,16 @@ def publish_update(
     if newest is not None and newest >= start:
         count = max(count, int((utc_hour(newest).timestamp() - base) // _HOUR_S) + 1)
     states = _ZERO * shift + before.states + _ZERO * (count - shift - old_count)
-    first = 0 if shift else old_count  # the first index whose state or sum may move: new hours are rows
+    kept = shift + old_count  # the first hour the recorder holds whose state moves (none: past them)
     for hour, value in updates.items():
         index = int((hour.timestamp() - base) // _HOUR_S)
         if index < 0:
             continue
         if states[index] != value:
             states[index] = value
-            first = min(first, index)
+            if index >= shift:
+                kept = min(kept, index)
+    first = 0 if shift else kept  # the first index whose state or sum may move: new hours are rows
     if first >= count:
         return Publication(rows=StatRows(), written=before.written, newest_first=bool(before.written)), before
     sums = before.sums[:first]
@@ -844,9 +846,11 @@ def publish_update(
     written = HourRun.of(base, states)
     after = Published(start, written, states, sums)
     # The origin moved back over hours holding energy: the rows already written take it into their sums in the
-    # recorder (one update), and are compared with what they will then hold.
+    # recorder (one update). Those before ``kept`` kept their states: their sums there are theirs plus that energy
+    # (to the last bits of the additions), not compared one by one (~26,000 hours a statistic when the history
+    # completes); from ``kept`` on, each is compared with what the recorder will hold.
     moved_by = sums[shift - 1] if shift and old_count and sums[shift - 1] else 0.0
-    rows = _moved_rows(before, after, first, shift, moved_by)
+    rows = _moved_rows(before, after, first, shift, kept=kept, moved_by=moved_by)
     return Publication(
         rows=rows,
         written=written,
@@ -859,15 +863,16 @@ def _kwh(values: array[float]) -> array[float]:
     return array("d", map(truediv, values, repeat(1000.0)))
 
 
-def _moved_rows(before: Published, after: Published, first: int, shift: int, moved_by: float) -> StatRows:
-    """`publish_update`'s rows: from ``after``'s hour ``first`` on, each hour new or whose state or sum moved by more
-    than `TOLERANCE_KWH` (``before``'s hours start at ``after``'s ``shift``, their sums raised by ``moved_by`` Wh
-    in the recorder first: `SumShift`; the test of `rows_to_write`).
+def _moved_rows(before: Published, after: Published, first: int, shift: int, *, kept: int, moved_by: float) -> StatRows:
+    """`publish_update`'s rows: ``after``'s hours from ``first`` to ``shift`` (older than ``before``'s, new to the
+    recorder), then from ``kept`` on each hour new or whose state or sum moved by more than `TOLERANCE_KWH`
+    (``before``'s hours start at ``after``'s ``shift``, their sums raised by ``moved_by`` Wh in the recorder first:
+    `SumShift`; the test of `rows_to_write`). ``before``'s hours before ``kept`` kept their states: not rows.
 
-    Only the hours both hold are compared, one by one; the others are rows, taken whole (an origin moving back
-    compares ~26,000 hours per statistic: the per-hour work is what that import costs)."""  # noqa: D205, D209
+    Only the hours both hold from ``kept`` on are compared, one by one; the others are rows, taken whole."""  # noqa: D205, D209
     count = len(after.states)
-    low, high = max(first, shift), max(first, shift + len(before.states))  # the hours both hold, from ``first`` on
+    older = max(first, shift)  # rows [first, older): hours the recorder does not hold, older than its oldest
+    low, high = max(older, kept), max(older, shift + len(before.states))  # the hours both hold, compared
     moved = [
         i
         for i, old_state, old_sum, state, running in zip(
@@ -882,10 +887,10 @@ def _moved_rows(before: Published, after: Published, first: int, shift: int, mov
         or abs((old_sum + moved_by) / 1000 - running / 1000) > TOLERANCE_KWH
     ]
     base = after.written.epoch()
-    if len(moved) == high - low:  # every hour from ``first`` on
+    if low == older and len(moved) == high - low:  # every hour from ``first`` on
         starts = _consecutive_hours(base + first * _HOUR, count - first)
         return StatRows.from_columns(starts, _kwh(after.states[first:]), _kwh(after.sums[first:]))
-    indexes = [*range(first, low), *moved, *range(high, count)]
+    indexes = [*range(first, older), *moved, *range(high, count)]
     return StatRows.from_columns(
         array("d", [base + i * _HOUR_S for i in indexes]),
         _kwh(array("d", map(after.states.__getitem__, indexes))),
