@@ -401,6 +401,11 @@ class EnedisCoordinator(DataUpdateCoordinator[EnedisData]):
             await self._async_run_job(next_job, touched)
             if planner.burst_spent(self._context(), self.store.cache):
                 break
+            if not self._backfill_jobs(next_job.prm, next_job.direction):
+                # The series' history is complete: this refresh's import publishes its oldest days (a year of daily
+                # energy beyond the curve's horizon: the backfill's largest import). It ends the refresh, the next
+                # requests' work going to the next one (`QuotaPolicy.interval` later): no refresh carries both.
+                break
 
     async def _async_run_due_work(self, now: datetime) -> datetime:
         """Do what is due; return when to wake up next."""

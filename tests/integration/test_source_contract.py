@@ -11,7 +11,8 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
-from custom_components.enedis.api import CONSO_API_CONTRACT, DATA_CONNECT_CONTRACT
+from custom_components.enedis import planner
+from custom_components.enedis.api import CONSO_API_CONTRACT, DATA_CONNECT_CONTRACT, Direction
 from custom_components.enedis.api.calendar import PARIS
 from custom_components.enedis.coordinator import EnedisCoordinator
 from tests.fake_enedis.state import FakeState
@@ -20,6 +21,7 @@ from .common import async_import_demo_credentials, async_step, conso_entry, data
 from .gateway import FakeGateway, fake_gateway_at_real_urls
 
 P0 = "22516914714270"
+P6 = "12655648759651"  # sandbox client 6: self-consumption, a consumption and a production series
 HISTORY = {"curve_history_months": 6, "daily_history_months": 2}  # more than two refreshes of work
 NOON = datetime.combine(date(2026, 11, 22), time(12), tzinfo=PARIS).astimezone(UTC)
 
@@ -36,13 +38,15 @@ async def gateway(
         yield gateway
 
 
-async def _setup(hass: HomeAssistant, freezer: FrozenDateTimeFactory, *, conso: bool, token: str) -> EnedisCoordinator:
+async def _setup(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, *, conso: bool, token: str, prm: str = P0
+) -> EnedisCoordinator:
     install_registry(hass, freezer)
     if conso:
-        entry = conso_entry(token, [P0], **HISTORY)
+        entry = conso_entry(token, [prm], **HISTORY)
     else:
         await async_import_demo_credentials(hass)
-        entry = data_connect_entry([P0], **HISTORY)
+        entry = data_connect_entry([prm], **HISTORY)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
@@ -76,3 +80,44 @@ async def test_data_connect_batches_unpaced(
     assert coordinator.update_interval == policy.interval
     await async_step(hass, freezer, coordinator)
     assert coordinator.store.cache.backfill_requests == 2 * policy.batch
+
+
+async def test_the_refresh_that_completes_a_history_ends_with_it(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refresh whose import publishes a completed history (the days beyond the curve's horizon, every
+    statistic's oldest rows: the backfill's largest import) carries no other request's work: it ends with the
+    request that completed it, the other series' requests going to the next refresh."""
+    coordinator = await _setup(hass, freezer, conso=False, token="", prm=P6)
+    sent: list[Direction] = []
+    run_job = coordinator._async_run_job
+
+    async def logged(job: planner.Job, touched: set[tuple[str, Direction]]) -> None:
+        if job.backfill:
+            sent.append(job.direction)
+        await run_job(job, touched)
+
+    monkeypatch.setattr(coordinator, "_async_run_job", logged)
+
+    def pending() -> set[Direction]:
+        ctx, cache = coordinator._context(), coordinator.store.cache
+        return {direction for direction in Direction if planner.backfill_jobs(ctx, cache, P6, direction)[0]}
+
+    completed: list[tuple[Direction, int]] = []
+    for _ in range(60):
+        waiting = pending()
+        if not waiting:
+            break
+        sent.clear()
+        await async_step(hass, freezer, coordinator)
+        done = waiting - pending()
+        if done:
+            assert len(done) == 1, done  # one history completes per refresh
+            (direction,) = done
+            assert sent[-1] is direction  # the last request of the refresh is the one that completed it
+            completed.append((direction, len(sent)))
+    assert not pending()
+    # Both directions' histories completed, the first one while the other still had requests to send, and that
+    # refresh stopped short of its batch.
+    assert [direction for direction, _ in completed] == [Direction.CONSUMPTION, Direction.PRODUCTION]
+    assert completed[0][1] < DATA_CONNECT_CONTRACT.policy.batch
