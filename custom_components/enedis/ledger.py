@@ -822,8 +822,10 @@ def publish_update(
         msg = "the origin never moves forward (choose_origin)"
         raise ValueError(msg)
     base = start.timestamp()
-    shift = int((before.origin.timestamp() - base) // _HOUR_S)
     old_count = len(before.states)
+    # The hours between the new origin and the oldest the recorder holds; none when it holds none (a statistic
+    # without a row yet, e.g. a cost while no hour is priced: its rows start at its first hour, as in `publish`).
+    shift = int((before.origin.timestamp() - base) // _HOUR_S) if old_count else 0
     count = shift + old_count
     if newest is not None and newest >= start:
         count = max(count, int((utc_hour(newest).timestamp() - base) // _HOUR_S) + 1)

@@ -983,6 +983,26 @@ def test_publish_update_of_a_run_of_hours_is_publish(
     assert list(after.sums) == list(accumulate(after.states))
 
 
+def test_publish_update_of_a_statistic_without_rows_when_the_origin_moves_back() -> None:
+    """A statistic without a row yet (a cost while no hour is priced: RTE down during the backfill) whose series'
+    origin moves back: no row, as `publish` (0 EUR rows would read as free hours on the Energy dashboard); once it
+    has an hour, its rows start at the origin, as `publish`'s."""
+    origin = utc(2026, 3, 1)
+    before = published({}, origin)
+    assert before is not None
+    new_origin = origin - 48 * HOUR
+    publication, after = publish_update(before, {}, None, new_origin)
+    assert publication == publish({}, {}, new_origin, origin)
+    assert len(publication.rows) == 0
+    assert publication.shift is None
+    assert not after.written
+    priced = {origin + 5 * HOUR: 30.0}
+    publication, after = publish_update(after, priced, origin + 5 * HOUR, new_origin - 24 * HOUR)
+    assert publication == publish({}, priced, new_origin - 24 * HOUR, origin)
+    assert publication.rows[0].start == new_origin - 24 * HOUR
+    assert len(publication.rows) == 24 + 48 + 6
+
+
 @pytest.mark.parametrize("first", [1, 2])
 def test_publish_update_writes_an_hour_whose_state_moved_though_its_sum_did_not(first: int) -> None:
     """Two consecutive hours exchange their energy (the later one's state goes down, then up): its sum is the same,
