@@ -386,7 +386,10 @@ def _day_complete(series: SeriesCache, measure: Measure, day: date) -> bool:
         return day in series.daily
     if measure is Measure.MAX_POWER:
         return day in series.max_power
-    return day in series.registers
+    # The index: asked and answered, with registers or without (a meter whose index Enedis does not serve answers
+    # "no data": it is not asked the same days again at every refresh). Registers published late come with the
+    # next day's first poll (its late corrections); until then the day's split is the curve's.
+    return day in series.registers or day in series.progress[Measure.INDEX].fetched
 
 
 def _poll_reach(series: SeriesCache, measure: Measure, today: date, first: date | None) -> date | None:

@@ -295,6 +295,24 @@ def test_when_first_poll_of_the_day_then_yesterday_and_the_late_correction_days(
     ]
 
 
+def test_when_the_index_was_answered_without_registers_then_the_poll_does_not_ask_it_again() -> None:
+    """A meter whose index Enedis does not serve answers "no data": the days asked are not asked again at the next
+    refresh (a backfill refreshes every second), only with the next day's first poll (its late corrections)."""
+    series = imported()
+    series.last_poll_day = TODAY
+    hphc = make_ctx(now=paris_datetime(TODAY, 15), options={CONF_TARIFF: TARIFF_HPHC})
+    cache = entry(series)
+    asked = [j for j in plan(planner.daily_jobs, hphc, cache, PRM, C) if j.measure is Measure.INDEX]
+    assert asked == [Job(PRM, C, Measure.INDEX, TODAY - timedelta(days=14), TODAY, backfill=False)]
+    series.progress[Measure.INDEX].fetched.update(days(TODAY - timedelta(days=14), TODAY))  # "no data"
+    assert not [j for j in plan(planner.daily_jobs, hphc, cache, PRM, C) if j.measure is Measure.INDEX]
+    tomorrow = make_ctx(
+        TODAY + timedelta(days=1), paris_datetime(TODAY + timedelta(days=1), 15), options={CONF_TARIFF: TARIFF_HPHC}
+    )
+    asked = [j for j in plan(planner.daily_jobs, tomorrow, cache, PRM, C) if j.measure is Measure.INDEX]
+    assert asked == [Job(PRM, C, Measure.INDEX, TODAY - timedelta(days=1), TODAY + timedelta(days=1), backfill=False)]
+
+
 def test_when_the_poll_already_ran_today_then_only_yesterday_after_the_retry_interval() -> None:
     series = imported()
     series.last_poll_day = TODAY
@@ -525,7 +543,7 @@ def test_when_fall_back_day_then_poll_time_and_midnight_follow_paris() -> None:
 
 def test_when_backfill_has_work_then_wake_after_the_source_interval() -> None:
     now = paris_datetime(TODAY, 12)
-    assert plan(planner.next_wake, make_ctx(now=now), entry()) == now + timedelta(seconds=2)
+    assert plan(planner.next_wake, make_ctx(now=now), entry()) == now + DATA_CONNECT_CONTRACT.policy.interval
 
 
 def test_when_old_partial_days_remain_then_a_repair_job_comes_last() -> None:
