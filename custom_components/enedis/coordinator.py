@@ -17,8 +17,9 @@ the work that is due (a few requests), writes what changed to the statistics, sa
   newest first, back to 24 months (or the meter's activation). The pace is the source's (`source.contract.policy`,
   `api/contract.py`): through Conso API one request every 8 minutes after a first burst of 10, so the
   90-per-12-hours budget is never exceeded and always keeps a reserve for the daily poll; through Data Connect they
-  go at the 5/s limit, 10 per refresh. The engine reads a source only through its contract and the
-  `MeteringSource` interface, never by its class.
+  go at the 5/s limit, 5 per refresh. The refresh in which a series' history completes ends with that request (its
+  import, which publishes the oldest days, is the backfill's largest). The engine reads a source only through its
+  contract and the `MeteringSource` interface, never by its class.
 - **daily poll**: data for day D appears on D+1 from about 08:00 Paris time. Each installation polls once at its
   own random time in the options' morning window; the first poll of the day also refetches the day before
   yesterday once (late corrections). While yesterday is incomplete it retries every 1 to 2 hours until 20:00, then

@@ -79,8 +79,8 @@ def test_data_connect_contract() -> None:
     assert contract.window_days(Measure.DAILY_ENERGY) == contract.window_days(Measure.MAX_POWER) == 365
     assert contract.history_start(Measure.LOAD_CURVE, TODAY) == date(2024, 11, 7)  # 24 months + 15 days
     assert contract.history_start(Measure.DAILY_ENERGY, TODAY) == date(2023, 11, 7)  # 36 months + 15 days
-    # The coordinator's former BACKFILL_BATCH_DIRECT / BACKFILL_INTERVAL_DIRECT: 10 per refresh, every 2 s, unpaced.
-    assert contract.policy == QuotaPolicy(quotas=ENEDIS_QUOTAS, batch=10, interval=timedelta(seconds=2))
+    # 5 per refresh, every second, unpaced (10 every 2 s until 2026-12-02: the same pace, refreshes twice as large).
+    assert contract.policy == QuotaPolicy(quotas=ENEDIS_QUOTAS, batch=5, interval=timedelta(seconds=1))
     assert contract.policy.quotas == (Quota(5, 1.0), Quota(1000, 3600.0))
     assert not contract.policy.paced
     assert contract.policy.reserve_per_prm == 0

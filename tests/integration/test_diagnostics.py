@@ -142,7 +142,7 @@ async def test_data_connect_diagnostics(
         unique_id=PRM,
         options={"curve_history_months": 1, "daily_history_months": 2},
     )
-    await setup_and_fetch(hass, freezer, entry, refreshes=1)
+    await setup_and_fetch(hass, freezer, entry, refreshes=2)  # the whole backfill: 7 requests, 5 per refresh
     access_tokens = list(gateway.state.tokens)
     assert access_tokens
 
