@@ -892,6 +892,11 @@ def _moved_rows(before: Published, after: Published, first: int, shift: int, *, 
     if low == older and len(moved) == high - low:  # every hour from ``first`` on
         starts = _consecutive_hours(base + first * _HOUR, count - first)
         return StatRows.from_columns(starts, _kwh(after.states[first:]), _kwh(after.sums[first:]))
+    if not moved:  # two runs of consecutive hours: the older ones, and those after ``before``'s newest
+        starts = _consecutive_hours(base + first * _HOUR, older - first)
+        starts.extend(_consecutive_hours(base + high * _HOUR, count - high))
+        states = after.states[first:older] + after.states[high:]
+        return StatRows.from_columns(starts, _kwh(states), _kwh(after.sums[first:older] + after.sums[high:]))
     indexes = [*range(first, older), *moved, *range(high, count)]
     return StatRows.from_columns(
         array("d", [base + i * _HOUR_S for i in indexes]),
