@@ -175,8 +175,9 @@ DATA_CONNECT_CONTRACT = SourceContract(
 )
 """Enedis Data Connect with the user's own DataHub application: 5/s and 1000/h per API. The history import sends
 5 requests per refresh every second, unpaced (the limiter keeps them under 5/s): 2 years take about a minute. Five,
-not more: a refresh parses, stores and imports what its requests brought in one go, and five weeks of load curve
-keep that under 200 ms of CPU (`benchmarks/statistics_import.py`; ten every 2 s, the same pace, reached 240 ms)."""
+not ten every 2 s (the same pace): a refresh parses, stores and imports what its requests brought in one go, and
+ten weeks of load curve made a refresh's CPU twice as large (`benchmarks/statistics_import.py`: median 78-90 ms
+instead of 129-145 ms, see the README's Benchmarks)."""
 
 CONSO_API_CONTRACT = SourceContract(
     name="ConsoApi",
