@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotEx
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
+from syrupy.filters import props
 
 from custom_components.enedis.api import CONSO_API_URL
 from custom_components.enedis.const import DOMAIN
@@ -148,7 +149,11 @@ async def test_data_connect_diagnostics(
 
     diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
 
-    assert diagnostics == snapshot
+    assert diagnostics == snapshot(exclude=props("rows_written"))
+    # Every hour written once (1,465: the shift moved the first refresh's 504 rows' sums), plus, in some runs, those
+    # 504 rows written again by the start-up check that follows the first refresh: it can read the recorder before
+    # the recorder shows them and writes the same rows again (a race noted on issue 11, harmless: the same rows).
+    assert diagnostics["coordinator"]["rows_written"] in {1465, 1465 + 504}
     assert_no_secret(diagnostics, [CLIENT_SECRET, AUTHORIZATION_ID, PRM, *access_tokens])
     contract = diagnostics["contracts"]["22**********70"]
     assert contract["prm"] == "22**********70"
