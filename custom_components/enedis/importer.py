@@ -305,23 +305,24 @@ def _updates(
     changed: list[date],
     origin: datetime,
     former: datetime,
-) -> dict[datetime, float]:
-    """The hours of statistic ``key`` to publish again.
+) -> tuple[dict[datetime, float], list[HourValues]]:
+    """The hours of statistic ``key`` to publish again, and the held days' hours (`publish_update`'s ``held``).
 
-    The held hours when the origin moved back (``origin`` before ``former``), those of the days that changed, 0 for
-    the hours a day no longer has.
+    The held days when the origin moved back (``origin`` before ``former``: their hours, a day at a time), the hours
+    of the days that changed, 0 for the hours a day no longer has.
     """
+    held = (
+        [result.values(key) for result in days.values() if result.hour_keys and result.hour_keys[0] < former]
+        if origin != former
+        else []
+    )
     updates: dict[datetime, float] = {}
-    if origin != former:
-        for result in days.values():
-            if result.hour_keys and result.hour_keys[0] < former:
-                updates.update(result.values(key).items())
     for day in changed:
         if (old := old_days.get(day)) is not None:
             updates.update(dict.fromkeys(old.values(key), 0.0))
         if (new := days.get(day)) is not None:
             updates.update(new.values(key).items())
-    return updates
+    return updates, held
 
 
 def compute_import(job: ImportJob) -> ComputedImport:
@@ -367,9 +368,9 @@ def compute_import(job: ImportJob) -> ComputedImport:
     after: dict[str, Published] = {}
     if incremental and memo is not None and memo.origin is not None:
         for key in statistics:
-            updates = _updates(key, days, old_days=old_days, changed=changed, origin=origin, former=memo.origin)
+            updates, held = _updates(key, days, old_days=old_days, changed=changed, origin=origin, former=memo.origin)
             newest = next((max(hours) for result in reversed(days.values()) if (hours := result.values(key))), None)
-            publications[key], after[key] = publish_update(memo.published[key], updates, newest, origin)
+            publications[key], after[key] = publish_update(memo.published[key], updates, newest, origin, held)
         return ComputedImport(origin, publications, report, ImportMemo(series_key, days, origin, after))
     energy: dict[datetime, float] = {}
     for result in days.values():

@@ -801,7 +801,11 @@ _ZERO = array("d", [0.0])
 
 
 def publish_update(
-    before: Published, updates: Mapping[datetime, float], newest: datetime | None, origin: datetime | None = None
+    before: Published,
+    updates: Mapping[datetime, float],
+    newest: datetime | None,
+    origin: datetime | None = None,
+    held: Iterable[HourValues] = (),
 ) -> tuple[Publication, Published]:
     """`publish` when the statistic was last published as ``before`` and its current hours changed only at
     ``updates`` (an hour no longer there given as 0.0); ``newest`` is the newest current hour.
@@ -809,8 +813,9 @@ def publish_update(
     Same written hours as `publish(before.written, current, origin, before.origin)` and, applied to the recorder,
     the same rows, in time proportional to what moved: the hours from the first changed one on (their sums move with
     it), not the whole series. ``origin`` (default: unchanged) may move back (`choose_origin`): ``updates`` must then
-    also give every current hour between it and the former origin (they were held). Hours of ``updates`` before the
-    origin are held, as in `publish`.
+    also give every current hour between it and the former origin (they were held), or ``held`` (each day's hours,
+    applied before ``updates``: ~13,000 hours a statistic when its imported span doubles, set a day at a time rather
+    than hour by hour). Hours of ``updates`` before the origin are held, as in `publish`.
 
     When the origin moves back over hours holding energy, every row already written gets that energy added to its
     sum: `publish` rewrites each of them (~26,000 rows a statistic when the history completes), this gives a
@@ -831,14 +836,10 @@ def publish_update(
         count = max(count, int((utc_hour(newest).timestamp() - base) // _HOUR_S) + 1)
     states = _ZERO * shift + before.states + _ZERO * (count - shift - old_count)
     kept = shift + old_count  # the first hour the recorder holds whose state moves (none: past them)
-    for hour, value in updates.items():
-        index = int((hour.timestamp() - base) // _HOUR_S)
-        if index < 0:
-            continue
-        if states[index] != value:
-            states[index] = value
-            if index >= shift:
-                kept = min(kept, index)
+    for day in held:
+        if not _set_older(states, day, base, shift):
+            kept = _set_states(states, day.items(), base, shift, kept)
+    kept = _set_states(states, updates.items(), base, shift, kept)
     first = 0 if shift else kept  # the first index whose state or sum may move: new hours are rows
     if first >= count:
         return Publication(rows=StatRows(), written=before.written, newest_first=bool(before.written)), before
@@ -859,6 +860,36 @@ def publish_update(
         newest_first=bool(before.written),
         shift=SumShift(before.origin, moved_by / 1000) if moved_by else None,
     ), after
+
+
+def _set_states(
+    states: array[float], updates: Iterable[tuple[datetime, float]], base: float, shift: int, kept: int
+) -> int:
+    """Set each hour's state (hours before the origin, at ``base``, are left out); returns ``kept`` lowered to the
+    first hour from ``shift`` on (held by the recorder) whose state changed."""  # noqa: D205, D209
+    for hour, value in updates:
+        index = int((hour.timestamp() - base) // _HOUR_S)
+        if index < 0:
+            continue
+        if states[index] != value:
+            states[index] = value
+            if index >= shift:
+                kept = min(kept, index)
+    return kept
+
+
+def _set_older(states: array[float], day: HourValues, base: float, shift: int) -> bool:
+    """Set a day's states in one slice when its hours are consecutive, from the origin (``base``) on and all older
+    than ``shift`` (the recorder holds none of them: no row of its is compared); False when they are not."""  # noqa: D205, D209
+    count = len(day.hours)
+    if not count:
+        return True
+    first = day.hours[0].timestamp()
+    index = int((first - base) // _HOUR_S)
+    if index < 0 or index + count > shift or day.hours[-1].timestamp() - first != (count - 1) * _HOUR_S:
+        return False
+    states[index : index + count] = array("d", day.hour_values)
+    return True
 
 
 def _kwh(values: array[float]) -> array[float]:

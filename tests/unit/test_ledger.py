@@ -20,6 +20,7 @@ from custom_components.enedis.ledger import (
     DayCurve,
     DayInput,
     HourRun,
+    HourValues,
     StatRow,
     StatRows,
     SumShift,
@@ -981,6 +982,42 @@ def test_publish_update_of_a_run_of_hours_is_publish(
     assert_holds(table, publication.written, new_origin, tolerance=TOLERANCE_KWH)
     assert after.written == expected.written
     assert list(after.sums) == list(accumulate(after.states))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.integers(0, 3000), min_size=1, max_size=60),
+    st.integers(1, 60),
+    st.lists(st.integers(1, 26), min_size=1, max_size=8),
+    st.sets(st.integers(0, 80), max_size=6),
+    st.lists(st.tuples(st.integers(-70, 70), st.sampled_from([0.0, 1e-7, 250.0])), max_size=10),
+)
+def test_publish_update_of_held_days_is_the_same_hours_as_updates(
+    wh: list[int], back: int, sizes: list[int], gaps: set[int], changes: list[tuple[int, float]]
+) -> None:
+    """The held hours given as days (`publish_update`'s ``held``, set a day at a time) and the same hours given
+    among ``updates``: the same publication and state. The days cut the run anywhere (one straddles the former
+    origin, one starts before the new origin, some miss an hour: those are set hour by hour) and ``updates`` still
+    change hours on both sides of the former origin after them."""
+    origin = utc(2026, 3, 1)
+    hours = {origin + i * HOUR: float(v) for i, v in enumerate(wh)}
+    before = published(publish({}, hours, origin, None).written, origin)
+    assert before is not None
+    new_origin = origin - back * HOUR
+    held_hours = [new_origin + (i - 3) * HOUR for i in range(back + 6) if i not in gaps]
+    days: list[HourValues] = []
+    first = 0
+    for size in itertools.cycle(sizes):
+        if first >= len(held_hours):
+            break
+        day = held_hours[first : first + size]
+        days.append(HourValues({hour: 7.0 + hour.hour for hour in day}))
+        first += size
+    updates = {origin + offset * HOUR: value for offset, value in changes}
+    given = {**{hour: value for day in days for hour, value in day.items()}, **updates}
+    newest = max(*hours, *given)
+    expected = publish_update(before, given, newest, new_origin)
+    assert publish_update(before, updates, newest, new_origin, held=days) == expected
 
 
 def test_publish_update_of_a_statistic_without_rows_when_the_origin_moves_back() -> None:
