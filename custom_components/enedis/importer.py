@@ -46,6 +46,7 @@ from .state import SeriesCache
 from .statistics import (
     async_clear,
     async_recorded_rows,
+    async_recorder_caught_up,
     async_shift_sums,
     async_write,
     energy_metadata,
@@ -602,6 +603,10 @@ class Importer:
                 registers=dict(series.registers),
                 memo=memo,
             )
+            # Computed once the recorder has committed what was queued before (the previous series' rows, the last
+            # refresh's): computing while it commits, both threads and the event loop compete for the interpreter
+            # lock, and the loop waits longer (benchmarks/statistics_import.py; test_source_contract.py).
+            await async_recorder_caught_up(self.hass)
             computed = await self.hass.async_add_executor_job(compute_import, job)
             if computed.origin is None:
                 self._memos[(prm, direction)] = computed.memo

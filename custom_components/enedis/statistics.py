@@ -103,10 +103,11 @@ WRITE_CHUNK = 1000
 """Rows handed to the recorder per call: each call validates its rows in the event loop, so a 2-year rewrite is
 queued in chunks, yielding to the loop in between (no stall over a few milliseconds)."""
 RECORDER_WAIT = 60.0
-"""Longest wait (s) for the recorder to commit a chunk before the next one is queued anyway."""
+"""Longest wait (s) for the recorder to commit what is queued before the next chunk is queued, or the next import
+computed, anyway."""
 
 
-async def _async_recorder_caught_up(hass: HomeAssistant) -> None:
+async def async_recorder_caught_up(hass: HomeAssistant) -> None:
     """Wait until the recorder has committed what is queued (at most `RECORDER_WAIT`)."""
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(RECORDER_WAIT):
@@ -134,7 +135,7 @@ async def async_write(
     starts = range(0, len(table), WRITE_CHUNK)
     for i, first in enumerate(reversed(starts) if newest_first else starts):
         if i:
-            await _async_recorder_caught_up(hass)
+            await async_recorder_caught_up(hass)
         statistics: list[StatisticData] = [
             {"start": start, "state": state, "sum": total}
             for start, state, total in table[first : first + WRITE_CHUNK].columns()
@@ -168,7 +169,7 @@ async def async_recorded_rows(hass: HomeAssistant, statistic_id: str) -> dict[fl
 
     Waits for what is queued to be committed first, then reads in the recorder's executor.
     """
-    await _async_recorder_caught_up(hass)
+    await async_recorder_caught_up(hass)
     return await get_instance(hass).async_add_executor_job(_recorded_rows, hass, statistic_id)
 
 
@@ -181,4 +182,4 @@ def _recorded_rows(hass: HomeAssistant, statistic_id: str) -> dict[float, tuple[
 async def async_clear(hass: HomeAssistant, statistic_id: str) -> None:
     """Delete a statistic and all its rows (it is created again by the next write), and wait until done."""
     get_instance(hass).async_clear_statistics([statistic_id])
-    await _async_recorder_caught_up(hass)
+    await async_recorder_caught_up(hass)

@@ -1,19 +1,26 @@
-"""The coordinator paces the history import by the source's contract (`QuotaPolicy`), nothing else (issue 11 §1)."""
+"""The coordinator paces the history import by the source's contract (`QuotaPolicy`), nothing else (issue 11 §1),
+and each import's compute by the recorder's commits."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.recorder.models import StatisticData, StatisticMetaData
+from homeassistant.components.recorder.statistics import list_statistic_ids, statistics_during_period
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 import pytest
+from pytest_homeassistant_custom_component.components.recorder.common import BlockRecorderTask
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
-from custom_components.enedis import planner
+from custom_components.enedis import importer, planner, statistics
 from custom_components.enedis.api import CONSO_API_CONTRACT, DATA_CONNECT_CONTRACT, Direction
 from custom_components.enedis.api.calendar import PARIS
+from custom_components.enedis.const import DOMAIN
 from custom_components.enedis.coordinator import EnedisCoordinator
 from tests.fake_enedis.state import FakeState
 
@@ -121,3 +128,41 @@ async def test_the_refresh_that_completes_a_history_ends_with_it(
     # refresh stopped short of its batch.
     assert [direction for direction, _ in completed] == [Direction.CONSUMPTION, Direction.PRODUCTION]
     assert completed[0][1] < DATA_CONNECT_CONTRACT.policy.batch
+
+
+async def test_each_import_is_computed_once_the_rows_queued_before_are_committed(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, gateway: FakeGateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A series' import is computed (in the executor) only once the recorder has committed every row queued
+    before it, the previous series' included: computed while the recorder commits, the two threads and the event
+    loop compete for the interpreter lock, and the loop waits longer (`benchmarks/statistics_import.py`)."""
+    coordinator = await _setup(hass, freezer, conso=False, token="", prm=P6)
+    queued: list[int] = []
+    add = statistics.async_add_external_statistics
+
+    def counted(hass: HomeAssistant, metadata: StatisticMetaData, rows: Iterable[StatisticData]) -> None:
+        rows = list(rows)
+        queued.append(len(rows))
+        # A slower recorder (a Raspberry Pi's card): the rows wait 0.2 s behind a task that blocks its thread.
+        get_instance(hass).queue_task(BlockRecorderTask(asyncio.Event(), 0.2))
+        add(hass, metadata, rows)
+
+    def committed() -> int:
+        ids = [meta["statistic_id"] for meta in list_statistic_ids(hass) if meta["source"] == DOMAIN]
+        held = statistics_during_period(hass, datetime(2000, 1, 1, tzinfo=UTC), None, set(ids), "hour", None, {"sum"})
+        return sum(len(rows) for rows in held.values())
+
+    seen: list[tuple[int, int]] = []
+    compute = importer.compute_import
+
+    def watched(job: importer.ImportJob) -> importer.ComputedImport:
+        seen.append((sum(queued), committed()))  # the executor's thread: the recorder's database may be read
+        return compute(job)
+
+    monkeypatch.setattr(statistics, "async_add_external_statistics", counted)
+    monkeypatch.setattr(importer, "compute_import", watched)
+    for _ in range(4):
+        await async_step(hass, freezer, coordinator)
+    assert len(seen) >= 3
+    assert any(rows for rows, _ in seen[1:])  # rows were queued before some import
+    assert seen == [(rows, rows) for rows, _ in seen]
