@@ -814,8 +814,8 @@ def publish_update(
     the same rows, in time proportional to what moved: the hours from the first changed one on (their sums move with
     it), not the whole series. ``origin`` (default: unchanged) may move back (`choose_origin`): ``updates`` must then
     also give every current hour between it and the former origin (they were held), or ``held`` (each day's hours,
-    applied before ``updates``: ~13,000 hours a statistic when its imported span doubles, set a day at a time rather
-    than hour by hour). Hours of ``updates`` before the origin are held, as in `publish`.
+    in hour order, applied before ``updates``: ~13,000 hours a statistic when its imported span doubles, set a day at
+    a time rather than hour by hour). Hours of ``updates`` before the origin are held, as in `publish`.
 
     When the origin moves back over hours holding energy, every row already written gets that energy added to its
     sum: `publish` rewrites each of them (~26,000 rows a statistic when the history completes), this gives a
