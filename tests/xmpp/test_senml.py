@@ -135,6 +135,12 @@ def test_base_fields_and_merge() -> None:
         ("urn:dev:prm:11111111111111_consumption_load", "W", "expected"),
         ("urn:dev:prm:22516914714270_production_load", "W", "expected"),
         ("urn:dev:meter:22516914714270", "W", "urn:dev:prm"),
+        # Other scripts' digits are not a PRM's (`api.prm.PRM_DIGITS`, as everywhere else).
+        (
+            "urn:dev:prm:\u0662\u0662\u0665\u0661\u0666\u0669\u0661\u0664\u0667\u0661\u0664\u0662\u0667\u0660_consumption_load",
+            "W",
+            "is not urn:dev:prm",
+        ),
     ],
 )
 def test_records_are_validated(name: str, unit: str, match: str) -> None:

@@ -102,6 +102,7 @@ from .errors import (
 from .limiter import LimiterRegistry, Quota
 from .models import Contract, Direction, Measure
 from .parsers import parse_error, parse_step
+from .prm import PRM_DIGITS
 from .windows import ENEDIS_WINDOWS
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ CONNECT_TIMEOUT = 20.0
 RECONNECT_DELAYS = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 """Seconds before each reconnection attempt after the session dropped (the last one repeats)."""
 DEFAULT_STEP = timedelta(minutes=30)
-_PRM_NAME = re.compile(r"^urn:dev:prm:(\d{14})_(.+)$")
+_PRM_NAME = re.compile(rf"^urn:dev:prm:({PRM_DIGITS})_(.+)$")
 
 
 class Generation(enum.StrEnum):
