@@ -605,7 +605,9 @@ class Importer:
             )
             # Computed once the recorder has committed what was queued before (the previous series' rows, the last
             # refresh's): computing while it commits, both threads and the event loop compete for the interpreter
-            # lock, and the loop waits longer (benchmarks/statistics_import.py; test_source_contract.py).
+            # lock, and the loop waits longer (benchmarks/statistics_import.py; test_source_contract.py). Only what
+            # is still in its queue is waited for: `Recorder.async_block_till_done` returns at once when the queue
+            # is empty, also while the recorder runs the task it took last (HA has no public wait for that one).
             await async_recorder_caught_up(self.hass)
             computed = await self.hass.async_add_executor_job(compute_import, job)
             if computed.origin is None:
